@@ -1,0 +1,157 @@
+/* kineto.h — Kineto's C API: a latent video diffusion engine that turns a prompt into a short clip.
+
+   One opaque context holds a loaded model; a generation runs step by step so that a caller (a web
+   worker, a CLI) can report progress, show previews and cancel between steps:
+
+       kineto_status st;
+       kineto_ctx *ctx = kineto_load_file("weights/kineto-world.kin", &st);
+       kineto_params p = kineto_default_params();
+       p.prompt = "a red ball moving left on black";
+       st = kineto_begin(ctx, &p);                       // tokenize, plan buffers, draw noise
+       while (st == KINETO_OK && !kineto_done(ctx)) st = kineto_step(ctx);
+       st = kineto_decode(ctx, rgba, rgba_size);          // frames * height * width * 4 bytes
+       kineto_end(ctx);                                   // release the generation's buffers
+       kineto_free(ctx);
+
+   ==== Weights file format, version 1 (".kin"); all integers little-endian ====
+
+   offset size  field
+   0      4     magic "KNTO"
+   4      4     u32 version = 1
+   8      8     u64 file_size: the whole file, in bytes
+   16     4     u32 crc32 (IEEE 802.3, as zlib's crc32) of bytes [24, file_size)
+   20     4     u32 n_tensors
+   24     96    hyperparameters, 24 little-endian 4-byte fields, in this order:
+                  u32 frames, height, width, fps, latent_channels, vae_ch0, vae_ch1, vae_ch2,
+                      vae_groups, vocab_size, max_tokens, text_dim, text_layers, text_heads,
+                      patch, dim, depth, heads, mlp_ratio
+                  f32 latent_scale, norm_eps
+                  u32 default_steps; f32 default_guidance; u32 reserved (0)
+   120    4     u32 vocab_bytes: size of the vocabulary section, a multiple of 4
+   124    ...   vocabulary: vocab_size entries of (u8 length, length bytes of lower-case ASCII),
+                then zero bytes up to vocab_bytes. Entry 0 is "<null>", the learned null prompt.
+   124+vocab_bytes  tensor table: n_tensors entries of 88 bytes each:
+                  char name[48]   NUL-padded, e.g. "denoiser.blocks.0.attn.qkv.weight"
+                  u32  dtype      0 = f32, 1 = f16 (IEEE half)
+                  u32  ndim       1..4
+                  u32  shape[4]   PyTorch order (outermost first); unused dims are 1
+                  u64  offset     from the start of the file, a multiple of 32
+                  u64  nbytes     = product(shape) * dtype size
+   then the tensor data, each tensor at its offset; bytes between tensors are zero.
+
+   Tensor names and shapes are those of train/model.py's state dict (text.*, denoiser.*, vae_dec.*,
+   preview.*); Linear weights are (out, in), Conv2d weights (out, in, kh, kw). The loader checks
+   magic, version, size, checksum, every hyperparameter, and the presence, dtype and shape of every
+   tensor it needs, and names the first one that is wrong.
+*/
+#ifndef KINETO_H
+#define KINETO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KINETO_FORMAT_VERSION 1
+
+typedef enum {
+    KINETO_OK = 0,
+    KINETO_ERR_ARG,             /* a NULL pointer or a buffer too small */
+    KINETO_ERR_IO,              /* the weights file could not be opened or read */
+    KINETO_ERR_NOMEM,           /* an allocation failed */
+    KINETO_ERR_MAGIC,           /* not a Kineto weights file */
+    KINETO_ERR_VERSION,         /* a format version this build does not read */
+    KINETO_ERR_TRUNCATED,       /* the buffer is shorter than the file says, or a section overruns it */
+    KINETO_ERR_CHECKSUM,        /* the CRC-32 does not match: the file is corrupt */
+    KINETO_ERR_HPARAMS,         /* a hyperparameter is out of range or inconsistent */
+    KINETO_ERR_TENSOR_MISSING,  /* a tensor the model needs is absent */
+    KINETO_ERR_TENSOR_SHAPE,    /* a tensor has the wrong dtype, shape or offset */
+    KINETO_ERR_PROMPT_EMPTY,    /* the prompt has no words */
+    KINETO_ERR_PROMPT_TOO_LONG, /* the prompt has more known words than the model's max_tokens */
+    KINETO_ERR_PROMPT_UNKNOWN,  /* none of the prompt's words is in the vocabulary */
+    KINETO_ERR_PARAM,           /* steps, guidance, seed or frames out of range */
+    KINETO_ERR_STATE,           /* a call out of order, e.g. kineto_step before kineto_begin */
+} kineto_status;
+
+/* A short fixed description of a status, e.g. "checksum mismatch". Never NULL. */
+const char *kineto_status_str(kineto_status st);
+
+/* The detailed message of the last failure on this thread (naming the field, tensor or word),
+   e.g. "tensor 'denoiser.blocks.3.attn.qkv.weight': shape (384, 128) expected (384, 64)". */
+const char *kineto_last_error(void);
+
+/* Log callback: level 0 = info, 1 = warning, 2 = error. Process-wide; NULL restores the default
+   (print warnings and errors to stderr). */
+typedef void (*kineto_log_fn)(int level, const char *msg, void *user_data);
+void kineto_set_log(kineto_log_fn fn, void *user_data);
+
+typedef struct kineto_ctx kineto_ctx;
+
+/* Load a model from a file (native) or a buffer (browser; the buffer is copied, the caller keeps
+   ownership). On failure they return NULL, set *status and the message of kineto_last_error(). */
+kineto_ctx *kineto_load_file(const char *path, kineto_status *status);
+kineto_ctx *kineto_load_buffer(const void *data, size_t size, kineto_status *status);
+void kineto_free(kineto_ctx *ctx);
+
+typedef struct {
+    int frames, height, width, fps;   /* the clip the model makes by default */
+    int latent_channels, latent_h, latent_w;
+    int vocab_size, max_tokens;
+    int default_steps;
+    float default_guidance;
+    int64_t n_params;                 /* parameters the engine loaded */
+} kineto_info;
+kineto_info kineto_model_info(const kineto_ctx *ctx);
+
+/* Vocabulary word i (1 <= i < vocab_size), or NULL out of range; word 0 is "<null>". */
+const char *kineto_vocab_word(const kineto_ctx *ctx, int i);
+
+typedef struct {
+    const char *prompt;           /* required: words from the vocabulary */
+    const char *negative_prompt;  /* NULL or "" = the learned null prompt */
+    uint64_t seed;                /* any value; same seed, same clip */
+    int steps;                    /* 1..KINETO_MAX_STEPS; 0 = the model's default */
+    float guidance;               /* classifier-free guidance, 0..KINETO_MAX_GUIDANCE; 1 = off */
+    int frames;                   /* 1..model frames; 0 = the model's */
+    int threads;                  /* worker threads; 0 = as many as the build allows (max 8) */
+    int temporal_attention;       /* 1 = on; 0 skips temporal blocks (for ablations) */
+} kineto_params;
+#define KINETO_MAX_STEPS 200
+#define KINETO_MAX_GUIDANCE 30.0f
+
+kineto_params kineto_default_params(void);
+
+/* Start a generation: tokenize the prompts, plan every buffer, draw the noise. Unknown words are
+   left out of the condition and listed by kineto_unknown_words(); a prompt with no known word fails.
+   A generation already running is ended first. */
+kineto_status kineto_begin(kineto_ctx *ctx, const kineto_params *params);
+
+/* Unknown words of the last kineto_begin, separated by single spaces ("" when none). */
+const char *kineto_unknown_words(const kineto_ctx *ctx);
+
+/* Run one denoising step (conditional and, with guidance != 1, unconditional pass). */
+kineto_status kineto_step(kineto_ctx *ctx);
+int kineto_steps_done(const kineto_ctx *ctx);
+int kineto_steps_total(const kineto_ctx *ctx);
+int kineto_done(const kineto_ctx *ctx);   /* 1 when every step has run */
+int kineto_frames(const kineto_ctx *ctx); /* frames of the current generation */
+
+/* Cheap preview of the current clean-clip estimate (a linear latent->RGB map, upscaled with nearest
+   neighbours): frames * height * width * 4 RGBA bytes. Valid after kineto_begin. */
+kineto_status kineto_preview(kineto_ctx *ctx, uint8_t *rgba, size_t size);
+
+/* Full VAE decode of the current clean-clip estimate (the final clip once kineto_done): same layout. */
+kineto_status kineto_decode(kineto_ctx *ctx, uint8_t *rgba, size_t size);
+
+/* End the generation, finished or not (cancelling it), and release its buffers. Always safe. */
+void kineto_end(kineto_ctx *ctx);
+
+/* Bytes the current generation planned at kineto_begin (also logged), 0 when idle. */
+size_t kineto_generation_bytes(const kineto_ctx *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KINETO_H */

@@ -1,0 +1,139 @@
+"""Write a Kineto weights file (.kin, format version 1; byte layout in include/kineto.h).
+
+  /usr/bin/python3 train/export.py --ckpt train/runs/main/ckpt.pt --out weights/kineto-world.kin
+"""
+import argparse
+import os
+import struct
+import sys
+import zlib
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model import Config, Kineto  # noqa: E402
+
+MAGIC = b"KNTO"
+VERSION = 1
+HEADER_BYTES = 120
+ENTRY_BYTES = 88
+NAME_BYTES = 48
+ALIGN = 32
+DEFAULT_STEPS = 16
+DEFAULT_GUIDANCE = 3.0
+SHIPPED_PREFIXES = ("text.", "denoiser.", "vae_dec.", "preview.")
+
+
+def shipped_tensors(model):
+    """name -> float32 tensor, for every tensor the engine needs (the VAE encoder stays behind).
+    The preview map is folded with 1/latent_scale so the engine applies it to diffusion latents."""
+    sd = model.state_dict()
+    out = {}
+    for name, t in sd.items():
+        if name.startswith(SHIPPED_PREFIXES):
+            out[name] = t.detach().float().cpu().clone()
+    out["preview.weight"] = out["preview.weight"] / model.cfg.latent_scale
+    return out
+
+
+def stored_dtype(name, t):
+    """Matrices and embeddings as f16 (they are 97% of the bytes); vectors stay f32."""
+    return 1 if t.dim() >= 2 and not name.startswith("denoiser.pos_") else 0
+
+
+def round_to_stored(model):
+    """Round a model's shipped weights to what the file stores, so PyTorch runs what the C engine runs."""
+    with torch.no_grad():
+        for name, t in model.state_dict().items():
+            if name.startswith(SHIPPED_PREFIXES) and stored_dtype(name, t) == 1:
+                t.copy_(t.half().float())
+
+
+def hparams_bytes(cfg):
+    u = [cfg.frames, cfg.height, cfg.width, cfg.fps, cfg.latent_channels, *cfg.vae_ch, cfg.vae_groups,
+         cfg.vocab_size, cfg.max_tokens, cfg.text_dim, cfg.text_layers, cfg.text_heads, cfg.patch,
+         cfg.dim, cfg.depth, cfg.heads, cfg.mlp_ratio]
+    from model import NORM_EPS
+    b = struct.pack("<19I", *u) + struct.pack("<ff", cfg.latent_scale, NORM_EPS)
+    b += struct.pack("<IfI", DEFAULT_STEPS, DEFAULT_GUIDANCE, 0)
+    assert len(b) == 96
+    return b
+
+
+def vocab_bytes(vocab):
+    b = bytearray()
+    for w in vocab:
+        e = w.encode("ascii")
+        assert 0 < len(e) < 256
+        b += bytes([len(e)]) + e
+    b += b"\0" * ((-len(b)) % 4)
+    return bytes(b)
+
+
+def write_kin(path, cfg, vocab, tensors):
+    assert len(vocab) == cfg.vocab_size
+    names = sorted(tensors)
+    voc = vocab_bytes(vocab)
+    table_off = HEADER_BYTES + 4 + len(voc)
+    data_off = table_off + ENTRY_BYTES * len(names)
+    data_off += (-data_off) % ALIGN
+    table, blobs, off = bytearray(), bytearray(), data_off
+    for name in names:
+        t = tensors[name]
+        dt = stored_dtype(name, t)
+        arr = t.numpy().astype(np.float16 if dt == 1 else np.float32)
+        raw = arr.tobytes()
+        shape = list(arr.shape) + [1] * (4 - arr.ndim)
+        nb = name.encode("ascii")
+        assert len(nb) < NAME_BYTES, name
+        table += nb + b"\0" * (NAME_BYTES - len(nb))
+        table += struct.pack("<II4IQQ", dt, arr.ndim, *shape, off, len(raw))
+        pad = (-len(raw)) % ALIGN
+        blobs += raw + b"\0" * pad
+        off += len(raw) + pad
+    body = hparams_bytes(cfg) + struct.pack("<I", len(voc)) + voc + bytes(table)
+    body += b"\0" * (data_off - 24 - len(body))  # pad the table up to the first tensor
+    total = 24 + len(body) + len(blobs)
+    assert 24 + len(body) == data_off
+    crc = zlib.crc32(body + blobs) & 0xFFFFFFFF
+    head = MAGIC + struct.pack("<IQII", VERSION, total, crc, len(names))
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(head + body + blobs)
+    os.replace(tmp, path)
+    return total
+
+
+def export_model(model, vocab, path):
+    return write_kin(path, model.cfg, vocab, shipped_tensors(model))
+
+
+def load_checkpoint(path, use_ema=True):
+    blob = torch.load(path, map_location="cpu")
+    d = dict(blob["cfg"])
+    d["vae_ch"] = tuple(d["vae_ch"])
+    cfg = Config(**d)
+    model = Kineto(cfg)
+    model.load_state_dict(blob["model"])
+    if use_ema and blob.get("ema"):
+        model.load_state_dict(blob["ema"])
+        # the EMA copy was made before the latent scale was known: keep the trained model's scale
+    model.cfg = cfg
+    model.eval()
+    return model, blob["vocab"], blob["state"]
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--ckpt", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--no-ema", action="store_true")
+    a = p.parse_args()
+    model, vocab, state = load_checkpoint(a.ckpt, not a.no_ema)
+    n = export_model(model, vocab, a.out)
+    print("wrote %s: %d bytes, stage %s step %d" % (a.out, n, state["stage"], state["step"]))
+
+
+if __name__ == "__main__":
+    main()

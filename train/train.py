@@ -1,0 +1,300 @@
+"""Train Kineto's default model on the procedural world, in three stages that resume from checkpoints.
+
+  1. vae    the per-frame autoencoder (object-weighted MSE + a small KL term); reports PSNR
+  2. cache  latents of a fixed set of training clips, and the latent scale
+  3. dit    text encoder + video denoiser jointly (rectified flow, condition dropout, EMA)
+
+Usage:
+  /usr/bin/python3 train/train.py --run train/runs/main            # all stages, resumes
+  /usr/bin/python3 train/train.py --smoke --out /tmp/smoke.kin      # tiny end-to-end check
+  torchrun --nproc_per_node=N train/train.py --run ...              # data-parallel (gloo / nccl)
+"""
+import argparse
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import world  # noqa: E402
+from model import Config, Kineto, tiny_config, pad_ids, tokenize, NULL_ID  # noqa: E402
+
+VOCAB = ["<null>"] + world.vocabulary()
+
+
+def log(msg):
+    print(time.strftime("%H:%M:%S"), msg, flush=True)
+
+
+class Trainer:
+    def __init__(self, args):
+        self.args = args
+        self.rank, self.world_size = 0, 1
+        if "WORLD_SIZE" in os.environ:
+            backend = "nccl" if torch.cuda.is_available() else "gloo"
+            dist.init_process_group(backend)
+            self.rank, self.world_size = dist.get_rank(), dist.get_world_size()
+        self.device = torch.device(f"cuda:{self.rank % max(1, torch.cuda.device_count())}"
+                                   if torch.cuda.is_available() else "cpu")
+        cfg = tiny_config(len(VOCAB)) if args.smoke else Config(vocab_size=len(VOCAB))
+        self.model = Kineto(cfg).to(self.device)
+        self.cfg = cfg
+        self.rng = np.random.default_rng(1234 + self.rank)
+        torch.manual_seed(1234 + self.rank)
+        self.state = {"stage": "vae", "step": 0, "seconds": 0.0, "vae_psnr": None}
+        self.ema = None
+        self.opt = None
+        self.ckpt_path = os.path.join(args.run, "ckpt.pt")
+        os.makedirs(args.run, exist_ok=True)
+        if os.path.exists(self.ckpt_path) and not args.smoke:
+            self.load()
+
+    # ------------------------------------------------------------ checkpoints
+    def save(self):
+        if self.rank != 0:
+            return
+        blob = {"cfg": self.cfg.to_dict(), "model": self.model.state_dict(), "state": self.state,
+                "vocab": VOCAB, "opt": self.opt.state_dict() if self.opt else None,
+                "ema": self.ema.state_dict() if self.ema else None}
+        torch.save(blob, self.ckpt_path + ".tmp")
+        os.replace(self.ckpt_path + ".tmp", self.ckpt_path)
+        log("checkpoint %s stage=%s step=%d" % (self.ckpt_path, self.state["stage"], self.state["step"]))
+
+    def load(self):
+        blob = torch.load(self.ckpt_path, map_location=self.device)
+        d = blob["cfg"]
+        d["vae_ch"] = tuple(d["vae_ch"])
+        self.cfg = Config(**d)
+        self.model = Kineto(self.cfg).to(self.device)
+        self.model.load_state_dict(blob["model"])
+        self.state = blob["state"]
+        self._resume_opt = blob["opt"]
+        self._resume_ema = blob["ema"]
+        log("resumed stage=%s step=%d" % (self.state["stage"], self.state["step"]))
+
+    def allreduce_grads(self, params):
+        if self.world_size == 1:
+            return
+        for p in params:
+            if p.grad is not None:
+                dist.all_reduce(p.grad)
+                p.grad /= self.world_size
+
+    # ------------------------------------------------------------ data
+    def frames_batch(self, n, held_out=False):
+        """n random frames (n, 3, H, W) in [-1, 1] and their object masks (n, 1, H, W)."""
+        c = self.cfg
+        xs, ms = [], []
+        while len(xs) < n:
+            spec = world.sample_spec(self.rng, held_out=held_out)
+            fr, mk = world.render_clip(spec, c.frames, c.height, c.width)
+            for f in self.rng.choice(c.frames, size=2, replace=False):
+                xs.append(fr[f])
+                ms.append(mk[f])
+        x = torch.from_numpy(np.stack(xs[:n])).permute(0, 3, 1, 2) * 2 - 1
+        m = torch.from_numpy(np.stack(ms[:n]))[:, None]
+        return x.to(self.device), m.to(self.device)
+
+    # ------------------------------------------------------------ stage 1: autoencoder
+    def train_vae(self):
+        a, m = self.args, self.model
+        params = list(m.vae_enc.parameters()) + list(m.vae_dec.parameters())
+        self.opt = torch.optim.AdamW(params, lr=a.vae_lr, weight_decay=0.0)
+        if getattr(self, "_resume_opt", None) and self.state["stage"] == "vae":
+            self.opt.load_state_dict(self._resume_opt)
+        total = a.vae_steps
+        t_last = time.time()
+        while self.state["step"] < total:
+            s = self.state["step"]
+            lr = a.vae_lr * min(1.0, (s + 1) / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * s / total)))
+            for g in self.opt.param_groups:
+                g["lr"] = lr
+            x, mask = self.frames_batch(a.vae_batch)
+            mean, logvar = m.vae_enc(x)
+            z = mean + torch.randn_like(mean) * torch.exp(0.5 * logvar)
+            y = m.vae_dec(z)
+            w = 1.0 + 8.0 * mask  # objects are small: weight their pixels up
+            rec = (w * (y - x) ** 2).mean() / w.mean()
+            kl = 0.5 * (mean ** 2 + logvar.exp() - 1 - logvar).mean()
+            loss = rec + a.vae_kl * kl
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self.allreduce_grads(params)
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            self.opt.step()
+            self.state["step"] += 1
+            now = time.time()
+            self.state["seconds"] += now - t_last
+            t_last = now
+            if s % 50 == 0:
+                log("vae step %d loss %.5f rec %.5f kl %.3f lr %.2e" % (s, loss.item(), rec.item(), kl.item(), lr))
+            if s % 300 == 299:
+                self.save()
+        self.state["vae_psnr"] = self.eval_vae()
+        self.fit_preview()
+        self.state.update(stage="cache", step=0)
+        self.save()
+
+    @torch.no_grad()
+    def eval_vae(self):
+        """PSNR over whole held-out frames and over their object pixels only."""
+        m = self.model
+        rng_state = self.rng
+        self.rng = np.random.default_rng(99)
+        x, mask = self.frames_batch(64, held_out=True)
+        self.rng = rng_state
+        y = m.vae_dec(m.vae_enc(x)[0]).clamp(-1, 1)
+        err = ((y - x) / 2) ** 2
+        psnr = -10 * math.log10(err.mean().item())
+        obj = mask.expand_as(err) > 0.5
+        psnr_obj = -10 * math.log10(err[obj].mean().item()) if obj.any() else float("nan")
+        log("vae PSNR %.2f dB (objects %.2f dB) on 64 held-out frames" % (psnr, psnr_obj))
+        return {"psnr": psnr, "psnr_objects": psnr_obj}
+
+    @torch.no_grad()
+    def fit_preview(self):
+        """Least-squares 1x1 map latent -> RGB pooled to latent resolution; the engine's cheap preview."""
+        m = self.model
+        x, _ = self.frames_batch(256)
+        z = m.vae_enc(x)[0]
+        target = F.avg_pool2d(x, 4)
+        Z = torch.cat([z.permute(0, 2, 3, 1).reshape(-1, z.shape[1]), torch.ones(z.numel() // z.shape[1], 1,
+                                                                                  device=z.device)], 1)
+        T = target.permute(0, 2, 3, 1).reshape(-1, 3)
+        sol = torch.linalg.lstsq(Z.cpu(), T.cpu()).solution  # (C+1, 3)
+        m.preview.weight.copy_(sol[:-1].t()[:, :, None, None])
+        m.preview.bias.copy_(sol[-1])
+
+    # ------------------------------------------------------------ stage 2: latent cache
+    @torch.no_grad()
+    def build_cache(self):
+        a, c, m = self.args, self.cfg, self.model
+        path = os.path.join(a.run, "latents.pt")
+        if os.path.exists(path) and not a.smoke:
+            self.state.update(stage="dit", step=0)
+            return
+        rng = np.random.default_rng(4321)
+        specs, lats = [], []
+        t0 = time.time()
+        for i in range(a.cache_clips):
+            spec = world.sample_spec(rng, held_out=False)
+            fr, _ = world.render_clip(spec, c.frames, c.height, c.width)
+            x = torch.from_numpy(fr).permute(0, 3, 1, 2).to(self.device) * 2 - 1
+            lats.append(m.vae_enc(x)[0].half().cpu())
+            specs.append(spec)
+            if i % 500 == 0:
+                log("cache %d/%d (%.0f s)" % (i, a.cache_clips, time.time() - t0))
+        lat = torch.stack(lats)  # (N, F, C, h, w)
+        std = lat.float().std().item()
+        m.cfg.latent_scale = self.cfg.latent_scale = 1.0 / std
+        log("cached %d clips, latent std %.4f -> scale %.4f" % (len(specs), std, 1.0 / std))
+        if not a.smoke:
+            torch.save({"latents": lat, "specs": specs, "scale": 1.0 / std}, path)
+        self.cache = {"latents": lat, "specs": specs}
+        self.state.update(stage="dit", step=0)
+        self.save()
+
+    # ------------------------------------------------------------ stage 3: text encoder + denoiser
+    def train_dit(self):
+        a, c, m = self.args, self.cfg, self.model
+        if not hasattr(self, "cache"):
+            self.cache = torch.load(os.path.join(a.run, "latents.pt"))
+        lat, specs = self.cache["latents"], self.cache["specs"]
+        params = list(m.text.parameters()) + list(m.denoiser.parameters())
+        self.opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0)
+        self.ema = Kineto(c).to(self.device)
+        self.ema.load_state_dict(m.state_dict())
+        if getattr(self, "_resume_opt", None) and self.state["stage"] == "dit":
+            self.opt.load_state_dict(self._resume_opt)
+            self.ema.load_state_dict(self._resume_ema)
+        scale = c.latent_scale
+        t_last, t_ckpt = time.time(), time.time()
+        losses = []
+        while self.state["step"] < a.steps:
+            s = self.state["step"]
+            lr = a.lr * min(1.0, (s + 1) / 200)
+            for g in self.opt.param_groups:
+                g["lr"] = lr
+            idx = self.rng.integers(len(specs), size=a.batch)
+            x = lat[idx].float().to(self.device) * scale
+            ids = []
+            for i in idx:
+                tok, _ = tokenize(world.caption(specs[i], self.rng), VOCAB)
+                ids.append([] if self.rng.random() < a.cond_drop else tok)
+            ids, mask = pad_ids(ids, c.max_tokens)
+            ids, mask = ids.to(self.device), mask.to(self.device)
+            t = torch.sigmoid(torch.randn(a.batch, device=self.device))  # logit-normal
+            noise = torch.randn_like(x)
+            tt = t.view(-1, 1, 1, 1, 1)
+            zt = (1 - tt) * x + tt * noise
+            tokens, pooled = m.text(ids, mask)
+            v = m.denoiser(zt, t, tokens, mask, pooled)
+            loss = F.mse_loss(v, noise - x)
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self.allreduce_grads(params)
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            self.opt.step()
+            decay = min(a.ema, (1 + s) / (10 + s))
+            with torch.no_grad():
+                for pe, pm in zip(self.ema.parameters(), m.parameters()):
+                    pe.mul_(decay).add_(pm.detach(), alpha=1 - decay)
+            losses.append(loss.item())
+            self.state["step"] += 1
+            now = time.time()
+            self.state["seconds"] += now - t_last
+            t_last = now
+            if s % 25 == 0:
+                log("dit step %d loss %.4f (avg %.4f) lr %.2e" % (s, loss.item(), np.mean(losses[-100:]), lr))
+            if now - t_ckpt > a.ckpt_minutes * 60:
+                self.save()
+                t_ckpt = now
+        self.state["stage"] = "done"
+        self.save()
+
+    def run(self):
+        if self.state["stage"] == "vae":
+            self.train_vae()
+        if self.state["stage"] == "cache":
+            self.build_cache()
+        if self.state["stage"] == "dit":
+            self.train_dit()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--run", default="train/runs/main")
+    p.add_argument("--smoke", action="store_true", help="tiny config, a few steps, export to --out")
+    p.add_argument("--out", default=None, help="export the EMA model to this .kin file at the end")
+    p.add_argument("--vae-steps", type=int, default=900)
+    p.add_argument("--vae-batch", type=int, default=32)
+    p.add_argument("--vae-lr", type=float, default=1e-3)
+    p.add_argument("--vae-kl", type=float, default=1e-5)
+    p.add_argument("--cache-clips", type=int, default=5000)
+    p.add_argument("--steps", type=int, default=100000)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--lr", type=float, default=3e-4)
+    p.add_argument("--cond-drop", type=float, default=0.1)
+    p.add_argument("--ema", type=float, default=0.999)
+    p.add_argument("--ckpt-minutes", type=float, default=5.0)
+    a = p.parse_args()
+    if a.smoke:
+        a.vae_steps, a.vae_batch, a.cache_clips, a.steps, a.batch = 4, 8, 8, 4, 4
+        a.run = a.run if a.run != "train/runs/main" else "/tmp/kineto-smoke"
+    t0 = time.time()
+    tr = Trainer(a)
+    tr.run()
+    if a.out and tr.rank == 0:
+        from export import export_model
+        export_model(tr.ema if tr.ema is not None else tr.model, VOCAB, a.out)
+        log("exported %s" % a.out)
+    log("finished in %.1f s" % (time.time() - t0))
+
+
+if __name__ == "__main__":
+    main()
