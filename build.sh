@@ -35,8 +35,39 @@ deps() {
 native() { :; }      # filled in below
 wasm() { :; }
 test_all() { :; }
-serve() { :; }
 bench() { :; }
+
+# ---- The web page: npm libraries copied into web/vendor/, a local server with cross-origin isolation ----
+# node_modules path -> web/vendor/ name; the page imports these ES modules.
+VENDOR_FILES="gifenc/dist/gifenc.esm.js:gifenc.js fflate/esm/browser.js:fflate.js
+    mediabunny/dist/bundles/mediabunny.min.mjs:mediabunny.js"
+vendor() {
+    [ -d node_modules/gifenc ] || deps
+    mkdir -p web/vendor
+    local pair src dst
+    for pair in $VENDOR_FILES; do
+        src=node_modules/${pair%%:*} dst=web/vendor/${pair##*:}
+        if [ ! -f "$dst" ] || [ "$src" -nt "$dst" ]; then cp "$src" "$dst"; echo "    vendored $src"; fi
+    done
+}
+
+PORT=${PORT:-8080}
+# serve.json sets COOP/COEP/CORP, so the page is cross-origin isolated and the engine can use threads.
+serve() {
+    [ -f web/wasm/kineto-simd.js ] || wasm
+    vendor
+    [ -f web/wasm/kineto-world.kin ] || echo "warning: no web/wasm/kineto-world.kin (weights/kineto-world.kin missing); the page cannot load a model" >&2
+    say "Kineto at http://localhost:$PORT/  (Ctrl+C stops)"
+    exec node_modules/.bin/serve --config "$ROOT/serve.json" --listen "tcp://127.0.0.1:$PORT" \
+        --no-clipboard --no-port-switching web
+}
+
+test_web_browser() {
+    vendor
+    [ -f web/wasm/kineto-simd.js ] || wasm
+    say "browser tests (tests/browser, Debian chromium)"
+    node --test --test-concurrency=1 tests/browser/
+}
 
 case "${1:-all}" in
     deps) deps ;;

@@ -1,0 +1,247 @@
+// Kineto's page: wires the prompt, settings, engine, progress, player, history, export and share link.
+import { init, generate, unknownWords } from './kineto.js';
+import { renderVocabulary, insertWord } from './app/vocab.js';
+import { SettingsForm } from './app/settings.js';
+import { Progress } from './app/progress.js';
+import { Player } from './app/player.js';
+import { History } from './app/history.js';
+import { hashToSettings, settingsToHash, shareUrl } from './app/share.js';
+import { registerOffline, dropCachedWeights } from './app/offline.js';
+import { exportGif, exportWebm, exportPngZip, download } from './export.js';
+
+const $ = (id) => document.getElementById(id);
+const page = new URLSearchParams(location.search);
+const form = new SettingsForm({
+  prompt: $('prompt'), negative: $('negative'), seed: $('seed'), seedLock: $('seed-lock'), dice: $('dice'),
+  steps: $('steps'), guidance: $('guidance'), frames: $('frames'), fps: $('fps'),
+});
+const progress = new Progress($('progress'), $('progress-bar'), $('progress-text'));
+const player = new Player($('screen'), showFrame);
+const clips = new History($('history-list'), $('history-empty'), replay);
+let engine = null;      // {mode, info} once the engine is ready
+let running = null;     // AbortController of the generation in progress
+let current = null;     // {clip, settings} shown in the player
+
+function setState(state) { document.body.dataset.state = state; }
+
+function say(message, kind = 'info') {
+  $('status').textContent = message;
+  $('status').dataset.kind = kind;
+}
+
+// ---- engine start
+
+async function startEngine() {
+  setState('loading');
+  $('isolation-note').hidden = self.crossOriginIsolated === true;
+  const options = page.has('weights') ? { weightsUrl: page.get('weights') } : {};
+  try {
+    engine = await init(options);
+  } catch (error) {
+    if (!/checksum|crc/i.test(error.message)) throw error;
+    say('The saved model was damaged; downloading it again…');
+    await dropCachedWeights();
+    engine = await init(options);
+  }
+  $('mode').textContent = engine.mode;
+  form.setLimits(engine.info);
+  renderVocabulary($('vocab-groups'), engine.info.vocab, (word) => insertWord($('prompt'), word));
+  flagUnknownWords();
+  $('generate').disabled = false;
+  setState('ready');
+  say('Ready.');
+  const linked = hashToSettings(location.hash);
+  if (linked) {
+    form.write(linked);
+    runGeneration();
+  }
+}
+
+function flagUnknownWords() {
+  if (!engine) return;
+  const unknown = unknownWords($('prompt').value, engine.info.vocab);
+  $('unknown-words').textContent = unknown.length
+    ? `Kineto does not know ${unknown.map((w) => `“${w}”`).join(', ')} and will ignore ${unknown.length > 1 ? 'them' : 'it'}.`
+    : '';
+  $('prompt').setAttribute('aria-invalid', String(unknown.length > 0));
+}
+
+// ---- generation
+
+async function runGeneration() {
+  if (running || !engine) return;
+  form.nextSeed();
+  let settings;
+  try {
+    settings = form.read();
+  } catch (error) {
+    say(error.message, 'error');
+    error.field?.focus();
+    return;
+  }
+  running = new AbortController();
+  setBusy(true);
+  progress.start(settings.steps);
+  say(`Generating “${settings.prompt}”…`);
+  try {
+    const result = await generate({
+      prompt: settings.prompt, negativePrompt: settings.negativePrompt, seed: settings.seed,
+      steps: settings.steps, guidance: settings.guidance, frames: settings.frames,
+      signal: running.signal,
+      onProgress: ({ step, total }) => progress.update(step, total),
+      onPreview: showPreview,
+    });
+    const clip = toClip(result, settings.fps);
+    progress.finish(`Done: ${clip.frames.length} frames`);
+    showClip(clip, settings);
+    clips.add(clip, settings);
+    const ignored = result.unknownWords?.length ? ` Ignored: ${result.unknownWords.join(', ')}.` : '';
+    say(`Made “${settings.prompt}” with seed ${settings.seed}.${ignored}`);
+    setState('done');
+  } catch (error) {
+    if (error.name === 'AbortError') {
+      progress.finish(`Cancelled at step ${progress.done} of ${progress.total}`);
+      say('Cancelled.');
+      setState('cancelled');
+    } else {
+      progress.finish('Failed');
+      say(error.message || String(error), 'error');
+      setState('error');
+    }
+  } finally {
+    running = null;
+    setBusy(false);
+  }
+}
+
+function setBusy(busy) {
+  if (busy) setState('running');
+  $('generate').disabled = busy;
+  $('cancel').disabled = !busy;
+  $('preview-badge').hidden = !busy;
+}
+
+// The engine's frames: one RGBA array per frame (a single packed array is split).
+function toClip({ width, height, frames }, fps) {
+  const frameBytes = width * height * 4;
+  const list = Array.isArray(frames) ? frames
+    : Array.from({ length: frames.length / frameBytes }, (_, i) => frames.subarray(i * frameBytes, (i + 1) * frameBytes));
+  return { width, height, fps, frames: list };
+}
+
+function showPreview(preview) {
+  player.load(toClip(preview, Number($('fps').value) || 8));
+  $('preview-badge').textContent = `Preview after step ${preview.step} of ${preview.total}`;
+}
+
+function showClip(clip, settings) {
+  current = { clip, settings };
+  player.fps = settings.fps;
+  player.load(clip);
+  const link = shareUrl(settings);
+  $('share-url').value = link;
+  history.replaceState(null, '', settingsToHash(settings));
+  for (const id of ['export-gif', 'export-webm', 'export-zip', 'copy-link']) $(id).disabled = false;
+}
+
+function replay({ clip, settings }) {
+  if (running) return;
+  form.write(settings);
+  showClip(clip, settings);
+  say(`Replaying “${settings.prompt}” (seed ${settings.seed}).`);
+}
+
+// ---- player controls
+
+function showFrame(index, count, playing) {
+  const controls = ['play', 'prev-frame', 'next-frame', 'scrubber'];
+  for (const id of controls) $(id).disabled = count === 0;
+  $('play').textContent = playing ? 'Pause' : 'Play';
+  $('scrubber').max = Math.max(0, count - 1);
+  $('scrubber').value = index;
+  $('frame-label').textContent = count ? `${index + 1} / ${count}` : '–';
+}
+
+function wirePlayer() {
+  $('play').addEventListener('click', () => player.toggle());
+  $('prev-frame').addEventListener('click', () => player.step(-1));
+  $('next-frame').addEventListener('click', () => player.step(1));
+  $('scrubber').addEventListener('input', (e) => { player.pause(); player.seek(Number(e.target.value)); });
+  $('loop').addEventListener('change', (e) => { player.loop = e.target.checked; });
+  $('speed').addEventListener('change', (e) => { player.speed = Number(e.target.value); });
+  $('fps').addEventListener('change', (e) => {
+    const fps = Number(e.target.value);
+    if (Number.isInteger(fps) && fps >= 1 && fps <= 60) player.fps = fps;
+  });
+  $('scaling').addEventListener('change', (e) => {
+    $('screen').classList.toggle('crisp', e.target.value === 'crisp');
+  });
+  $('screen').addEventListener('keydown', (e) => {
+    const keys = { ' ': () => player.toggle(), ArrowLeft: () => player.step(-1), ArrowRight: () => player.step(1) };
+    if (keys[e.key]) { e.preventDefault(); keys[e.key](); }
+  });
+}
+
+// ---- export and share
+
+async function exportClip(kind) {
+  if (!current) return;
+  const { clip, settings } = current;
+  const scale = Number($('export-scale').value);
+  const name = `kineto-${settings.prompt.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}-${settings.seed}`;
+  const button = $(`export-${kind}`);
+  button.disabled = true;
+  say(`Exporting ${kind.toUpperCase()}…`);
+  try {
+    const exportClip = { ...clip, fps: Number($('fps').value) || clip.fps };
+    if (kind === 'gif') download(await exportGif(exportClip, scale), `${name}.gif`);
+    if (kind === 'zip') download(await exportPngZip(exportClip, scale, name), `${name}-png.zip`);
+    if (kind === 'webm') {
+      const { blob, method } = await exportWebm(exportClip, scale, { forceRecorder: page.has('recorder') });
+      download(blob, `${name}.webm`);
+      say(`WebM saved (${method === 'webcodecs' ? 'WebCodecs' : 'MediaRecorder'}).`);
+      return;
+    }
+    say(`${kind.toUpperCase()} saved.`);
+  } catch (error) {
+    say(`Export failed: ${error.message}`, 'error');
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function wireForm() {
+  $('prompt-form').addEventListener('submit', (e) => { e.preventDefault(); runGeneration(); });
+  $('cancel').addEventListener('click', () => running?.abort());
+  $('prompt').addEventListener('input', flagUnknownWords);
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); runGeneration(); }
+    if (e.key === 'Escape' && running) running.abort();
+  });
+  for (const kind of ['gif', 'webm', 'zip']) $(`export-${kind}`).addEventListener('click', () => exportClip(kind));
+  $('copy-link').addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText($('share-url').value);
+      say('Link copied.');
+    } catch {
+      $('share-url').select();
+      say('Select the link and copy it (Ctrl+C).');
+    }
+  });
+  window.addEventListener('hashchange', () => {
+    const linked = hashToSettings(location.hash);
+    if (linked && engine && !running && settingsToHash(linked) !== settingsToHash(current?.settings ?? {})) {
+      form.write(linked);
+      runGeneration();
+    }
+  });
+}
+
+wirePlayer();
+wireForm();
+if (!page.has('nosw')) registerOffline();
+startEngine().catch((error) => {
+  setState('error');
+  $('mode').textContent = 'unavailable';
+  say(`Kineto could not start: ${error.message}`, 'error');
+});

@@ -1,0 +1,43 @@
+// Clips made this visit: a strip of thumbnails; clicking one replays it with its settings.
+const MAX_CLIPS = 24;   // 16 frames of 64x64 RGBA are 256 KiB; 24 clips stay a few MiB
+
+export class History {
+  constructor(list, emptyNote, onPick) {
+    Object.assign(this, { list, emptyNote, onPick });
+    this.entries = [];
+  }
+
+  add(clip, settings) {
+    const entry = { clip, settings };
+    this.entries.unshift(entry);
+    if (this.entries.length > MAX_CLIPS) {
+      this.entries.pop();
+      this.list.lastElementChild?.remove();
+    }
+    this.list.prepend(this.renderItem(entry));
+    this.emptyNote.hidden = true;
+    return entry;
+  }
+
+  renderItem(entry) {
+    const { clip, settings } = entry;
+    const item = document.createElement('li');
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'thumb';
+    const label = `${settings.prompt} (seed ${settings.seed})`;
+    button.title = label;
+    button.setAttribute('aria-label', `Replay: ${label}`);
+    const canvas = document.createElement('canvas');
+    canvas.width = clip.width;
+    canvas.height = clip.height;
+    const middle = clip.frames[Math.floor(clip.frames.length / 2)];
+    canvas.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(middle), clip.width, clip.height), 0, 0);
+    const caption = document.createElement('span');
+    caption.textContent = settings.prompt;
+    button.append(canvas, caption);
+    button.addEventListener('click', () => this.onPick(entry));
+    item.append(button);
+    return item;
+  }
+}

@@ -1,0 +1,75 @@
+// The settings form: reads and validates it (naming the field that is wrong), fills it, rolls seeds.
+const MAX_SEED = 4294967295;   // seeds are drawn as 32-bit unsigned; the engine takes any
+
+export function randomSeed() {
+  return crypto.getRandomValues(new Uint32Array(1))[0];
+}
+
+export class SettingsForm {
+  constructor(elements) {
+    this.el = elements;   // {prompt, negative, seed, seedLock, dice, steps, guidance, frames, fps}
+    this.el.dice.addEventListener('click', () => { this.el.seed.value = randomSeed(); });
+    this.el.seed.addEventListener('input', () => { this.el.seedLock.checked = true; });
+  }
+
+  setLimits(info) {
+    this.el.frames.max = info.frames;
+    this.el.steps.value ||= info.defaultSteps;
+    this.el.guidance.value ||= info.defaultGuidance;
+    this.el.frames.value ||= info.frames;
+    this.el.fps.value = info.fps;
+    if (this.el.seed.value === '') this.el.seed.value = randomSeed();
+  }
+
+  // Draws a fresh seed for this run unless the seed is locked.
+  nextSeed() {
+    if (!this.el.seedLock.checked) this.el.seed.value = randomSeed();
+  }
+
+  // Returns the settings, or throws an Error whose `field` is the element to fix.
+  read() {
+    const prompt = this.el.prompt.value.trim();
+    if (!prompt) fail(this.el.prompt, 'Type a prompt first, e.g. "a red ball moving left on black".');
+    return {
+      prompt,
+      negativePrompt: this.el.negative.value.trim(),
+      seed: integerIn(this.el.seed, 'Seed', 0, MAX_SEED),
+      steps: integerIn(this.el.steps, 'Steps', 1, Number(this.el.steps.max)),
+      guidance: numberIn(this.el.guidance, 'Guidance', 0, Number(this.el.guidance.max)),
+      frames: integerIn(this.el.frames, 'Frames', 1, Number(this.el.frames.max)),
+      fps: integerIn(this.el.fps, 'FPS', 1, Number(this.el.fps.max)),
+    };
+  }
+
+  // Fills the form from a share link or a history entry; the seed is locked so it is reused.
+  write(settings) {
+    const fields = { prompt: 'prompt', negativePrompt: 'negative', seed: 'seed', steps: 'steps',
+      guidance: 'guidance', frames: 'frames', fps: 'fps' };
+    for (const [name, field] of Object.entries(fields)) {
+      if (settings[name] !== undefined) this.el[field].value = settings[name];
+    }
+    this.el.seedLock.checked = true;
+    this.el.prompt.dispatchEvent(new Event('input', { bubbles: true }));
+  }
+}
+
+function fail(field, message) {
+  const error = new Error(message);
+  error.field = field;
+  throw error;
+}
+
+function numberIn(field, label, min, max) {
+  const text = field.value.trim();
+  const value = Number(text);
+  if (text === '' || !Number.isFinite(value) || value < min || value > max) {
+    fail(field, `${label} must be a number from ${min} to ${max}.`);
+  }
+  return value;
+}
+
+function integerIn(field, label, min, max) {
+  const value = numberIn(field, label, min, max);
+  if (!Number.isInteger(value)) fail(field, `${label} must be a whole number from ${min} to ${max}.`);
+  return value;
+}

@@ -1,0 +1,30 @@
+// Settings <-> URL hash, so a link reproduces the very same clip (the engine is deterministic).
+const KEYS = { prompt: 'p', negativePrompt: 'n', seed: 'seed', steps: 'steps', guidance: 'g', frames: 'f', fps: 'fps' };
+
+export function settingsToHash(settings) {
+  const params = new URLSearchParams();
+  for (const [name, key] of Object.entries(KEYS)) {
+    const value = settings[name];
+    if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
+  }
+  return '#' + params.toString();
+}
+
+// Returns the settings found in the hash (strings parsed to numbers), or null when it has no prompt.
+export function hashToSettings(hash) {
+  const params = new URLSearchParams(hash.replace(/^#/, ''));
+  if (!params.get(KEYS.prompt)) return null;
+  const settings = {};
+  for (const [name, key] of Object.entries(KEYS)) {
+    if (!params.has(key)) continue;
+    const raw = params.get(key);
+    settings[name] = name === 'prompt' || name === 'negativePrompt' ? raw : Number(raw);
+  }
+  return settings;
+}
+
+export function shareUrl(settings) {
+  const url = new URL(location.href);
+  url.hash = settingsToHash(settings);
+  return url.href;
+}
