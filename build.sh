@@ -33,9 +33,74 @@ deps() {
 }
 
 native() { :; }      # filled in below
-wasm() { :; }
 test_all() { :; }
 bench() { :; }
+
+# ---- WebAssembly: three builds of the engine for web/worker.js, which picks one at run time ----
+WASM_OUT=$ROOT/web/wasm
+# The engine's C sources, without the CLI (native() may set ENGINE_SOURCES; this is the fallback).
+engine_sources() {
+    if [ -n "${ENGINE_SOURCES:-}" ]; then echo "$ENGINE_SOURCES"; return; fi
+    ls src/*.c src/ops/*.c src/model/*.c 2>/dev/null | tr '\n' ' '
+}
+WASM_EXPORTS="_malloc,_free,_kineto_js_load,_kineto_js_load_status,_kineto_js_info,_kineto_js_begin,\
+_kineto_js_clip_bytes,_kineto_free,_kineto_last_error,_kineto_status_str,_kineto_vocab_word,\
+_kineto_unknown_words,_kineto_step,_kineto_steps_done,_kineto_steps_total,_kineto_done,_kineto_frames,\
+_kineto_preview,_kineto_decode,_kineto_end,_kineto_generation_bytes"
+# Memory: the default model needs ~20 MB of weights and ~40 MB per generation; 256 MB is the ceiling
+# we promise, so malloc fails cleanly (KINETO_ERR_NOMEM) instead of the tab running out.
+WASM_FLAGS=(-O3 -ffp-contract=off -Iinclude -Isrc
+    -sMODULARIZE=1 -sEXPORT_ES6=1 -sENVIRONMENT=web,worker,node
+    -sDYNAMIC_EXECUTION=0 -sFILESYSTEM=0 -sSTRICT=1
+    -sINITIAL_MEMORY=32MB -sMAXIMUM_MEMORY=256MB -sALLOW_MEMORY_GROWTH=1 -sABORTING_MALLOC=0
+    -sTOTAL_STACK=1MB
+    -sEXPORTED_FUNCTIONS="$WASM_EXPORTS"
+    -sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8)
+
+# wasm_variant NAME EXPORT_NAME FLAGS...: build web/wasm/NAME.{js,wasm} when a source is newer.
+wasm_variant() {
+    local name=$1 export_name=$2; shift 2
+    local out=$WASM_OUT/$name.js recipe="${WASM_FLAGS[*]} $* $(engine_sources)"
+    if [ -f "$out" ] && [ "$(cat "$WASM_OUT/$name.recipe" 2>/dev/null)" = "$recipe" ] &&
+       [ -z "$(find src include -newer "$out" -type f -print -quit)" ]; then
+        echo "    $name: up to date"; return
+    fi
+    say "emcc $name"
+    NODE_PATH=/usr/share/nodejs nice emcc "${WASM_FLAGS[@]}" "$@" -sEXPORT_NAME="$export_name" \
+        $(engine_sources) src/bindings/wasm_api.c -o "$out"
+    # The pthread worker's Node branch defines importScripts with eval; this ES-module build never
+    # calls it (it uses import()), so it is replaced, keeping the glue free of eval for strict CSPs.
+    if [ -f "$WASM_OUT/$name.worker.js" ]; then
+        sed -i 's/importScripts:function(f){(0,eval)(fs.readFileSync(f,"utf8"))}/importScripts:function(f){throw new Error("importScripts is not used by Kineto")}/' \
+            "$WASM_OUT/$name.worker.js"
+    fi
+    if grep -lE '(^|[^A-Za-z_.])eval\(|new Function' "$WASM_OUT/$name".*js; then
+        echo "error: eval in the generated glue of $name" >&2; return 1
+    fi
+    echo "$recipe" > "$WASM_OUT/$name.recipe"
+}
+
+wasm() {
+    mkdir -p "$WASM_OUT"
+    wasm_variant kineto-simd-mt createKinetoSimdMt -msimd128 -pthread \
+        '-sPTHREAD_POOL_SIZE=Module["pthreadPoolSize"]||4' -sPTHREAD_POOL_SIZE_STRICT=2
+    wasm_variant kineto-simd createKinetoSimd -msimd128
+    wasm_variant kineto-base createKinetoBase -DKINETO_NO_SIMD
+    if [ -f weights/kineto-world.kin ] && [ weights/kineto-world.kin -nt "$WASM_OUT/kineto-world.kin" ]; then
+        cp weights/kineto-world.kin "$WASM_OUT/"
+        echo "    copied weights/kineto-world.kin"
+    fi
+}
+
+test_web_node() {
+    say "node tests (tests/node)"
+    node --test tests/node/
+}
+
+# Every web suite; the page's browser tests are appended here.
+test_web() {
+    test_web_node
+}
 
 # ---- The web page: npm libraries copied into web/vendor/, a local server with cross-origin isolation ----
 # node_modules path -> web/vendor/ name; the page imports these ES modules.

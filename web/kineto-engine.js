@@ -1,0 +1,219 @@
+// kineto-engine.js — the WebAssembly engine from JavaScript: picks a build, loads a model and runs
+// one generation through the flat C API of src/bindings/wasm_api.c. Used by worker.js in the
+// browser and by the Node tests, so both exercise the same code.
+
+// The smallest module that uses a SIMD instruction: () -> v128 { v128.const 0 }.
+// WebAssembly.validate accepts it only where 128-bit SIMD is supported.
+const SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,  // "\0asm", version 1
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b,        // type section: () -> v128
+  0x03, 0x02, 0x01, 0x00,                          // function section: one function of type 0
+  0x0a, 0x16, 0x01, 0x14, 0x00, 0xfd, 0x0c,        // code section: no locals, v128.const ...
+  ...new Array(16).fill(0x00), 0x0b,               // ... sixteen zero bytes, end
+]);
+
+export const VARIANTS = {
+  'simd-mt': { file: 'kineto-simd-mt', exportName: 'createKinetoSimdMt' },
+  simd: { file: 'kineto-simd', exportName: 'createKinetoSimd' },
+  base: { file: 'kineto-base', exportName: 'createKinetoBase' },
+};
+export const MAX_THREADS = 4;   // the pool the threaded build starts (and the engine's useful limit here)
+
+export function simdSupported() {
+  return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+}
+
+// Threads need shared memory, which browsers give only to cross-origin isolated pages (COOP/COEP).
+export function threadsSupported() {
+  if (typeof SharedArrayBuffer !== 'function' || globalThis.crossOriginIsolated === false) return false;
+  try {
+    return new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer;
+  } catch {
+    return false;
+  }
+}
+
+export function pickVariant() {
+  if (!simdSupported()) return 'base';
+  return threadsSupported() ? 'simd-mt' : 'simd';
+}
+
+export function describeMode(variant, threads) {
+  return variant === 'simd-mt' ? `simd+threads (${threads})` : variant;
+}
+
+// Loads the Emscripten module of a build. options.mode: 'auto' (default) or a VARIANTS key;
+// options.baseUrl: where web/ is; options.moduleOptions: extra settings for the Emscripten factory
+// (the Node tests pass wasmBinary and the pthread worker's location there).
+export async function loadEngine({ mode = 'auto', threads, baseUrl, moduleOptions = {} } = {}) {
+  const variant = mode === 'auto' || mode == null ? pickVariant() : mode;
+  if (!VARIANTS[variant]) throw new Error(`mode must be one of auto, ${Object.keys(VARIANTS).join(', ')} (got ${mode})`);
+  if (variant !== 'base' && !simdSupported()) throw new Error(`mode ${variant} needs WebAssembly SIMD, which this browser lacks`);
+  if (variant === 'simd-mt' && !threadsSupported()) {
+    throw new Error('mode simd-mt needs SharedArrayBuffer: serve the page cross-origin isolated (COOP/COEP headers)');
+  }
+  const hardware = globalThis.navigator?.hardwareConcurrency || 2;
+  const threadCount = variant === 'simd-mt' ? clampThreads(threads ?? hardware) : 1;
+  const { file } = VARIANTS[variant];
+  const scriptUrl = new URL(`./wasm/${file}.js`, baseUrl).href;
+  let factory;
+  try {
+    factory = (await import(scriptUrl)).default;
+  } catch (error) {
+    throw new Error(`could not load the engine ${scriptUrl} (${error.message}); build it with ./build.sh wasm`);
+  }
+  const module = await factory({
+    mainScriptUrlOrBlob: scriptUrl,
+    pthreadPoolSize: Math.max(1, threadCount - 1),   // the calling thread runs a share itself
+    print: () => {},
+    printErr: (line) => console.warn(`kineto: ${line}`),
+    ...moduleOptions,
+  });
+  return { module, variant, threads: threadCount, mode: describeMode(variant, threadCount) };
+}
+
+function clampThreads(n) {
+  return Math.max(1, Math.min(MAX_THREADS, Math.floor(Number(n)) || 1));
+}
+
+// An error the engine reported: status is kineto_status_str's text, message kineto_last_error's.
+export class EngineError extends Error {
+  constructor(status, message) {
+    super(message || status);
+    this.name = 'EngineError';
+    this.status = status;
+  }
+}
+
+const INFO_FIELDS = ['frames', 'height', 'width', 'fps', 'latentChannels', 'latentH', 'latentW',
+  'vocabSize', 'maxTokens', 'defaultSteps', 'defaultGuidance', 'params'];
+
+// One loaded model in one Emscripten module. Methods throw EngineError for what the engine
+// refuses; anything else thrown (a WebAssembly.RuntimeError) means the module trapped.
+export class Engine {
+  constructor(loaded, weights) {
+    this.m = loaded.module;
+    this.mode = loaded.mode;
+    this.threads = loaded.threads;
+    this.ctx = this.load(weights instanceof ArrayBuffer ? new Uint8Array(weights) : weights);
+    this.info = this.readInfo();
+    this.vocab = [];
+    for (let i = 1; i < this.info.vocabSize; i++) this.vocab.push(this.m.UTF8ToString(this.m._kineto_vocab_word(this.ctx, i)));
+    this.clip = 0;        // malloc'd RGBA buffer of the current generation
+    this.clipBytes = 0;
+    this.seed = 0;
+  }
+
+  heap() {
+    // A threaded build's memory can grow from another thread; always view the current buffer.
+    return this.m.wasmMemory ? new Uint8Array(this.m.wasmMemory.buffer) : this.m.HEAPU8;
+  }
+
+  malloc(bytes) {
+    const ptr = this.m._malloc(bytes);
+    if (!ptr) throw new EngineError('out of memory', `out of memory: could not allocate ${bytes} bytes`);
+    return ptr;
+  }
+
+  load(bytes) {
+    if (!(bytes instanceof Uint8Array)) throw new TypeError('weights must be an ArrayBuffer or Uint8Array');
+    const ptr = this.malloc(Math.max(1, bytes.length));
+    try {
+      this.heap().set(bytes, ptr);
+      const ctx = this.m._kineto_js_load(ptr, bytes.length);   // copies; verifies the checksum
+      if (!ctx) throw this.lastError(this.m._kineto_js_load_status());
+      return ctx;
+    } finally {
+      this.m._free(ptr);
+    }
+  }
+
+  lastError(status) {
+    return new EngineError(this.m.UTF8ToString(this.m._kineto_status_str(status)),
+      this.m.UTF8ToString(this.m._kineto_last_error()));
+  }
+
+  check(status) {
+    if (status !== 0) throw this.lastError(status);
+  }
+
+  readInfo() {
+    const ptr = this.malloc(INFO_FIELDS.length * 8);
+    try {
+      const n = this.m._kineto_js_info(this.ctx, ptr, INFO_FIELDS.length);
+      if (n !== INFO_FIELDS.length) throw new EngineError('invalid argument', 'kineto_js_info failed');
+      const values = new Float64Array(this.heap().buffer, ptr, n);
+      return Object.fromEntries(INFO_FIELDS.map((name, i) => [name, values[i]]));
+    } finally {
+      this.m._free(ptr);
+    }
+  }
+
+  cString(text) {
+    const bytes = this.m.lengthBytesUTF8(text) + 1;
+    const ptr = this.malloc(bytes);
+    this.m.stringToUTF8(text, ptr, bytes);
+    return ptr;
+  }
+
+  // request: {prompt, negativePrompt, seed (u32), steps, guidance, frames} (checked by the engine too).
+  begin({ prompt, negativePrompt = '', seed = 0, steps = 0, guidance, frames = 0 }) {
+    this.end();
+    const promptPtr = this.cString(String(prompt ?? ''));
+    const negativePtr = this.cString(String(negativePrompt ?? ''));
+    try {
+      const seedNumber = Number(seed);
+      this.check(this.m._kineto_js_begin(this.ctx, promptPtr, negativePtr, seedNumber >>> 0,
+        Math.floor(seedNumber / 4294967296) >>> 0, steps, guidance ?? this.info.defaultGuidance,
+        frames, this.threads));
+    } finally {
+      this.m._free(promptPtr);
+      this.m._free(negativePtr);
+    }
+    this.seed = seed;
+    this.clipBytes = this.m._kineto_js_clip_bytes(this.ctx);
+    this.clip = this.malloc(this.clipBytes);
+  }
+
+  step() { this.check(this.m._kineto_step(this.ctx)); }
+  stepsDone() { return this.m._kineto_steps_done(this.ctx); }
+  stepsTotal() { return this.m._kineto_steps_total(this.ctx); }
+  done() { return this.m._kineto_done(this.ctx) !== 0; }
+  frameCount() { return this.m._kineto_frames(this.ctx); }
+  generationBytes() { return this.m._kineto_generation_bytes(this.ctx); }
+  unknownWords() {
+    const text = this.m.UTF8ToString(this.m._kineto_unknown_words(this.ctx));
+    return text ? text.split(' ') : [];
+  }
+
+  // The cheap preview and the full decode, as one ArrayBuffer of RGBA bytes per frame.
+  preview() { return this.readClip(this.m._kineto_preview); }
+  decode() { return this.readClip(this.m._kineto_decode); }
+
+  readClip(render) {
+    if (!this.clip) throw new EngineError('call out of order', 'no generation is running');
+    this.check(render(this.ctx, this.clip, this.clipBytes));
+    const frames = this.frameCount();
+    const frameBytes = this.clipBytes / frames;
+    const heap = this.heap();
+    const out = [];
+    for (let f = 0; f < frames; f++) {
+      const start = this.clip + f * frameBytes;
+      out.push(heap.slice(start, start + frameBytes).buffer);   // a copy the caller may transfer
+    }
+    return out;
+  }
+
+  end() {
+    this.m._kineto_end(this.ctx);
+    if (this.clip) this.m._free(this.clip);
+    this.clip = 0;
+    this.clipBytes = 0;
+  }
+
+  free() {
+    this.end();
+    this.m._kineto_free(this.ctx);
+    this.ctx = 0;
+  }
+}

@@ -1,0 +1,102 @@
+// kineto-request.js — the prompt tokenizer's word rule and the checks on a generation request,
+// shared by kineto.js (to reject bad input with a clear message) and worker.js.
+
+export const MAX_STEPS = 200;        // KINETO_MAX_STEPS in include/kineto.h
+export const MAX_GUIDANCE = 30;      // KINETO_MAX_GUIDANCE
+export const MAX_SEED = 4294967295;  // seeds are u32 in JS so that every one is exact
+export const MAX_PROMPT_CHARS = 1000;
+
+const isWordChar = (c) => (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 39; // a-z 0-9 '
+
+const KELVIN_SIGN = 0x212a;          // Python's lower() makes it "k", so the tokenizer does too
+const CAPITAL_I_WITH_DOT = 0x0130;   // lower() makes it "i" + a combining dot, which ends the word
+const MAX_WORD = 255;                // longer words are never in the vocabulary
+
+// The words the engine sees, as src/tokenizer.c splits them: ASCII letters lower-cased, runs of
+// [a-z0-9'], any other character separates.
+export function splitWords(text) {
+  const words = [];
+  let current = '';
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c >= 65 && c <= 90) c += 32;
+    else if (c === KELVIN_SIGN) c = 107;
+    if (isWordChar(c)) {
+      current += String.fromCharCode(c);
+    } else if (c === CAPITAL_I_WITH_DOT) {
+      words.push(current + 'i');
+      current = '';
+    } else if (current) {
+      words.push(current);
+      current = '';
+    }
+  }
+  if (current) words.push(current);
+  return words;
+}
+
+// Words of text that the model does not know, in order, repeats kept (as the engine lists them).
+// vocab: an array of words or a Set; "<null>" is never a known word.
+export function unknownWords(text, vocab) {
+  const known = vocab instanceof Set ? vocab : new Set(vocab);
+  return splitWords(String(text)).filter((w) => !known.has(w) || w === '<null>')
+    .map((w) => w.slice(0, MAX_WORD));
+}
+
+function fail(ErrorType, field, message) {
+  const error = new ErrorType(`${field} ${message}`);
+  error.field = field;
+  return error;
+}
+
+function checkInteger(field, value, min, max) {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw fail(RangeError, field, `must be an integer from ${min} to ${max} (got ${describe(value)})`);
+  }
+  return value;
+}
+
+function describe(value) {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  return typeof value;
+}
+
+function checkText(field, value) {
+  if (typeof value !== 'string') throw fail(TypeError, field, `must be a string (got ${describe(value)})`);
+  if (value.length > MAX_PROMPT_CHARS) {
+    throw fail(RangeError, field, `is too long: ${value.length} characters, at most ${MAX_PROMPT_CHARS}`);
+  }
+  return value;
+}
+
+// Checks a generate() request against the model's info and fills in the defaults.
+// Throws a TypeError/RangeError whose message names the field and its valid range.
+export function checkRequest(request, info, vocab) {
+  if (request == null || typeof request !== 'object') throw new TypeError('generate() needs an options object');
+  const prompt = checkText('prompt', request.prompt ?? '');
+  const words = splitWords(prompt);
+  if (words.length === 0) throw fail(RangeError, 'prompt', 'has no words: write a few words such as "a red ball moving left"');
+  const unknown = unknownWords(prompt, vocab);
+  const knownCount = words.length - unknown.length;
+  if (knownCount === 0) {
+    throw fail(RangeError, 'prompt', `has no word the model knows (unknown: ${unknown.join(', ')})`);
+  }
+  if (knownCount > info.maxTokens) {
+    throw fail(RangeError, 'prompt', `is too long: ${knownCount} known words, at most ${info.maxTokens}`);
+  }
+  const negativePrompt = checkText('negativePrompt', request.negativePrompt ?? '');
+  const steps = checkInteger('steps', request.steps ?? info.defaultSteps, 1, MAX_STEPS);
+  const guidance = request.guidance ?? info.defaultGuidance;
+  if (typeof guidance !== 'number' || !Number.isFinite(guidance) || guidance < 0 || guidance > MAX_GUIDANCE) {
+    throw fail(RangeError, 'guidance', `must be a number from 0 to ${MAX_GUIDANCE} (got ${describe(guidance)})`);
+  }
+  const frames = checkInteger('frames', request.frames ?? info.frames, 1, info.frames);
+  const seed = request.seed ?? randomSeed();
+  checkInteger('seed', seed, 0, MAX_SEED);
+  return { prompt, negativePrompt, steps, guidance, frames, seed, unknownWords: unknown };
+}
+
+export function randomSeed() {
+  return crypto.getRandomValues(new Uint32Array(1))[0];
+}

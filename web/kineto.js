@@ -1,0 +1,140 @@
+// kineto.js — Kineto's embedding API: text to a short video clip, computed in a Web Worker.
+//
+//   import { init, generate } from './kineto.js';
+//   const { mode, info } = await init();                 // loads the engine and the model once
+//   const clip = await generate({ prompt: 'a red ball moving left', seed: 7, onProgress, signal });
+//   // clip.frames: one RGBA Uint8ClampedArray of clip.width * clip.height * 4 bytes per frame
+//
+// One worker serves the whole page; concurrent generate() calls run one after another.
+
+import { checkRequest, splitWords, unknownWords } from './kineto-request.js';
+
+export { splitWords, unknownWords };
+
+let session = null;   // {worker, options, ready: Promise, jobs: Map<id, job>}
+let nextJobId = 1;
+
+// options: weightsUrl (default ./wasm/kineto-world.kin beside this file) or weights (an ArrayBuffer),
+// mode ('auto' | 'simd-mt' | 'simd' | 'base'), threads (for simd-mt, default the core count, at most 4).
+// Resolves to {mode, info: {frames, width, height, fps, vocab, defaultSteps, defaultGuidance, maxTokens}}.
+// Calling it again with the same options reuses the running worker; other options restart it.
+export function init(options = {}) {
+  if (session && sameOptions(session.options, options)) return session.ready;
+  if (session) stop(session, 'Kineto was initialised again with other options');
+  session = start(options);
+  return session.ready;
+}
+
+function sameOptions(a, b) {
+  const keys = ['weightsUrl', 'weights', 'mode', 'threads', 'workerUrl'];
+  return keys.every((k) => String(a[k] ?? '') === String(b[k] ?? '') && (k !== 'weights' || a[k] === b[k]));
+}
+
+function start(options) {
+  const workerUrl = options.workerUrl ?? new URL('./worker.js', import.meta.url);
+  const weightsUrl = String(options.weightsUrl ?? new URL('./wasm/kineto-world.kin', import.meta.url));
+  const worker = new Worker(workerUrl, { type: 'module', name: 'kineto' });
+  const s = { worker, options, jobs: new Map(), vocab: null, info: null };
+  s.ready = new Promise((resolve, reject) => { s.resolveReady = resolve; s.rejectReady = reject; });
+  s.ready.catch(() => {});   // a failed init is reported to whoever awaits it, not as unhandled
+  worker.onmessage = (event) => onMessage(s, event.data);
+  worker.onerror = (event) => {
+    event.preventDefault?.();
+    stop(s, `the Kineto worker failed: ${event.message || 'it could not start or it crashed'}`);
+  };
+  worker.onmessageerror = () => stop(s, 'the Kineto worker sent a message that could not be read');
+  worker.postMessage({ type: 'init', weightsUrl, weights: options.weights, mode: options.mode ?? 'auto',
+    threads: options.threads });
+  return s;
+}
+
+// Ends a session: its worker is terminated and every pending call rejects with message.
+// The next init() or generate() starts a fresh worker.
+function stop(s, message) {
+  if (session === s) session = null;
+  s.worker.terminate();
+  s.rejectReady(new Error(message));
+  for (const job of s.jobs.values()) job.reject(new Error(message));
+  s.jobs.clear();
+}
+
+function onMessage(s, msg) {
+  if (msg.type === 'ready') {
+    s.info = msg.info;
+    s.vocab = new Set(msg.vocab);
+    const { frames, width, height, fps, maxTokens, defaultSteps, defaultGuidance } = msg.info;
+    s.resolveReady({ mode: msg.mode,
+      info: { frames, width, height, fps, maxTokens, defaultSteps, defaultGuidance, vocab: msg.vocab } });
+    return;
+  }
+  if (msg.type === 'init-error') return stop(s, msg.message);
+  if (msg.type === 'fatal') return stop(s, msg.message);
+  const job = s.jobs.get(msg.id);
+  if (!job) return;   // a job already settled (e.g. aborted) still reports its end
+  if (msg.type === 'progress') {
+    callSafely(job.onProgress, { step: msg.step, total: msg.total });
+  } else if (msg.type === 'preview') {
+    callSafely(job.onPreview, { step: msg.step, width: s.info.width, height: s.info.height,
+      frames: msg.frames.map((b) => new Uint8ClampedArray(b)) });
+  } else if (msg.type === 'done') {
+    job.resolve({ width: msg.width, height: msg.height, fps: msg.fps, seed: msg.seed,
+      unknownWords: msg.unknownWords, frames: msg.frames.map((b) => new Uint8ClampedArray(b)) });
+  } else if (msg.type === 'error') {
+    const error = new Error(msg.message);
+    error.status = msg.status;
+    job.reject(error);
+  } else if (msg.type === 'cancelled') {
+    job.reject(abortError());
+  }
+}
+
+function callSafely(callback, value) {
+  if (typeof callback !== 'function') return;
+  try {
+    callback(value);
+  } catch (error) {
+    console.error('kineto: a generate() callback threw', error);
+  }
+}
+
+function abortError() {
+  return new DOMException('the generation was cancelled', 'AbortError');
+}
+
+// request: {prompt, negativePrompt, seed, steps, guidance, frames, onProgress, onPreview, signal}.
+// Resolves to {width, height, fps, frames: [Uint8ClampedArray RGBA], seed, unknownWords}.
+// Rejects with a TypeError/RangeError naming the field for bad input, an AbortError when signal
+// aborts (the worker stops within one step), or an Error with the engine's message.
+export async function generate(request) {
+  const signal = request?.signal;
+  if (signal?.aborted) throw abortError();
+  if (!session) init();
+  const s = session;
+  await s.ready;
+  if (signal?.aborted) throw abortError();
+  const checked = checkRequest(request, s.info, s.vocab);
+  if (session !== s) throw new Error('the Kineto worker stopped before the request could start');
+  const id = nextJobId++;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      s.worker.postMessage({ type: 'cancel', id });
+      settle(reject, abortError());
+    };
+    const settle = (fn, value) => {
+      if (!s.jobs.delete(id)) return;
+      signal?.removeEventListener('abort', onAbort);
+      fn(value);
+    };
+    s.jobs.set(id, {
+      onProgress: request.onProgress,
+      onPreview: request.onPreview,
+      resolve: (clip) => settle(resolve, clip),
+      reject: (error) => settle(reject, error),
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const { prompt, negativePrompt, seed, steps, guidance, frames } = checked;
+    s.worker.postMessage({ type: 'generate', id, prompt, negativePrompt, seed, steps, guidance, frames,
+      previews: typeof request.onPreview === 'function' });
+  });
+}
+
