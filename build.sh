@@ -100,6 +100,7 @@ test_web_node() {
 # Every web suite; the page's browser tests are appended here.
 test_web() {
     test_web_node
+    test_web_browser
 }
 
 # ---- The web page: npm libraries copied into web/vendor/, a local server with cross-origin isolation ----

@@ -6,7 +6,7 @@ import { Progress } from './app/progress.js';
 import { Player } from './app/player.js';
 import { History } from './app/history.js';
 import { hashToSettings, settingsToHash, shareUrl } from './app/share.js';
-import { registerOffline, dropCachedWeights } from './app/offline.js';
+import { registerOffline, keepOffline, dropCachedWeights } from './app/offline.js';
 import { exportGif, exportWebm, exportPngZip, download } from './export.js';
 
 const $ = (id) => document.getElementById(id);
@@ -44,6 +44,7 @@ async function startEngine() {
     engine = await init(options);
   }
   $('mode').textContent = engine.mode;
+  if (options.weightsUrl) keepOffline([options.weightsUrl]).catch(() => {});
   form.setLimits(engine.info);
   renderVocabulary($('vocab-groups'), engine.info.vocab, (word) => insertWord($('prompt'), word));
   flagUnknownWords();
@@ -131,7 +132,7 @@ function toClip({ width, height, frames }, fps) {
 
 function showPreview(preview) {
   player.load(toClip(preview, Number($('fps').value) || 8));
-  $('preview-badge').textContent = `Preview after step ${preview.step} of ${preview.total}`;
+  $('preview-badge').textContent = `Preview after step ${preview.step} of ${preview.total ?? progress.total}`;
 }
 
 function showClip(clip, settings) {

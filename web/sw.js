@@ -3,7 +3,8 @@
 // refreshed in the background. A weights file that fails the engine's checksum is deleted by the page.
 const CACHE = 'kineto-v1';
 const SHELL = [
-  './', 'index.html', 'style.css', 'icon.svg', 'app.js', 'export.js', 'kineto.js', 'worker.js',
+  './', 'index.html', 'style.css', 'icon.svg', 'app.js', 'export.js', 'kineto.js', 'kineto-request.js', 'kineto-engine.js',
+  'worker.js',
   'app/vocab.js', 'app/settings.js', 'app/progress.js', 'app/player.js', 'app/history.js',
   'app/share.js', 'app/offline.js',
   'vendor/gifenc.js', 'vendor/fflate.js', 'vendor/mediabunny.js',
