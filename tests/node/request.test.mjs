@@ -1,0 +1,73 @@
+// The JS side's word rule and request checks (web/kineto-request.js) and the SIMD probe.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { splitWords, unknownWords, checkRequest, MAX_SEED } from '../../web/kineto-request.js';
+import { simdSupported, pickVariant, describeMode } from '../../web/kineto-engine.js';
+
+const info = { frames: 16, width: 64, height: 64, fps: 8, maxTokens: 4, defaultSteps: 16, defaultGuidance: 3 };
+const vocab = new Set(['a', 'red', 'ball', 'moving', 'left', "it's"]);
+
+test('splitWords lower-cases ASCII and splits on everything but [a-z0-9\']', () => {
+  assert.deepEqual(splitWords('A RED-ball, moving\tleft!'), ['a', 'red', 'ball', 'moving', 'left']);
+  assert.deepEqual(splitWords("it's 2 balls"), ["it's", '2', 'balls']);
+  assert.deepEqual(splitWords('café über'), ['caf', 'ber']);
+  assert.deepEqual(splitWords(''), []);
+  assert.deepEqual(splitWords('  \n '), []);
+});
+
+test('splitWords follows the two non-ASCII characters Python lower-cases to ASCII', () => {
+  assert.deepEqual(splitWords('\u212Aite'), ['kite']);          // Kelvin sign -> k, word goes on
+  assert.deepEqual(splitWords('b\u0130g'), ['bi', 'g']);        // I with dot -> i, word ends
+});
+
+test('unknownWords lists the words outside the vocabulary, in order, with repeats', () => {
+  assert.deepEqual(unknownWords('a Red cat and a dog cat', vocab), ['cat', 'and', 'dog', 'cat']);
+  assert.deepEqual(unknownWords('a red ball', [...vocab]), []);
+});
+
+test('checkRequest fills the model defaults', () => {
+  const r = checkRequest({ prompt: 'a red ball', seed: 5 }, info, vocab);
+  assert.equal(r.steps, 16);
+  assert.equal(r.guidance, 3);
+  assert.equal(r.frames, 16);
+  assert.equal(r.seed, 5);
+  assert.equal(r.negativePrompt, '');
+  const random = checkRequest({ prompt: 'ball' }, info, vocab);
+  assert.ok(Number.isInteger(random.seed) && random.seed >= 0 && random.seed <= MAX_SEED);
+});
+
+test('checkRequest names the field and its range for bad input', () => {
+  const bad = (request, field, pattern) => assert.throws(() => checkRequest(request, info, vocab),
+    (e) => e.field === field && pattern.test(e.message), `${JSON.stringify(request)}`);
+  bad({ prompt: '' }, 'prompt', /no words/);
+  bad({ prompt: ' ,.! ' }, 'prompt', /no words/);
+  bad({ prompt: 'cat dog' }, 'prompt', /no word the model knows.*cat, dog/);
+  bad({ prompt: 'a red ball moving left' }, 'prompt', /too long: 5 known words, at most 4/);
+  bad({ prompt: 'x'.repeat(1001) }, 'prompt', /too long: 1001 characters/);
+  bad({ prompt: 42 }, 'prompt', /must be a string/);
+  bad({ prompt: 'ball', steps: 0 }, 'steps', /integer from 1 to 200 \(got 0\)/);
+  bad({ prompt: 'ball', steps: 201 }, 'steps', /1 to 200/);
+  bad({ prompt: 'ball', steps: 2.5 }, 'steps', /integer/);
+  bad({ prompt: 'ball', steps: '8' }, 'steps', /integer/);
+  bad({ prompt: 'ball', guidance: NaN }, 'guidance', /number from 0 to 30 \(got NaN\)/);
+  bad({ prompt: 'ball', guidance: Infinity }, 'guidance', /0 to 30/);
+  bad({ prompt: 'ball', guidance: -1 }, 'guidance', /0 to 30/);
+  bad({ prompt: 'ball', seed: -1 }, 'seed', /integer from 0 to 4294967295/);
+  bad({ prompt: 'ball', seed: 2 ** 32 }, 'seed', /0 to 4294967295/);
+  bad({ prompt: 'ball', seed: 1.5 }, 'seed', /integer/);
+  bad({ prompt: 'ball', frames: 17 }, 'frames', /integer from 1 to 16/);
+  bad({ prompt: 'ball', frames: 0 }, 'frames', /1 to 16/);
+  bad({ prompt: 'ball', negativePrompt: {} }, 'negativePrompt', /must be a string/);
+  assert.throws(() => checkRequest(null, info, vocab), /options object/);
+});
+
+test('the SIMD probe is a valid module only with SIMD, and picks a build', () => {
+  assert.equal(simdSupported(), true, 'Node 20 has WebAssembly SIMD');
+  assert.equal(pickVariant(), 'simd-mt');   // Node has SharedArrayBuffer and no COOP/COEP rule
+  // The same module with its v128 result type changed to i32 no longer validates: the probe
+  // really depends on SIMD and is not trivially valid.
+  assert.equal(WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 0x7f,
+    3, 2, 1, 0, 10, 22, 1, 20, 0, 0xfd, 12, ...new Array(16).fill(0), 11])), false);
+  assert.equal(describeMode('simd-mt', 3), 'simd+threads (3)');
+  assert.equal(describeMode('base', 1), 'base');
+});
