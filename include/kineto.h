@@ -113,13 +113,15 @@ typedef struct {
     const char *negative_prompt;  /* NULL or "" = the learned null prompt */
     uint64_t seed;                /* any value; same seed, same clip */
     int steps;                    /* 1..KINETO_MAX_STEPS; 0 = the model's default */
-    float guidance;               /* classifier-free guidance, 0..KINETO_MAX_GUIDANCE; 1 = off */
+    float guidance;               /* classifier-free guidance, 0..KINETO_MAX_GUIDANCE; 1 = off;
+                                     KINETO_GUIDANCE_DEFAULT = the model's default */
     int frames;                   /* 1..model frames; 0 = the model's */
     int threads;                  /* worker threads; 0 = as many as the build allows (max 8) */
     int temporal_attention;       /* 1 = on; 0 skips temporal blocks (for ablations) */
 } kineto_params;
 #define KINETO_MAX_STEPS 200
 #define KINETO_MAX_GUIDANCE 30.0f
+#define KINETO_GUIDANCE_DEFAULT (-1.0f)
 
 kineto_params kineto_default_params(void);
 

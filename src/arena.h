@@ -1,0 +1,26 @@
+/* arena.h — one allocation carved into a generation's buffers. A first pass with base == NULL only
+   counts, so the whole plan is known (and checked against a limit) before anything is allocated. */
+#ifndef KN_ARENA_H
+#define KN_ARENA_H
+
+#include <stdint.h>
+
+typedef struct {
+    float *base;      /* NULL while planning */
+    uint64_t used;    /* floats */
+    uint64_t limit;   /* floats */
+    int overflow;     /* set when the plan would pass limit */
+} kn_arena;
+
+/* n floats, 16-float aligned so SIMD rows start on a cache line. */
+static inline float *kn_carve(kn_arena *a, uint64_t n) {
+    uint64_t start = (a->used + 15) & ~(uint64_t)15;
+    if (a->overflow || n > a->limit || start > a->limit - n) {
+        a->overflow = 1;
+        return 0;
+    }
+    a->used = start + n;
+    return a->base ? a->base + start : 0;
+}
+
+#endif

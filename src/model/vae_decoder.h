@@ -1,0 +1,26 @@
+/* vae_decoder.h — latent frame to RGB (train/model.py VAEDecoder) and the cheap 1x1 preview map. */
+#ifndef KN_VAE_DECODER_H
+#define KN_VAE_DECODER_H
+
+#include <stdint.h>
+
+#include "../arena.h"
+#include "../weights.h"
+
+typedef struct {
+    float *a, *b, *c;   /* each the largest (channels, H, W) activation of the decoder */
+    float *scratch;     /* convolution scratch */
+} kn_vae_ws;
+
+void kn_vae_ws_carve(kn_vae_ws *ws, const kn_hparams *hp, kn_arena *a);
+
+/* One frame: latent (C, h, w) in diffusion scale -> rgb (3, H, W) floats, about [-1, 1], unclamped. */
+void kn_vae_decode_frame(const kn_model *m, const float *latent, float *rgb, const kn_vae_ws *ws);
+
+/* One frame: latent (C, h, w) -> rgb (3, h, w) through the preview's 1x1 map. */
+void kn_preview_frame(const kn_model *m, const float *latent, float *rgb);
+
+/* [-1, 1] float -> byte, as model.py decode_frames: floor((clamp(x) + 1) * 127.5 + 0.5). */
+uint8_t kn_to_byte(float x);
+
+#endif

@@ -1,0 +1,86 @@
+/* sampler.c — a generation's buffers and the Euler sampler of train/model.py sample(). */
+#include <stdlib.h>
+
+#include "rng.h"
+#include "sampler.h"
+
+static void carve_all(kn_generation *g, const kn_hparams *hp, int frames, kn_arena *a) {
+    const uint64_t latent = (uint64_t)frames * (uint64_t)hp->latent_channels * (uint64_t)hp->latent_h *
+                            (uint64_t)hp->latent_w;
+    g->z = kn_carve(a, latent);
+    g->clean = kn_carve(a, latent);
+    g->v = kn_carve(a, latent);
+    g->v_uncond = kn_carve(a, latent);
+    g->rgb = kn_carve(a, 3 * (uint64_t)hp->height * (uint64_t)hp->width);
+    kn_condition_carve(&g->cond, hp, a);
+    kn_condition_carve(&g->uncond, hp, a);
+    kn_text_ws_carve(&g->text_ws, hp, a);
+    kn_denoiser_ws_carve(&g->den_ws, hp, frames, a);
+    kn_vae_ws_carve(&g->vae_ws, hp, a);
+}
+
+int kn_generation_bytes(const kn_hparams *hp, int frames, uint64_t limit, uint64_t *bytes) {
+    kn_generation g;
+    kn_arena a = {NULL, 0, limit / sizeof(float), 0};
+    carve_all(&g, hp, frames, &a);
+    *bytes = a.overflow ? 0 : a.used * sizeof(float);
+    return !a.overflow;
+}
+
+int kn_generation_alloc(kn_generation *g, const kn_hparams *hp, int frames) {
+    uint64_t bytes;
+    if (!kn_generation_bytes(hp, frames, KN_MEMORY_CAP, &bytes) || bytes > SIZE_MAX) return 0;
+    float *base = malloc((size_t)bytes);
+    if (!base) return 0;
+    kn_arena a = {base, 0, bytes / sizeof(float), 0};
+    carve_all(g, hp, frames, &a);
+    g->arena = base;
+    g->bytes = bytes;
+    g->frames = frames;
+    return 1;
+}
+
+void kn_generation_free(kn_generation *g) {
+    free(g->arena);
+    g->arena = NULL;
+    g->bytes = 0;
+}
+
+static void encode(const kn_model *m, kn_generation *g, kn_condition *c, const int *ids, int n) {
+    c->n_tokens = n;
+    kn_text_encode(m, ids, n, c->tokens, c->pooled, &g->text_ws);
+    kn_condition_prepare(m, c);
+}
+
+void kn_sampler_start(const kn_model *m, kn_generation *g, const int *ids, int n_ids, const int *neg_ids, int n_neg,
+                      uint64_t seed) {
+    static const int null_prompt[1] = {0};
+    const kn_hparams *hp = &m->hp;
+    size_t n = (size_t)g->frames * hp->latent_channels * hp->latent_h * hp->latent_w;
+    encode(m, g, &g->cond, ids, n_ids);
+    if (n_neg > 0) encode(m, g, &g->uncond, neg_ids, n_neg);
+    else encode(m, g, &g->uncond, null_prompt, 1);
+    kn_gaussian_noise(g->z, n, seed);
+    for (size_t i = 0; i < n; i++) g->clean[i] = g->z[i]; /* before any step the best guess is the noise */
+    g->steps_done = 0;
+}
+
+double kn_step_time(int i, int steps) { return 1.0 - (double)i / (double)steps; }
+
+void kn_sampler_step(const kn_model *m, kn_generation *g) {
+    const kn_hparams *hp = &m->hp;
+    const size_t n = (size_t)g->frames * hp->latent_channels * hp->latent_h * hp->latent_w;
+    const double t0 = kn_step_time(g->steps_done, g->steps), t1 = kn_step_time(g->steps_done + 1, g->steps);
+    const float t = (float)t0, dt = (float)(t1 - t0), to_clean = (float)(0.0 - t0);
+    kn_denoise(m, g->z, t, &g->cond, g->frames, g->temporal_on, g->v, &g->den_ws);
+    if (g->guidance != 1.0f) {
+        kn_denoise(m, g->z, t, &g->uncond, g->frames, g->temporal_on, g->v_uncond, &g->den_ws);
+        for (size_t i = 0; i < n; i++) g->v[i] = g->v_uncond[i] + g->guidance * (g->v[i] - g->v_uncond[i]);
+    }
+    /* z_t = (1 - t) x + t eps and v = eps - x, so x = z_t - t v; at the last step this equals z. */
+    for (size_t i = 0; i < n; i++) {
+        g->clean[i] = g->z[i] + to_clean * g->v[i];
+        g->z[i] = g->z[i] + dt * g->v[i];
+    }
+    g->steps_done++;
+}

@@ -1,0 +1,43 @@
+/* sampler.h — one generation: its buffers (planned in one allocation) and Euler sampling of the
+   rectified flow from t = 1 (noise) to t = 0, with classifier-free guidance (model.py sample). */
+#ifndef KN_SAMPLER_H
+#define KN_SAMPLER_H
+
+#include <stdint.h>
+
+#include "model/denoiser.h"
+#include "model/text_encoder.h"
+#include "model/vae_decoder.h"
+#include "weights.h"
+
+typedef struct {
+    int frames, steps, steps_done, temporal_on;
+    float guidance;
+    kn_condition cond, uncond;     /* uncond: the negative prompt, or the null prompt [0] */
+    float *z;                      /* (F, C, h, w) the latent at the current time */
+    float *clean;                  /* (F, C, h, w) the current estimate of the clean latent */
+    float *v, *v_uncond;           /* (F, C, h, w) velocities */
+    float *rgb;                    /* (3, H, W) one decoded or previewed frame */
+    kn_text_ws text_ws;
+    kn_denoiser_ws den_ws;
+    kn_vae_ws vae_ws;
+    float *arena;
+    uint64_t bytes;
+} kn_generation;
+
+/* Bytes a generation of `frames` frames needs; 0 (and returns 0) when over limit. */
+int kn_generation_bytes(const kn_hparams *hp, int frames, uint64_t limit, uint64_t *bytes);
+
+/* Plans and allocates every buffer; returns 0 when out of memory. */
+int kn_generation_alloc(kn_generation *g, const kn_hparams *hp, int frames);
+void kn_generation_free(kn_generation *g);
+
+/* Encodes both prompts (ids already checked: 1..max_tokens each), draws the noise. */
+void kn_sampler_start(const kn_model *m, kn_generation *g, const int *ids, int n_ids, const int *neg_ids, int n_neg,
+                      uint64_t seed);
+/* One Euler step: t0 = 1 - i/steps to t1 = 1 - (i+1)/steps. */
+void kn_sampler_step(const kn_model *m, kn_generation *g);
+/* The time of step i, computed in double and rounded once, as model.py's Python floats. */
+double kn_step_time(int i, int steps);
+
+#endif

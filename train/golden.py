@@ -1,0 +1,152 @@
+"""Golden fixtures for the C engine's parity test (tests/test_parity.c).
+
+Builds the tiny random model (model.tiny_config, fixed seed), rounds it to what the file stores,
+writes tests/fixtures/tiny.kin, and dumps every stage of one generation to tests/fixtures/golden.bin:
+
+  /usr/bin/python3 train/golden.py --out tests/fixtures
+
+golden.bin ("KNGT", version 1), all integers little-endian u32:
+  magic "KNGT", version, count; then count records of
+  name_len, name (ASCII, no NUL), dtype (0 = f32, 1 = i32, 2 = u8), ndim, dims[ndim], data (row-major).
+"""
+import argparse
+import math
+import os
+import struct
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import world  # noqa: E402
+from export import export_model, round_to_stored  # noqa: E402
+from model import (Kineto, decode_frames, gaussian_noise, pad_ids, sample, timestep_embedding,  # noqa: E402
+                   tiny_config, tokenize)
+
+VOCAB = ["<null>"] + world.vocabulary()
+SEED_MODEL = 20240607
+PROMPT = "A red ball, moving LEFT on black; zorbly!"
+NEGATIVE = "blue square"
+SEED = 7
+STEPS = 3
+GUIDANCE = 3.0
+LATENT_SCALE = 0.8  # not 1, so the engine's division by it is exercised
+
+
+def randomise(model):
+    """Random values everywhere, including the layers model.py zero-initialises (adaLN-Zero, the
+    output projections), so every path of the engine changes the output."""
+    g = torch.Generator().manual_seed(SEED_MODEL)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.dim() == 1 and "norm" in name and name.endswith("weight"):
+                p.copy_(1.0 + 0.1 * torch.randn(p.shape, generator=g))
+            elif p.dim() == 1:
+                p.copy_(0.1 * torch.randn(p.shape, generator=g))
+            elif name.endswith("tok.weight") or name.endswith(".pos"):
+                p.copy_(torch.randn(p.shape, generator=g))
+            else:
+                fan_in = p[0].numel()
+                p.copy_(torch.randn(p.shape, generator=g) / math.sqrt(fan_in))
+
+
+class Dump:
+    def __init__(self):
+        self.records = []
+
+    def add(self, name, value):
+        if isinstance(value, (bytes, bytearray)):
+            arr = np.frombuffer(bytes(value), np.uint8)
+        elif isinstance(value, torch.Tensor):
+            arr = value.detach().cpu().numpy()
+        else:
+            arr = np.asarray(value)
+        if arr.dtype == np.uint8:
+            code = 2
+        elif arr.dtype.kind in "iu":
+            arr, code = arr.astype("<i4"), 1
+        else:
+            arr, code = arr.astype("<f4"), 0
+        if arr.ndim == 0:
+            arr = arr.reshape(1)
+        self.records.append((name, code, arr))
+
+    def write(self, path):
+        out = bytearray(b"KNGT" + struct.pack("<II", 1, len(self.records)))
+        for name, code, arr in self.records:
+            nb = name.encode("ascii")
+            out += struct.pack("<I", len(nb)) + nb + struct.pack("<II", code, arr.ndim)
+            out += struct.pack("<%dI" % arr.ndim, *arr.shape) + np.ascontiguousarray(arr).tobytes()
+        with open(path, "wb") as f:
+            f.write(out)
+
+
+@torch.no_grad()
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--out", default="tests/fixtures")
+    a = p.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+
+    cfg = tiny_config(len(VOCAB))
+    cfg.latent_scale = LATENT_SCALE
+    torch.manual_seed(SEED_MODEL)
+    model = Kineto(cfg)
+    randomise(model)
+    round_to_stored(model)
+    model.eval()
+    kin = os.path.join(a.out, "tiny.kin")
+    export_model(model, VOCAB, kin)
+
+    d = Dump()
+    d.add("prompt", PROMPT.encode())
+    d.add("negative_prompt", NEGATIVE.encode())
+    d.add("seed", SEED)
+    d.add("steps", STEPS)
+    d.add("guidance", np.float32(GUIDANCE))
+
+    ids, unknown = tokenize(PROMPT, VOCAB)
+    neg_ids, _ = tokenize(NEGATIVE, VOCAB)
+    d.add("ids", np.array(ids))
+    d.add("neg_ids", np.array(neg_ids))
+    d.add("unknown", " ".join(unknown).encode())
+    cond_ids, cond_mask = pad_ids([ids], len(ids))
+    unc_ids, unc_mask = pad_ids([neg_ids], len(neg_ids))
+    ct, cp = model.text(cond_ids, cond_mask)
+    ut, up = model.text(unc_ids, unc_mask)
+    d.add("cond.tokens", ct[0])
+    d.add("cond.pooled", cp[0])
+    d.add("uncond.tokens", ut[0])
+    d.add("uncond.pooled", up[0])
+    null_ids, null_mask = pad_ids([[]], 1)
+    nt, npool = model.text(null_ids, null_mask)
+    d.add("null.tokens", nt[0])
+    d.add("null.pooled", npool[0])
+
+    t_mid = torch.full((1,), 1.0 - 1.0 / STEPS)
+    d.add("temb.t_mid", timestep_embedding(t_mid, cfg.dim)[0])
+    shape = (1, cfg.frames, cfg.latent_channels, cfg.latent_h, cfg.latent_w)
+    noise = gaussian_noise(SEED, int(np.prod(shape))).view(shape)
+    d.add("noise", noise[0])
+    t1 = torch.ones(1)
+    d.add("v.cond.t1", model.denoiser(noise, t1, ct, cond_mask, cp)[0])
+    d.add("v.uncond.t1", model.denoiser(noise, t1, ut, unc_mask, up)[0])
+    d.add("v.cond.t1.no_temporal", model.denoiser(noise, t1, ct, cond_mask, cp, temporal_on=False)[0])
+
+    trajectory = []
+    final = sample(model, ids, neg_ids, SEED, STEPS, GUIDANCE, trajectory=trajectory)
+    for i, z in enumerate(trajectory):
+        d.add("latent.%d" % i, z)
+    # the preview as the engine applies it: the file's folded 1x1 map on the diffusion latent
+    w = (model.preview.weight / cfg.latent_scale).half().float()
+    d.add("preview", torch.nn.functional.conv2d(final, w, model.preview.bias))
+    d.add("rgb", model.vae_dec(final / cfg.latent_scale))
+    d.add("frames", decode_frames(model, final))
+    d.write(os.path.join(a.out, "golden.bin"))
+    print("wrote %s (%d bytes) and golden.bin with %d tensors; prompt ids %s, unknown %s"
+          % (kin, os.path.getsize(kin), len(d.records), ids, unknown))
+
+
+if __name__ == "__main__":
+    main()
