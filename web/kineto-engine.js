@@ -66,7 +66,7 @@ export async function loadEngine({ mode = 'auto', threads, baseUrl, moduleOption
     mainScriptUrlOrBlob: scriptUrl,
     pthreadPoolSize: Math.max(1, threadCount - 1),   // the calling thread runs a share itself
     print: () => {},
-    printErr: (line) => console.warn(`kineto: ${line}`),
+    printErr: (line) => console.warn(line),
     ...moduleOptions,
   });
   return { module, variant, threads: threadCount, mode: describeMode(variant, threadCount) };

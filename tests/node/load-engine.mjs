@@ -9,7 +9,7 @@ import { loadEngine, Engine } from '../../web/kineto-engine.js';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const WEB = path.join(ROOT, 'web');
 export const WASM = path.join(WEB, 'wasm');
-export const TINY = path.join(ROOT, 'tests/fixtures/tiny.kin');
+export const TINY = process.env.KINETO_TINY ?? path.join(ROOT, 'tests/fixtures/tiny.kin');
 export const VARIANTS = ['simd-mt', 'simd', 'base'];
 
 // Emscripten's ES-module glue reaches for CommonJS globals when it runs in Node.
