@@ -44,6 +44,7 @@ test('a generation gives frames of the model size that vary, the same for the sa
   assert.ok(new Set(first.frames[0]).size > 8, 'the frame is not flat');
   assert.ok(sameClip(first.frames, runGeneration(engine, request).frames), 'same seed, same clip');
   assert.ok(!sameClip(first.frames, runGeneration(engine, { ...request, seed: 8 }).frames), 'another seed, another clip');
+  assert.ok(!sameClip(first.frames, runGeneration(engine, { ...request, guidance: 1 }).frames), 'guidance changes the clip');
   const short = runGeneration(engine, { ...request, frames: 2 });
   assert.equal(short.frames.length, 2);
   engine.free();

@@ -1,0 +1,94 @@
+// The WebAssembly engine against tests/fixtures/golden.bin, the PyTorch reference's run of the tiny
+// model (format in train/golden.py): the same words left out, the same frames and preview.
+import test, { after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT, VARIANTS, loadTiny, stopThreads } from './load-engine.mjs';
+
+after(stopThreads);
+
+const BYTE_MISMATCH_FRACTION = 0.001;   // as tests/test_parity.c: a value on a rounding edge may flip
+
+// golden.bin: "KNGT", u32 version, u32 count, then records of
+// u32 name_len, name, u32 dtype (0 f32, 1 i32, 2 u8), u32 ndim, u32 dims[ndim], data.
+function readGolden(file) {
+  const b = fs.readFileSync(file);
+  assert.equal(b.toString('latin1', 0, 4), 'KNGT');
+  assert.equal(b.readUInt32LE(4), 1);
+  const records = new Map();
+  let at = 12;
+  for (let i = b.readUInt32LE(8); i > 0; i--) {
+    const nameLength = b.readUInt32LE(at);
+    const name = b.toString('latin1', at + 4, at + 4 + nameLength);
+    at += 4 + nameLength;
+    const dtype = b.readUInt32LE(at), ndim = b.readUInt32LE(at + 4);
+    const dims = [];
+    for (let d = 0; d < ndim; d++) dims.push(b.readUInt32LE(at + 8 + 4 * d));
+    at += 8 + 4 * ndim;
+    const count = dims.reduce((x, y) => x * y, 1);
+    const bytes = count * (dtype === 2 ? 1 : 4);
+    const raw = new Uint8Array(b.buffer.slice(b.byteOffset + at, b.byteOffset + at + bytes));
+    const data = dtype === 0 ? new Float32Array(raw.buffer) : dtype === 1 ? new Int32Array(raw.buffer) : raw;
+    records.set(name, { dims, data });
+    at += bytes;
+  }
+  return records;
+}
+
+const golden = readGolden(path.join(ROOT, 'tests/fixtures/golden.bin'));
+const text = (name) => Buffer.from(golden.get(name).data).toString('latin1');
+const request = {
+  prompt: text('prompt'), negativePrompt: text('negative_prompt'), seed: golden.get('seed').data[0],
+  steps: golden.get('steps').data[0], guidance: golden.get('guidance').data[0],
+};
+
+// src/model/vae_decoder.c kn_to_byte: [-1, 1] -> 0..255
+function toByte(x) {
+  const clamped = x > 1 ? 1 : x >= -1 ? x : -1;
+  return Math.min(255, Math.floor(Math.fround(Math.fround(clamped + 1) * 127.5) + 0.5));
+}
+
+// Compares RGB of RGBA frames with expected(frame, y, x, channel); returns a description or ''.
+function compareFrames(frames, width, height, expected) {
+  let offByOne = 0, worse = 0, total = 0;
+  frames.forEach((frame, f) => {
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        for (let c = 0; c < 3; c++) {
+          const d = Math.abs(frame[(y * width + x) * 4 + c] - expected(f, y, x, c));
+          if (d === 1) offByOne++;
+          else if (d > 1) worse++;
+          total++;
+        }
+      }
+    }
+  });
+  const ok = worse === 0 && offByOne <= BYTE_MISMATCH_FRACTION * total;
+  return { ok, what: `${offByOne} of ${total} bytes off by one, ${worse} by more` };
+}
+
+for (const variant of VARIANTS) {
+  test(`${variant}: the tiny model's clip matches the PyTorch reference`, async () => {
+    const engine = await loadTiny(variant, 2);
+    const { width, height, latentH, latentW } = engine.info;
+    engine.begin(request);
+    assert.deepEqual(engine.unknownWords().join(' '), text('unknown'));
+    while (!engine.done()) engine.step();
+    const frames = engine.decode().map((b) => new Uint8Array(b));
+    const preview = engine.preview().map((b) => new Uint8Array(b));
+    engine.end();
+    engine.free();
+
+    const want = golden.get('frames');   // (F, H, W, 3) u8
+    assert.deepEqual(want.dims, [frames.length, height, width, 3]);
+    const decoded = compareFrames(frames, width, height, (f, y, x, c) => want.data[((f * height + y) * width + x) * 3 + c]);
+    assert.ok(decoded.ok, `frames: ${decoded.what}`);
+
+    const p = golden.get('preview');     // (F, 3, h, w) f32, shown upscaled by nearest neighbour
+    const scale = height / latentH;
+    const previewed = compareFrames(preview, width, height, (f, y, x, c) =>
+      toByte(p.data[((f * 3 + c) * latentH + Math.floor(y / scale)) * latentW + Math.floor(x / scale)]));
+    assert.ok(previewed.ok, `preview: ${previewed.what}`);
+  });
+}
