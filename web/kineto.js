@@ -12,16 +12,22 @@ import { checkRequest, splitWords, unknownWords } from './kineto-request.js';
 export { splitWords, unknownWords };
 
 let session = null;   // {worker, options, ready: Promise, jobs: Map<id, job>}
+let lastOptions = {}; // a crashed worker is replaced by one started with these
 let nextJobId = 1;
 
 // options: weightsUrl (default ./wasm/kineto-world.kin beside this file) or weights (an ArrayBuffer),
 // mode ('auto' | 'simd-mt' | 'simd' | 'base'), threads (for simd-mt, default the core count, at most 4).
 // Resolves to {mode, info: {frames, width, height, fps, vocab, defaultSteps, defaultGuidance, maxTokens}}.
-// Calling it again with the same options reuses the running worker; other options restart it.
-export function init(options = {}) {
-  if (session && sameOptions(session.options, options)) return session.ready;
+// Calling it again with the same options (or none) reuses the running worker; other options restart it.
+export function init(options) {
+  if (session && (options === undefined || sameOptions(session.options, options))) return session.ready;
   if (session) stop(session, 'Kineto was initialised again with other options');
-  session = start(options);
+  lastOptions = options ?? lastOptions;
+  try {
+    session = start(lastOptions);
+  } catch (error) {   // e.g. a Content-Security-Policy without worker-src 'self'
+    return Promise.reject(new Error(`could not start the Kineto worker: ${error.message}`));
+  }
   return session.ready;
 }
 
@@ -108,8 +114,9 @@ function abortError() {
 export async function generate(request) {
   const signal = request?.signal;
   if (signal?.aborted) throw abortError();
-  if (!session) init();
+  if (!session) await init(lastOptions);
   const s = session;
+  if (!s) throw new Error('the Kineto worker stopped before the request could start');
   await s.ready;
   if (signal?.aborted) throw abortError();
   const checked = checkRequest(request, s.info, s.vocab);
