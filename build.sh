@@ -32,8 +32,73 @@ deps() {
     fi
 }
 
-native() { :; }      # filled in below
-test_all() { :; }
+# ---- Native: the engine as build/libkineto.a, the CLI build/kineto, the C tests build/test_*; the
+# same again with the scalar kernels (-DKINETO_NO_SIMD) under build/nosimd/ ----
+CC=${CC:-cc}
+# -ffp-contract=off: no fused multiply-adds, so native results equal the WebAssembly build's bit for bit.
+NATIVE_CFLAGS=(-std=c11 -O2 -g -Wall -Wextra -Werror=implicit-function-declaration -ffp-contract=off -pthread
+    -Iinclude -Isrc)
+ENGINE_SOURCES="$(ls src/*.c src/model/*.c src/ops/*.c 2>/dev/null | tr '\n' ' ')"
+CLI_SOURCES="src/cli/kineto_cli.c src/cli/image_out.c"
+C_TESTS="tests/test_parity.c tests/test_weights.c tests/test_api.c tests/ops/test_ops.c"
+
+# native_variant OUT_DIR EXTRA_CFLAGS...: library, CLI and tests into OUT_DIR.
+native_variant() {
+    local out=$1; shift
+    local flags=("${NATIVE_CFLAGS[@]}" "$@") objs=() src obj
+    mkdir -p "$out/obj"
+    for src in $ENGINE_SOURCES; do
+        obj=$out/obj/$(echo "${src%.c}" | tr / _).o
+        nice "$CC" "${flags[@]}" -c "$src" -o "$obj"
+        objs+=("$obj")
+    done
+    rm -f "$out/libkineto.a"
+    ar rcs "$out/libkineto.a" "${objs[@]}"
+    nice "$CC" "${flags[@]}" $CLI_SOURCES "$out/libkineto.a" -lgif -lm -o "$out/kineto"
+    for src in $C_TESTS; do
+        [ -f "$src" ] || continue
+        nice "$CC" "${flags[@]}" "$src" "$out/libkineto.a" -lm -o "$out/$(basename "${src%.c}")"
+    done
+}
+
+native() {
+    say "native build (build/, SIMD)"
+    native_variant "$BUILD"
+    say "native build (build/nosimd/, scalar kernels)"
+    native_variant "$BUILD/nosimd" -DKINETO_NO_SIMD
+}
+
+# Every C test, SIMD and scalar; the ops test also runs with two threads.
+test_c() {
+    local dir t
+    for dir in "$BUILD" "$BUILD/nosimd"; do
+        for t in test_parity test_weights test_api test_ops; do
+            [ -x "$dir/$t" ] || continue
+            say "$dir/$t" | sed "s|$ROOT/||"
+            "$dir/$t"
+        done
+        [ -x "$dir/test_ops" ] && "$dir/test_ops" 2
+    done
+}
+
+# The training script end to end on a tiny model, then the CLI reading what it wrote.
+test_smoke() {
+    say "smoke training -> build/smoke.kin"
+    nice $PY train/train.py --smoke --out build/smoke.kin
+    build/kineto info --weights build/smoke.kin
+    rm -rf build/smoke-out
+    build/kineto generate --weights build/smoke.kin --prompt "a red ball moving left on black" --seed 7 \
+        --steps 2 --out build/smoke-out --gif build/smoke-out/clip.gif
+}
+
+test_all() {
+    deps
+    native
+    test_c
+    test_smoke
+    if declare -F wasm >/dev/null; then wasm; fi
+    if declare -F test_web >/dev/null; then test_web; fi
+}
 bench() { :; }
 
 # ---- WebAssembly: three builds of the engine for web/worker.js, which picks one at run time ----
@@ -142,6 +207,8 @@ case "${1:-all}" in
     all) deps; native; wasm ;;
     test) test_all ;;
     serve) serve ;;
+    vendor) vendor ;;
+    test-browser) test_web_browser ;;
     bench) bench ;;
-    *) echo "usage: $0 [all|native|wasm|test|serve|bench|deps]" >&2; exit 2 ;;
+    *) echo "usage: $0 [all|native|wasm|test|test-browser|serve|vendor|bench|deps]" >&2; exit 2 ;;
 esac

@@ -481,6 +481,12 @@ kn_model *kn_model_load(const uint8_t *data, size_t size, kineto_status *status)
     }
     if ((st = check_header(data, size, &file_size)) != KINETO_OK) goto fail;
     if ((st = parse_hparams(data + 24, &hp)) != KINETO_OK) goto fail;
+    uint64_t gen_bytes = 0;
+    if (!kn_generation_bytes(&hp, hp.frames, KN_MEMORY_CAP, &gen_bytes)) {
+        st = kn_fail(KINETO_ERR_HPARAMS, "weights: a clip of this model needs more than the %llu MB limit",
+                     (unsigned long long)(KN_MEMORY_CAP >> 20));
+        goto fail;
+    }
     uint32_t vocab_bytes = read_u32(data + HEADER_BYTES);
     if (vocab_bytes % 4) {
         st = kn_fail(KINETO_ERR_HPARAMS, "weights: vocab_bytes %u is not a multiple of 4", vocab_bytes);
@@ -518,10 +524,9 @@ kn_model *kn_model_load(const uint8_t *data, size_t size, kineto_status *status)
     m->text.blocks = NULL;
     m->den.blocks = NULL;
     if ((st = b.st) != KINETO_OK) goto fail;
-    uint64_t gen_bytes = 0;
-    if (!kn_generation_bytes(&hp, hp.frames, KN_MEMORY_CAP, &gen_bytes) || b.param_bytes + gen_bytes > KN_MEMORY_CAP) {
-        st = kn_fail(KINETO_ERR_HPARAMS, "weights: the model needs %llu MB of weights and %s MB for a clip, over the %llu MB limit",
-                     (unsigned long long)(b.param_bytes >> 20), gen_bytes ? "more" : "too many",
+    if (b.param_bytes > KN_MEMORY_CAP - gen_bytes) {
+        st = kn_fail(KINETO_ERR_HPARAMS, "weights: %llu MB of weights and %llu MB for a clip exceed the %llu MB limit",
+                     (unsigned long long)(b.param_bytes >> 20), (unsigned long long)(gen_bytes >> 20),
                      (unsigned long long)(KN_MEMORY_CAP >> 20));
         goto fail;
     }

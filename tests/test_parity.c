@@ -9,7 +9,6 @@
    sampler (whose steps amplify earlier differences by up to 1 + guidance), leave a margin of ten for
    other compilers and the scalar build; a wrong index, head, order or missing term gives errors of
    order 1. Decoded bytes may differ by one where a value lies within ~1e-6 of a rounding edge. */
-*/
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,0 +1,318 @@
+/* test_weights.c — the .kin loader refuses every damaged or hostile file with the right status and a
+   message naming what is wrong, and never crashes (run it under valgrind or ASan to see the latter). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kineto.h"
+#include "weights.h"
+
+#ifndef FIXTURES
+#define FIXTURES "tests/fixtures"
+#endif
+
+static int passed, failed;
+static uint8_t *good;
+static size_t good_size;
+
+static void check(int ok, const char *what) {
+    if (!ok) printf("FAIL %s\n", what);
+    if (ok) passed++;
+    else failed++;
+}
+
+static void quiet(int level, const char *msg, void *user) { (void)level; (void)msg; (void)user; }
+
+static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static void wr32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static void wr64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static void fix_crc(uint8_t *buf, size_t size) { wr32(buf + 16, kn_crc32(buf + 24, size - 24)); }
+
+/* Loads buf; checks the status, and (when want_text) that the message mentions want_text. */
+static void expect(const uint8_t *buf, size_t size, kineto_status want, const char *want_text, const char *what) {
+    kineto_status st = KINETO_OK;
+    kineto_ctx *ctx = kineto_load_buffer(buf, size, &st);
+    int ok = st == want && (want == KINETO_OK) == (ctx != NULL);
+    if (ok && want_text) ok = strstr(kineto_last_error(), want_text) != NULL;
+    if (!ok)
+        printf("  %s: got %s (%s), expected %s%s%s\n", what, kineto_status_str(st), kineto_last_error(),
+               kineto_status_str(want), want_text ? " naming " : "", want_text ? want_text : "");
+    check(ok, what);
+    kineto_free(ctx);
+}
+
+static uint8_t *copy(void) {
+    uint8_t *b = malloc(good_size);
+    memcpy(b, good, good_size);
+    return b;
+}
+
+/* ---- file layout helpers ---- */
+static uint32_t n_tensors(void) { return rd32(good + 20); }
+static size_t table_offset(void) { return 124 + rd32(good + 120); }
+static uint8_t *entry(uint8_t *buf, uint32_t i) { return buf + table_offset() + 88 * (size_t)i; }
+static int find_entry(const char *name) {
+    for (uint32_t i = 0; i < n_tensors(); i++)
+        if (!strcmp((const char *)entry(good, i), name)) return (int)i;
+    return -1;
+}
+
+static void test_primitives(void) {
+    check(kn_crc32((const uint8_t *)"123456789", 9) == 0xCBF43926u, "crc32 check value");
+    int ok = 1;
+    for (uint32_t h = 0; h < 65536; h++) { /* every half: sign * 2^(e-15) * (1 + m/1024), or subnormal */
+        uint32_t e = (h >> 10) & 31, mnt = h & 1023;
+        double want = e == 0 ? ldexp(mnt, -24) : e == 31 ? (mnt ? NAN : INFINITY) : ldexp(1024 + mnt, (int)e - 25);
+        if (h & 0x8000) want = -want;
+        float got = kn_f16_to_f32((uint16_t)h);
+        if (isnan(want) ? !isnan(got) : (double)got != want || !signbit(got) != !signbit(want)) ok = 0;
+    }
+    check(ok, "f16 -> f32 for all 65536 halves");
+}
+
+static void test_header(void) {
+    expect(good, good_size, KINETO_OK, NULL, "the fixture loads");
+    expect(NULL, 0, KINETO_ERR_ARG, NULL, "NULL buffer");
+    kineto_status st;
+    check(kineto_load_file("/nonexistent/kineto.kin", &st) == NULL && st == KINETO_ERR_IO, "missing file -> IO");
+
+    uint8_t *b = copy();
+    memset(b, 0, good_size);
+    expect(b, good_size, KINETO_ERR_MAGIC, "magic", "zero-filled file");
+    memcpy(b, good, good_size);
+    b[0] = 'G';
+    expect(b, good_size, KINETO_ERR_MAGIC, "magic", "wrong magic");
+    memcpy(b, good, good_size);
+    wr32(b + 4, 2);
+    expect(b, good_size, KINETO_ERR_VERSION, "version 2", "wrong version");
+    memcpy(b, good, good_size);
+    b[100] ^= 1;
+    expect(b, good_size, KINETO_ERR_CHECKSUM, "CRC", "corrupt byte");
+    memcpy(b, good, good_size);
+    wr32(b + 20, 0);
+    expect(b, good_size, KINETO_ERR_HPARAMS, "n_tensors", "n_tensors 0");
+    wr32(b + 20, 1000000);
+    expect(b, good_size, KINETO_ERR_HPARAMS, "n_tensors", "n_tensors 1e6");
+    free(b);
+}
+
+static void test_truncation(void) {
+    /* cut points: inside the header, at every section boundary, at every tensor's start and end */
+    size_t cuts[600];
+    int n = 0;
+    const size_t fixed[] = {0, 1, 3, 4, 5, 23, 24, 25, 119, 120, 123, 124, table_offset() - 1, table_offset(),
+                            good_size - 1};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) cuts[n++] = fixed[i];
+    for (uint32_t i = 0; i < n_tensors() && n < 590; i++) {
+        uint64_t off, nb;
+        memcpy(&off, entry(good, i) + 72, 8);
+        memcpy(&nb, entry(good, i) + 80, 8);
+        cuts[n++] = table_offset() + 88 * (size_t)i + 44;
+        cuts[n++] = (size_t)off;
+        cuts[n++] = (size_t)(off + nb / 2);
+    }
+    int ok_plain = 1, ok_fixed = 1;
+    uint8_t *b = copy();
+    for (int i = 0; i < n; i++) {
+        size_t len = cuts[i];
+        kineto_status st;
+        kineto_ctx *ctx = kineto_load_buffer(good, len, &st); /* the header still claims the full size */
+        if (ctx || st != KINETO_ERR_TRUNCATED) {
+            printf("  cut at %zu: %s\n", len, kineto_status_str(st));
+            ok_plain = 0;
+        }
+        kineto_free(ctx);
+        if (len < 24) continue;
+        /* a consistent short file: file_size and CRC rewritten, so only the sections overrun */
+        memcpy(b, good, len);
+        wr64(b + 8, len);
+        if (len >= 124) fix_crc(b, len);
+        ctx = kineto_load_buffer(b, len, &st);
+        if (ctx || (st != KINETO_ERR_TRUNCATED && st != KINETO_ERR_TENSOR_MISSING)) {
+            printf("  consistent cut at %zu: %s (%s)\n", len, kineto_status_str(st), kineto_last_error());
+            ok_fixed = 0;
+        }
+        kineto_free(ctx);
+    }
+    free(b);
+    char what[64];
+    snprintf(what, sizeof what, "truncated at %d offsets -> TRUNCATED", n);
+    check(ok_plain, what);
+    check(ok_fixed, "truncated with file_size and CRC rewritten -> TRUNCATED (or a tensor missing)");
+}
+
+static void test_bit_flips(void) {
+    uint8_t *b = copy();
+    int ok = 1, loads = 0;
+    for (size_t byte = 0; byte < good_size; byte += byte < 256 ? 1 : 97) {
+        for (int bit = 0; bit < 8; bit += byte < 256 ? 1 : 3) {
+            b[byte] ^= (uint8_t)(1u << bit);
+            kineto_status st;
+            kineto_ctx *ctx = kineto_load_buffer(b, good_size, &st);
+            loads++;
+            if (ctx || st == KINETO_OK) {
+                printf("  flip byte %zu bit %d loaded\n", byte, bit);
+                ok = 0;
+            }
+            kineto_free(ctx);
+            b[byte] ^= (uint8_t)(1u << bit);
+        }
+    }
+    free(b);
+    char what[64];
+    snprintf(what, sizeof what, "%d single-bit flips all refused", loads);
+    check(ok, what);
+}
+
+/* Rewrites field (u32 at byte `at` of entry `name`) and the CRC, then expects `want`. */
+static void entry_case(const char *name, size_t at, uint32_t value, kineto_status want, const char *text, const char *what) {
+    int i = find_entry(name);
+    check(i >= 0, name);
+    if (i < 0) return;
+    uint8_t *b = copy();
+    wr32(entry(b, (uint32_t)i) + at, value);
+    fix_crc(b, good_size);
+    expect(b, good_size, want, text, what);
+    free(b);
+}
+
+static void test_tensor_table(void) {
+    const char *qkv = "denoiser.blocks.0.attn.qkv.weight"; /* (96, 32) in the tiny model */
+    int i = find_entry(qkv);
+    check(i >= 0 && rd32(entry(good, (uint32_t)i) + 56) == 96, "fixture has the expected qkv entry");
+    /* same element count, transposed shape: only the model check can see it */
+    uint8_t *b = copy();
+    wr32(entry(b, (uint32_t)i) + 56, 32);
+    wr32(entry(b, (uint32_t)i) + 60, 96);
+    fix_crc(b, good_size);
+    expect(b, good_size, KINETO_ERR_TENSOR_SHAPE, "'denoiser.blocks.0.attn.qkv.weight': shape (32, 96) expected (96, 32)",
+           "transposed tensor shape");
+    /* a renamed tensor is missing (and the renamed one unused) */
+    memcpy(b, good, good_size);
+    int pb = find_entry("preview.bias");
+    entry(b, (uint32_t)pb)[11] = 'X';
+    fix_crc(b, good_size);
+    expect(b, good_size, KINETO_ERR_TENSOR_MISSING, "'preview.bias'", "renamed tensor");
+    /* a duplicate name */
+    memcpy(b, good, good_size);
+    int pw = find_entry("preview.weight");
+    memcpy(entry(b, (uint32_t)pb), entry(b, (uint32_t)pw), 48);
+    fix_crc(b, good_size);
+    expect(b, good_size, KINETO_ERR_TENSOR_SHAPE, "twice", "duplicate tensor name");
+    /* a name without its NUL */
+    memcpy(b, good, good_size);
+    memset(entry(b, 0), 'a', 48);
+    fix_crc(b, good_size);
+    expect(b, good_size, KINETO_ERR_TENSOR_SHAPE, "NUL", "unterminated name");
+    free(b);
+
+    entry_case(qkv, 48, 7, KINETO_ERR_TENSOR_SHAPE, "dtype 7", "unknown dtype");
+    entry_case(qkv, 48, 0, KINETO_ERR_TENSOR_SHAPE, "nbytes", "dtype f32 with f16 nbytes");
+    entry_case(qkv, 52, 5, KINETO_ERR_TENSOR_SHAPE, "ndim 5", "ndim 5");
+    entry_case(qkv, 52, 3, KINETO_ERR_TENSOR_SHAPE, "shape (96, 32, 1) expected (96, 32)", "ndim 3");
+    entry_case(qkv, 56, 0, KINETO_ERR_TENSOR_SHAPE, "dimension 0", "zero dimension");
+    entry_case(qkv, 56, 0xFFFFFFFFu, KINETO_ERR_TENSOR_SHAPE, qkv, "huge dimension");
+    entry_case(qkv, 64, 2, KINETO_ERR_TENSOR_SHAPE, "dimension 2", "unused dimension not 1");
+    entry_case(qkv, 72, rd32(entry(good, (uint32_t)i) + 72) + 4, KINETO_ERR_TENSOR_SHAPE, "multiple of 32", "unaligned offset");
+    entry_case(qkv, 72, 32, KINETO_ERR_TENSOR_SHAPE, "inside the header", "offset inside the table");
+    entry_case(qkv, 72, (uint32_t)(good_size & ~(size_t)31), KINETO_ERR_TRUNCATED, "past the end", "offset at the end");
+    entry_case(qkv, 76, 1, KINETO_ERR_TRUNCATED, "past the end", "offset beyond 4 GB");
+    entry_case(qkv, 80, 6145, KINETO_ERR_TENSOR_SHAPE, "nbytes 6145", "nbytes not matching the shape");
+    uint32_t other_off = rd32(entry(good, (uint32_t)find_entry("preview.weight")) + 72);
+    entry_case(qkv, 72, other_off, KINETO_ERR_TENSOR_SHAPE, "overlaps", "overlapping tensors");
+
+    /* a NaN weight */
+    b = copy();
+    uint64_t off;
+    memcpy(&off, entry(b, (uint32_t)i) + 72, 8);
+    b[off] = 0x00;
+    b[off + 1] = 0x7E; /* f16 NaN */
+    fix_crc(b, good_size);
+    expect(b, good_size, KINETO_ERR_TENSOR_SHAPE, "not finite", "NaN weight");
+    free(b);
+}
+
+static void hparam_case(int field, uint32_t value, kineto_status want, const char *text) {
+    uint8_t *b = copy();
+    wr32(b + 24 + 4 * field, value);
+    fix_crc(b, good_size);
+    char what[96];
+    snprintf(what, sizeof what, "hyperparameter %d = %u", field, value);
+    expect(b, good_size, want, text, what);
+    free(b);
+}
+
+static uint32_t f32_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+
+static void test_hparams(void) {
+    static const char *names[19] = {"frames", "height", "width", "fps", "latent_channels", "vae_ch0", "vae_ch1",
+                                    "vae_ch2", "vae_groups", "vocab_size", "max_tokens", "text_dim", "text_layers",
+                                    "text_heads", "patch", "dim", "depth", "heads", "mlp_ratio"};
+    for (int f = 0; f < 19; f++) {
+        if (f != 12) hparam_case(f, 0, KINETO_ERR_HPARAMS, names[f]); /* text_layers may be 0 */
+        hparam_case(f, 0xFFFFFFFFu, KINETO_ERR_HPARAMS, names[f]);
+        hparam_case(f, 1u << 20, KINETO_ERR_HPARAMS, names[f]);
+    }
+    hparam_case(19, f32_bits(NAN), KINETO_ERR_HPARAMS, "latent_scale");
+    hparam_case(19, f32_bits(-1.0f), KINETO_ERR_HPARAMS, "latent_scale");
+    hparam_case(20, f32_bits(0.0f), KINETO_ERR_HPARAMS, "norm_eps");
+    hparam_case(20, f32_bits(INFINITY), KINETO_ERR_HPARAMS, "norm_eps");
+    hparam_case(21, 0, KINETO_ERR_HPARAMS, "default_steps");
+    hparam_case(21, 201, KINETO_ERR_HPARAMS, "default_steps");
+    hparam_case(22, f32_bits(31.0f), KINETO_ERR_HPARAMS, "default_guidance");
+    hparam_case(23, 1, KINETO_ERR_HPARAMS, "reserved");
+    hparam_case(1, 30, KINETO_ERR_HPARAMS, "multiples of 4");     /* height */
+    hparam_case(14, 3, KINETO_ERR_HPARAMS, "patch 3");            /* latent 8x8 */
+    hparam_case(15, 33, KINETO_ERR_HPARAMS, "dim 33");
+    hparam_case(8, 3, KINETO_ERR_HPARAMS, "vae_groups 3");
+    /* every field in range, but a clip too large for the memory limit: refused before allocating */
+    uint8_t *b = copy();
+    const uint32_t big[][2] = {{0, 256}, {1, 1024}, {2, 1024}, {14, 1}, {15, 4096}, {18, 16}};
+    for (int k = 0; k < 6; k++) wr32(b + 24 + 4 * big[k][0], big[k][1]);
+    fix_crc(b, good_size);
+    expect(b, good_size, KINETO_ERR_HPARAMS, "limit", "in-range but huge model");
+    /* vocabulary */
+    memcpy(b, good, good_size);
+    wr32(b + 120, rd32(good + 120) + 2);
+    fix_crc(b, good_size);
+    expect(b, good_size, KINETO_ERR_HPARAMS, "vocab_bytes", "vocab_bytes not a multiple of 4");
+    wr32(b + 120, 0xFFFFFFF0u);
+    fix_crc(b, good_size);
+    expect(b, good_size, KINETO_ERR_TRUNCATED, "vocabulary", "vocab_bytes past the end");
+    memcpy(b, good, good_size);
+    b[124 + 7 + 1] = 'A'; /* first byte of entry 1 */
+    fix_crc(b, good_size);
+    expect(b, good_size, KINETO_ERR_HPARAMS, "vocabulary entry 1", "upper-case vocabulary word");
+    memcpy(b, good, good_size);
+    b[125] = 'N';
+    fix_crc(b, good_size);
+    expect(b, good_size, KINETO_ERR_HPARAMS, "<null>", "entry 0 not <null>");
+    free(b);
+}
+
+int main(void) {
+    FILE *f = fopen(FIXTURES "/tiny.kin", "rb");
+    if (!f) {
+        fprintf(stderr, "cannot open %s/tiny.kin\n", FIXTURES);
+        return 1;
+    }
+    fseek(f, 0, SEEK_END);
+    good_size = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    good = malloc(good_size);
+    if (fread(good, 1, good_size, f) != good_size) return 1;
+    fclose(f);
+    kineto_set_log(quiet, NULL);
+
+    test_primitives();
+    test_header();
+    test_truncation();
+    test_bit_flips();
+    test_tensor_table();
+    test_hparams();
+
+    free(good);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
