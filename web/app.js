@@ -21,6 +21,7 @@ const clips = new History($('history-list'), $('history-empty'), replay);
 let engine = null;      // {mode, info} once the engine is ready
 let running = null;     // AbortController of the generation in progress
 let current = null;     // {clip, settings} shown in the player
+let runsEnded = 0;
 
 function setState(state) { document.body.dataset.state = state; }
 
@@ -112,6 +113,7 @@ async function runGeneration() {
   } finally {
     running = null;
     setBusy(false);
+    document.body.dataset.runs = ++runsEnded;   // generations ended so far, whatever the outcome
   }
 }
 
@@ -119,7 +121,7 @@ function setBusy(busy) {
   if (busy) setState('running');
   $('generate').disabled = busy;
   $('cancel').disabled = !busy;
-  $('preview-badge').hidden = !busy;
+  $('preview-badge').hidden = true;
 }
 
 // The engine's frames: one RGBA array per frame (a single packed array is split).
@@ -130,8 +132,11 @@ function toClip({ width, height, frames }, fps) {
   return { width, height, fps, frames: list };
 }
 
+// Previews play while the player plays; paused, the shown frame updates in place.
 function showPreview(preview) {
-  player.load(toClip(preview, Number($('fps').value) || 8));
+  const first = $('preview-badge').hidden;
+  $('preview-badge').hidden = false;
+  player.load(toClip(preview, Number($('fps').value) || 8), { autoplay: first || player.playing });
   $('preview-badge').textContent = `Preview after step ${preview.step} of ${preview.total ?? progress.total}`;
 }
 
@@ -167,7 +172,11 @@ function wirePlayer() {
   $('play').addEventListener('click', () => player.toggle());
   $('prev-frame').addEventListener('click', () => player.step(-1));
   $('next-frame').addEventListener('click', () => player.step(1));
-  $('scrubber').addEventListener('input', (e) => { player.pause(); player.seek(Number(e.target.value)); });
+  $('scrubber').addEventListener('input', (e) => {
+    const index = Number(e.target.value);   // read first: pausing redraws and moves the scrubber
+    player.pause();
+    player.seek(index);
+  });
   $('loop').addEventListener('change', (e) => { player.loop = e.target.checked; });
   $('speed').addEventListener('change', (e) => { player.speed = Number(e.target.value); });
   $('fps').addEventListener('change', (e) => {

@@ -3,7 +3,7 @@
 // refreshed in the background. A weights file that fails the engine's checksum is deleted by the page.
 const CACHE = 'kineto-v1';
 const SHELL = [
-  './', 'index.html', 'style.css', 'icon.svg', 'app.js', 'export.js', 'kineto.js', 'kineto-request.js', 'kineto-engine.js',
+  './', 'style.css', 'icon.svg', 'app.js', 'export.js', 'kineto.js', 'kineto-request.js', 'kineto-engine.js',
   'worker.js',
   'app/vocab.js', 'app/settings.js', 'app/progress.js', 'app/player.js', 'app/history.js',
   'app/share.js', 'app/offline.js',
@@ -61,9 +61,9 @@ self.addEventListener('fetch', (event) => {
   else event.respondWith(networkFirst(request));
 });
 
-// Page loads are stored under one key, whatever the query (?weights=...) or hash.
+// Page loads are stored under one key (the scope, which serves index.html), whatever the query or hash.
 function cacheKey(request) {
-  return request.mode === 'navigate' ? new URL('index.html', self.registration.scope).href : request.url;
+  return request.mode === 'navigate' ? self.registration.scope : request.url;
 }
 
 async function networkFirst(request) {

@@ -1,7 +1,7 @@
 // Shared by Kineto's browser tests: a local server for web/, Debian's chromium through playwright-core,
 // and page helpers that drive the app the way a user does.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, mkdir } from 'node:fs/promises';
+import { mkdtemp, rm, mkdir, copyFile, access } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,8 +13,32 @@ export const SCREENSHOTS = path.join(ROOT, 'build/screenshots');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync'];
-// Few steps keep a test quick; the model and its size are whatever web/wasm/ holds.
+// Few steps keep a test quick.
 export const TEST_STEPS = Number(process.env.KINETO_TEST_STEPS ?? 4);
+const DEFAULT_WEIGHTS = 'wasm/kineto-world.kin';
+
+// The model the tests load: KINETO_TEST_WEIGHTS (a path under web/), else the page's default model,
+// else (before a model is trained) tests/fixtures/tiny.kin copied to web/wasm/, chosen with ?weights=.
+export async function testWeights() {
+  if (process.env.KINETO_TEST_WEIGHTS) return process.env.KINETO_TEST_WEIGHTS;
+  try {
+    await access(path.join(ROOT, 'web', DEFAULT_WEIGHTS));
+    return DEFAULT_WEIGHTS;
+  } catch {
+    await copyFile(path.join(ROOT, 'tests/fixtures/tiny.kin'), path.join(ROOT, 'web/wasm/test-tiny.kin'));
+    return 'wasm/test-tiny.kin';
+  }
+}
+
+// The app's URL with the test model; flags such as 'nosw' (no service worker) or 'recorder'.
+export async function appUrl(server, ...flags) {
+  const weights = await testWeights();
+  const params = new URLSearchParams();
+  if (weights !== DEFAULT_WEIGHTS) params.set('weights', weights);
+  for (const flag of flags) params.set(flag, '');
+  const query = params.toString().replace(/=(&|$)/g, '$1');
+  return server.url + (query ? '?' + query : '');
+}
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -89,11 +113,14 @@ export async function waitIdle(page, timeout = 300_000) {
   return page.evaluate(() => document.body.dataset.state);
 }
 
+// Fills the form, clicks Generate and waits for that generation to end; throws unless it is 'done'.
 export async function generate(page, settings) {
   await fillSettings(page, settings);
+  const runs = await page.evaluate(() => Number(document.body.dataset.runs ?? 0));
   await page.click('#generate');
-  await page.waitForFunction(() => document.body.dataset.state === 'running', null, { timeout: 10_000 });
-  const state = await waitIdle(page);
+  await page.waitForFunction((runs) => Number(document.body.dataset.runs ?? 0) > runs, runs,
+    { timeout: 300_000, polling: 50 });
+  const state = await page.evaluate(() => document.body.dataset.state);
   if (state !== 'done') throw new Error(`generation ended '${state}': ${await page.textContent('#status')}`);
 }
 

@@ -1,0 +1,144 @@
+// Generating from the page: the clip plays, live previews update, the engine mode and isolation are
+// shown, unknown words are flagged, bad input gets a clear message, only same-origin requests are
+// made, no CSP violation, and the main thread's frame gaps during a generation are measured.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, watch, openApp, fillSettings, waitIdle, generate, clipFrames, screenshot,
+  assertSameOrigin, TEST_STEPS, appUrl } from './helpers.mjs';
+
+let server, browser;
+before(async () => { server = await startServer(); browser = await launch(); });
+after(async () => { await browser?.close(); server?.close(); });
+
+test('generate from the page: previews, progress, a playing clip, history', async () => {
+  const page = await browser.context.newPage();
+  const log = watch(browser.context, page);
+  await openApp(page, await appUrl(server, 'nosw'));
+  await screenshot(page, '1-before');
+
+  assert.equal(await page.evaluate(() => self.crossOriginIsolated), true, 'serve.json makes the page isolated');
+  assert.equal(await page.isVisible('#isolation-note'), false);
+  assert.match(await page.textContent('#mode'), /^(simd\+threads \(\d+\)|simd|base)$/);
+  assert.ok(await page.locator('.chip', { hasText: /^red$/ }).count() === 1, 'vocabulary chips are shown');
+
+  await page.fill('#prompt', 'a red zebra');
+  assert.match(await page.textContent('#unknown-words'), /zebra/);
+  await page.fill('#prompt', 'a');
+  await page.locator('.chip', { hasText: /^ball$/ }).click();
+  assert.equal(await page.inputValue('#prompt'), 'a ball', 'a clicked word is inserted');
+  assert.equal(await page.textContent('#unknown-words'), '');
+
+  // A warm-up run times a step, so the watched run lasts a few seconds whatever the model.
+  const t0 = Date.now();
+  await generate(page, { prompt: 'a red ball moving right on black', seed: 11, steps: 10 });
+  const steps = Math.min(200, Math.max(8, Math.ceil(6000 / ((Date.now() - t0) / 10))));
+  console.log(`watched run: ${steps} steps`);
+  await fillSettings(page, { prompt: 'a red ball moving right on black', seed: 11, steps });
+  // Main-thread responsiveness: gaps between animation frames while the worker computes.
+  await page.evaluate(() => {
+    window.gaps = { max: 0, over50: 0, frames: 0, longTasks: [] };
+    const runs = Number(document.body.dataset.runs);
+    let last = performance.now();
+    const tick = (now) => {
+      const gap = now - last;
+      last = now;
+      window.gaps.frames++;
+      window.gaps.max = Math.max(window.gaps.max, gap);
+      if (gap > 50) window.gaps.over50++;
+      if (Number(document.body.dataset.runs) === runs) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+    new PerformanceObserver((list) => { for (const e of list.getEntries()) window.gaps.longTasks.push(Math.round(e.duration)); })
+      .observe({ type: 'longtask' });
+  });
+  const previews = [];
+  await page.keyboard.press('Control+Enter');   // the shortcut, from anywhere in the page
+  let paused = false;
+  for (;;) {
+    const now = await page.evaluate(previewState);
+    if (now.runs > 1) break;
+    if (now.badge && !paused) {
+      // Paused on frame 0, each new preview redraws that frame in place.
+      await page.fill('#scrubber', '0');
+      paused = true;
+    } else if (now.badge && (!previews.length || previews.at(-1).badge !== now.badge)) {
+      previews.push(now);
+      if (previews.length === 3) await screenshot(page, '2-during');
+    }
+    await page.waitForTimeout(20);
+  }
+  assert.equal(await waitIdle(page), 'done', await page.textContent('#status'));
+  await screenshot(page, '3-after');
+
+  const stepsSeen = previews.map((p) => Number(/step (\d+)/.exec(p.badge)?.[1])).filter(Boolean);
+  assert.ok(stepsSeen.length >= 2, `at least two live previews seen (saw ${JSON.stringify(previews.map((p) => p.badge))})`);
+  assert.deepEqual(stepsSeen, [...stepsSeen].sort((a, b) => a - b), 'previews come in step order');
+  assert.ok(new Set(previews.map((p) => p.frame)).size >= 2, 'the preview image changes between steps');
+  assert.match(await page.textContent('#progress-text'), /Done/);
+  assert.equal(await page.evaluate(() => document.getElementById('progress-bar').value), steps);
+
+  const info = await page.evaluate(() => ({ fps: Number(document.getElementById('fps').value) }));
+  const clip = await clipFrames(page);
+  assert.ok(clip.count >= 1 && clip.width >= 8 && clip.height >= 8, JSON.stringify(clip));
+  if (clip.count > 1) assert.ok(new Set(clip.hashes).size > 1, 'frames differ: the clip moves');
+  // Playback advances frames on its own.
+  await page.click('#play');
+  const first = await page.textContent('#frame-label');
+  await page.waitForTimeout(Math.ceil(3000 / info.fps));
+  if (clip.count > 1) assert.notEqual(await page.textContent('#frame-label'), first, 'the player advances');
+  await page.click('#play');
+  // Frame stepping with the keyboard on the focused canvas.
+  await page.fill('#scrubber', '0');
+  await page.focus('#screen');
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.textContent('#frame-label'), `${clip.count > 1 ? 2 : 1} / ${clip.count}`);
+
+  assert.equal(await page.locator('#history-list li').count(), 2);
+  assert.match(await page.inputValue('#share-url'), /#p=a\+red\+ball/);
+
+  const gaps = await page.evaluate(() => window.gaps);
+  console.log(`main thread during generation: ${gaps.frames} frames, longest gap ${gaps.max.toFixed(0)} ms, ` +
+    `${gaps.over50} gaps over 50 ms, long tasks ${JSON.stringify(gaps.longTasks)}`);
+  assert.ok(gaps.frames > 10, 'animation frames kept coming during the generation');
+
+  assertSameOrigin(log, server.url);
+  assert.deepEqual(log.csp, [], 'no Content-Security-Policy violation');
+  assert.deepEqual(log.errors, [], 'no error in the console');
+  await page.close();
+});
+
+test('bad input gets a clear message and the page keeps working', async () => {
+  const page = await browser.context.newPage();
+  const log = watch(browser.context, page);
+  await openApp(page, await appUrl(server, 'nosw'));
+  await page.fill('#prompt', '   ');
+  await page.click('#generate');
+  assert.match(await page.textContent('#status'), /Type a prompt/);
+  await fillSettings(page, { prompt: 'a red ball', steps: 0 });
+  await page.click('#generate');
+  assert.match(await page.textContent('#status'), /Steps must be a number from 1 to 200/);
+  await fillSettings(page, { prompt: 'a red ball', steps: 2.5 });
+  await page.click('#generate');
+  assert.match(await page.textContent('#status'), /Steps must be a whole number from 1 to 200/);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'steps', 'focus moves to the wrong field');
+  await fillSettings(page, { prompt: 'zebra giraffe', steps: 2 });
+  await page.click('#generate');
+  assert.notEqual(await waitIdle(page), 'done');
+  assert.match(await page.textContent('#status'), /word|vocabulary|know/i);
+  assert.equal(await page.isEnabled('#generate'), true, 'the page can generate again');
+  // Typed text is never markup.
+  await page.fill('#prompt', '<img src=x onerror=alert(1)> a ball');
+  assert.equal(await page.locator('#unknown-words img').count(), 0);
+  assert.match(await page.textContent('#unknown-words'), /img/);
+  assert.deepEqual(log.csp, []);
+  await page.close();
+});
+
+// What the player shows now: the preview badge and a hash of the canvas, read together.
+async function previewState() {
+  const canvas = document.getElementById('screen');
+  const badge = document.getElementById('preview-badge');
+  const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', pixels));
+  return { runs: Number(document.body.dataset.runs ?? 0), badge: badge.hidden ? '' : badge.textContent, frame: digest.join('.') };
+}

@@ -1,0 +1,76 @@
+// Offline: after one visit the service worker has the app, wasm and weights; with the network off a
+// reload still generates. Damaged cached weights are dropped and fetched again, not used.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, watch, openApp, generate, clipFrames, assertSameOrigin, TEST_STEPS, appUrl,
+  testWeights } from './helpers.mjs';
+
+let server, browser;
+before(async () => { server = await startServer(); browser = await launch(); });
+after(async () => { await browser?.close(); server?.close(); });
+
+const settings = { prompt: 'a purple ring growing under water', seed: 7, steps: TEST_STEPS };
+
+// Waits until the service worker controls the page and its cache holds the weights.
+async function waitOfflineReady(page) {
+  const weights = '/' + await testWeights();
+  await page.waitForFunction(async (weights) => {
+    if (!navigator.serviceWorker.controller) return false;
+    const cache = await caches.open('kineto-v1');
+    const keys = (await cache.keys()).map((r) => new URL(r.url).pathname);
+    return keys.includes(weights) && keys.includes('/app.js') && keys.some((k) => k.endsWith('.wasm'));
+  }, weights, { timeout: 120_000, polling: 250 });
+}
+
+test('after one visit, the page generates with the network off', async () => {
+  const page = await browser.context.newPage();
+  const log = watch(browser.context, page);
+  await openApp(page, await appUrl(server));
+  await waitOfflineReady(page);
+  await generate(page, settings);
+  const online = await clipFrames(page);
+
+  await browser.context.setOffline(true);
+  try {
+    await page.reload();
+    await openApp(page, await appUrl(server));
+    assert.equal(await page.evaluate(() => navigator.onLine), false, 'the browser is offline');
+    assert.equal(await page.evaluate(() => self.crossOriginIsolated), true, 'cached responses keep COOP/COEP');
+    await generate(page, settings);
+    assert.deepEqual(await clipFrames(page), online, 'the offline clip is the same clip');
+  } finally {
+    await browser.context.setOffline(false);
+  }
+  assertSameOrigin(log, server.url);
+  await page.close();
+});
+
+test('damaged cached weights are dropped and fetched again', async () => {
+  const page = await browser.context.newPage();
+  await openApp(page, await appUrl(server));
+  await waitOfflineReady(page);
+  // Flip one byte inside the checksummed part of the cached weights.
+  const weights = await testWeights();
+  const size = await page.evaluate(async (weights) => {
+    const cache = await caches.open('kineto-v1');
+    const key = new URL(weights, location.href).href;
+    const bytes = new Uint8Array(await (await cache.match(key)).arrayBuffer());
+    bytes[bytes.length - 1] ^= 0xff;
+    await cache.put(key, new Response(bytes, { headers: { 'Content-Type': 'application/octet-stream' } }));
+    return bytes.length;
+  }, weights);
+  await page.reload();
+  await openApp(page, await appUrl(server));
+  assert.match(await page.textContent('#status'), /Ready/);
+  await generate(page, settings);
+  // The cache now holds the server's copy again.
+  const same = await page.evaluate(async (weights) => {
+    const key = new URL(weights, location.href).href;
+    const cached = new Uint8Array(await (await (await caches.open('kineto-v1')).match(key)).arrayBuffer());
+    const served = new Uint8Array(await (await fetch(key, { cache: 'no-store' })).arrayBuffer());
+    return cached.length === served.length && cached.every((b, i) => b === served[i]);
+  }, weights);
+  assert.ok(size > 0);
+  assert.equal(same, true, 'the damaged copy was replaced');
+  await page.close();
+});

@@ -1,0 +1,42 @@
+// The share link carries prompt, seed and settings; opening it reproduces the very same frames.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, openApp, generate, waitIdle, clipFrames, TEST_STEPS, appUrl } from './helpers.mjs';
+
+let server, browser;
+before(async () => { server = await startServer(); browser = await launch(); });
+after(async () => { await browser?.close(); server?.close(); });
+
+test('a shared link reproduces identical frames; another seed does not', async () => {
+  const settings = { prompt: 'a green star spinning in the sky', negativePrompt: 'red', seed: 424242,
+    steps: TEST_STEPS, guidance: 2.5 };
+  const first = await browser.context.newPage();
+  await openApp(first, await appUrl(server, 'nosw'));
+  await generate(first, settings);
+  const original = await clipFrames(first);
+  const link = await first.inputValue('#share-url');
+  assert.match(link, /seed=424242/);
+  assert.match(link, /n=red/);
+
+  const second = await browser.context.newPage();
+  await second.goto(link);   // opening the link starts the generation by itself
+  await second.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null,
+    { timeout: 300_000 });
+  assert.equal(await second.evaluate(() => document.body.dataset.state), 'done', await second.textContent('#status'));
+  assert.equal(await second.inputValue('#prompt'), settings.prompt);
+  assert.equal(await second.inputValue('#seed'), '424242');
+  assert.equal(await second.isChecked('#seed-lock'), true, 'a linked seed is locked');
+  const reproduced = await clipFrames(second);
+  assert.deepEqual(reproduced, original, 'the very same frames');
+
+  // The comparison can fail: another seed gives other frames.
+  await generate(second, { ...settings, seed: 424243 });
+  const other = await clipFrames(second);
+  assert.notDeepEqual(other.hashes, original.hashes);
+
+  // Clicking the first clip in the history brings back its frames and settings.
+  await second.locator('#history-list li').last().locator('button').click();
+  assert.equal(await second.inputValue('#seed'), '424242');
+  assert.deepEqual(await clipFrames(second), original);
+  assert.equal(await waitIdle(second), 'done');
+});
