@@ -1,0 +1,248 @@
+/* test_api.c — the public API on the tiny fixture model: parameter validation, prompt handling,
+   call order, cancelling, and determinism across runs and thread counts. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kineto.h"
+
+#ifndef FIXTURES
+#define FIXTURES "tests/fixtures"
+#endif
+
+static int passed, failed;
+static kineto_ctx *ctx;
+static kineto_info info;
+
+static void check(int ok, const char *what) {
+    if (!ok) printf("FAIL %s  (last error: %s)\n", what, kineto_last_error());
+    if (ok) passed++;
+    else failed++;
+}
+
+static void quiet(int level, const char *msg, void *user) { (void)level; (void)msg; (void)user; }
+
+static kineto_params params(const char *prompt) {
+    kineto_params p = kineto_default_params();
+    p.prompt = prompt;
+    p.seed = 7;
+    p.steps = 3;
+    return p;
+}
+
+/* kineto_begin's status, and whether the last error mentions text. */
+static void expect_begin(kineto_params p, kineto_status want, const char *text, const char *what) {
+    kineto_status st = kineto_begin(ctx, &p);
+    int ok = st == want && (!text || strstr(kineto_last_error(), text));
+    if (!ok) printf("  %s: got %s (%s)\n", what, kineto_status_str(st), kineto_last_error());
+    check(ok, what);
+    kineto_end(ctx);
+}
+
+static size_t clip_bytes(int frames) { return (size_t)frames * info.height * info.width * 4; }
+
+/* Runs a whole generation; returns its decoded frames (malloc'd) or NULL. */
+static uint8_t *generate(kineto_params p, uint8_t **preview_mid) {
+    if (kineto_begin(ctx, &p) != KINETO_OK) return NULL;
+    size_t n = clip_bytes(kineto_frames(ctx));
+    uint8_t *out = malloc(n);
+    kineto_status st = KINETO_OK;
+    while (st == KINETO_OK && !kineto_done(ctx)) {
+        st = kineto_step(ctx);
+        if (preview_mid && kineto_steps_done(ctx) == 1) {
+            *preview_mid = malloc(n);
+            if (kineto_preview(ctx, *preview_mid, n) != KINETO_OK) st = KINETO_ERR_STATE;
+        }
+    }
+    if (st == KINETO_OK) st = kineto_decode(ctx, out, n);
+    kineto_end(ctx);
+    if (st != KINETO_OK) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+static void test_info(void) {
+    check(info.frames == 4 && info.height == 32 && info.width == 32 && info.latent_h == 8, "model info");
+    check(info.n_params > 10000, "parameter count");
+    check(!strcmp(kineto_vocab_word(ctx, 0), "<null>"), "vocab word 0 is <null>");
+    check(kineto_vocab_word(ctx, info.vocab_size) == NULL && kineto_vocab_word(ctx, -1) == NULL, "vocab out of range");
+    check(kineto_vocab_word(NULL, 1) == NULL, "vocab of NULL context");
+    kineto_params d = kineto_default_params();
+    check(d.steps == 0 && d.guidance == KINETO_GUIDANCE_DEFAULT && d.frames == 0 && d.threads == 0 &&
+              d.temporal_attention == 1 && d.negative_prompt == NULL,
+          "default params");
+    for (int st = KINETO_OK; st <= KINETO_ERR_STATE; st++)
+        if (!kineto_status_str((kineto_status)st)[0]) check(0, "status string");
+    check(strcmp(kineto_status_str((kineto_status)999), "") != 0, "status string out of range");
+}
+
+static void test_params(void) {
+    kineto_params p = params("a red ball");
+    check(kineto_begin(NULL, &p) == KINETO_ERR_ARG, "begin with NULL context");
+    check(kineto_begin(ctx, NULL) == KINETO_ERR_ARG, "begin with NULL params");
+    p.prompt = NULL;
+    expect_begin(p, KINETO_ERR_ARG, "prompt", "NULL prompt");
+    const struct { int steps; float guidance; int frames, threads, temporal; const char *field; } bad[] = {
+        {-1, 3, 0, 0, 1, "steps"}, {201, 3, 0, 0, 1, "steps"}, {3, NAN, 0, 0, 1, "guidance"},
+        {3, INFINITY, 0, 0, 1, "guidance"}, {3, -0.5f, 0, 0, 1, "guidance"}, {3, 30.5f, 0, 0, 1, "guidance"},
+        {3, 3, -1, 0, 1, "frames"}, {3, 3, 5, 0, 1, "frames"}, {3, 3, 0, -1, 1, "threads"},
+        {3, 3, 0, 9, 1, "threads"}, {3, 3, 0, 0, 2, "temporal_attention"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        p = params("a red ball");
+        p.steps = bad[i].steps;
+        p.guidance = bad[i].guidance;
+        p.frames = bad[i].frames;
+        p.threads = bad[i].threads;
+        p.temporal_attention = bad[i].temporal;
+        char what[64];
+        snprintf(what, sizeof what, "bad %s is refused by name", bad[i].field);
+        expect_begin(p, KINETO_ERR_PARAM, bad[i].field, what);
+    }
+    p = params("a red ball");
+    p.steps = 200;
+    p.guidance = 30;
+    p.frames = 4;
+    p.threads = 8;
+    p.temporal_attention = 0;
+    expect_begin(p, KINETO_OK, NULL, "limits of every range accepted");
+    p.steps = 0;
+    p.guidance = 0;
+    p.frames = 1;
+    expect_begin(p, KINETO_OK, NULL, "steps 0 (default), guidance 0, one frame accepted");
+    check(kineto_begin(ctx, &p) == KINETO_OK && kineto_steps_total(ctx) == info.default_steps && kineto_frames(ctx) == 1,
+          "steps 0 means the model's default");
+    check(kineto_generation_bytes(ctx) > 0, "generation bytes reported while running");
+    kineto_end(ctx);
+    check(kineto_generation_bytes(ctx) == 0, "generation bytes 0 after end");
+}
+
+static void test_prompts(void) {
+    expect_begin(params(""), KINETO_ERR_PROMPT_EMPTY, "no words", "empty prompt");
+    expect_begin(params("  \t\n\r "), KINETO_ERR_PROMPT_EMPTY, NULL, "whitespace prompt");
+    expect_begin(params("!!! ... ???"), KINETO_ERR_PROMPT_EMPTY, NULL, "punctuation-only prompt");
+    expect_begin(params("zorbly florp"), KINETO_ERR_PROMPT_UNKNOWN, "zorbly", "only unknown words");
+    check(!strcmp(kineto_unknown_words(ctx), "zorbly florp"), "unknown words listed");
+    expect_begin(params("<null>"), KINETO_ERR_PROMPT_UNKNOWN, NULL, "<null> is not a word");
+    expect_begin(params("a a a a a a a a a a a a"), KINETO_OK, NULL, "max_tokens known words accepted");
+    expect_begin(params("a a a a a a a a a a a a a"), KINETO_ERR_PROMPT_TOO_LONG, "13 known words", "too many words");
+    expect_begin(params("a a a a a a a a a a a a zorbly florp"), KINETO_OK, NULL, "unknown words do not count");
+    kineto_params p = params("A RED Ball, moving-left!");
+    p.negative_prompt = "blue florp";
+    expect_begin(p, KINETO_OK, NULL, "mixed case and punctuation");
+    check(!strcmp(kineto_unknown_words(ctx), "florp"), "negative prompt's unknown words listed");
+    p.negative_prompt = "a a a a a a a a a a a a a";
+    expect_begin(p, KINETO_ERR_PROMPT_TOO_LONG, "negative", "negative prompt too long");
+    p.negative_prompt = "florp";
+    expect_begin(p, KINETO_OK, NULL, "negative prompt of unknown words falls back to the null prompt");
+    p.negative_prompt = "";
+    expect_begin(p, KINETO_OK, NULL, "empty negative prompt");
+
+    /* arbitrary bytes: invalid UTF-8, control characters, very long input */
+    expect_begin(params("red \xff\xfe\xc0\x80 ball \x01\x02\x1b[31m \xe2\x84\xaa"), KINETO_OK, NULL, "invalid UTF-8 and controls");
+    size_t n = 100 * 1024;
+    char *big = malloc(n + 1);
+    unsigned s = 12345;
+    int ok = 1;
+    for (int round = 0; round < 4; round++) {
+        for (size_t i = 0; i < n; i++) {
+            s = s * 1103515245u + 12345u;
+            big[i] = (char)(1 + (s >> 16) % 255);
+        }
+        big[n] = 0;
+        kineto_status st = kineto_begin(ctx, &(kineto_params){.prompt = big, .steps = 1, .guidance = 1});
+        ok &= st == KINETO_OK || st == KINETO_ERR_PROMPT_UNKNOWN || st == KINETO_ERR_PROMPT_TOO_LONG ||
+              st == KINETO_ERR_PROMPT_EMPTY;
+        kineto_end(ctx);
+    }
+    check(ok, "100 KB of random bytes handled");
+    for (size_t i = 0; i < n; i++) big[i] = "red "[i % 4];
+    expect_begin(params(big), KINETO_ERR_PROMPT_TOO_LONG, NULL, "100 KB of one known word");
+    memset(big, 'x', n);
+    expect_begin(params(big), KINETO_ERR_PROMPT_UNKNOWN, NULL, "one 100 KB word");
+    free(big);
+}
+
+static void test_call_order(void) {
+    uint8_t px[4];
+    kineto_end(ctx);
+    kineto_end(NULL);
+    check(kineto_step(ctx) == KINETO_ERR_STATE, "step before begin");
+    check(kineto_preview(ctx, px, sizeof px) == KINETO_ERR_STATE, "preview before begin");
+    check(kineto_decode(ctx, px, sizeof px) == KINETO_ERR_STATE, "decode before begin");
+    check(kineto_step(NULL) == KINETO_ERR_ARG, "step with NULL context");
+    kineto_params p = params("a red ball");
+    check(kineto_begin(ctx, &p) == KINETO_OK, "begin");
+    check(kineto_preview(ctx, px, sizeof px) == KINETO_ERR_ARG, "preview into a small buffer");
+    check(kineto_decode(ctx, NULL, 1 << 20) == KINETO_ERR_ARG, "decode into NULL");
+    while (!kineto_done(ctx)) kineto_step(ctx);
+    check(kineto_steps_done(ctx) == 3 && kineto_step(ctx) == KINETO_ERR_STATE, "step after the last step");
+    check(kineto_begin(ctx, &p) == KINETO_OK && kineto_steps_done(ctx) == 0, "begin again ends the previous one");
+    kineto_end(ctx);
+    kineto_end(ctx);
+    check(kineto_steps_total(ctx) == 0 && !kineto_done(ctx), "idle after end");
+}
+
+static void test_determinism(void) {
+    kineto_params p = params("a red ball moving left on black");
+    p.negative_prompt = "blue";
+    p.threads = 1;
+    uint8_t *mid1 = NULL, *mid2 = NULL, *mid4 = NULL;
+    uint8_t *a = generate(p, &mid1);
+    uint8_t *b = generate(p, NULL);
+    size_t n = clip_bytes(info.frames);
+    check(a && b && !memcmp(a, b, n), "same inputs, same frames");
+    p.threads = 2;
+    uint8_t *c = generate(p, &mid2);
+    p.threads = 4;
+    uint8_t *d = generate(p, &mid4);
+    check(c && d && !memcmp(a, c, n) && !memcmp(a, d, n), "1, 2 and 4 threads give identical frames");
+    check(mid1 && mid2 && mid4 && !memcmp(mid1, mid2, n) && !memcmp(mid1, mid4, n), "and identical previews");
+
+    /* cancel mid-way, then the next generation equals an uncancelled one */
+    p.threads = 2;
+    check(kineto_begin(ctx, &p) == KINETO_OK && kineto_step(ctx) == KINETO_OK, "start a generation to cancel");
+    kineto_end(ctx);
+    uint8_t *e = generate(p, NULL);
+    check(e && !memcmp(a, e, n), "after a cancelled generation, the same frames");
+    kineto_params other = p;
+    other.seed = 8;
+    uint8_t *f = generate(other, NULL);
+    check(f && memcmp(a, f, n) != 0, "another seed, other frames");
+    other = p;
+    other.temporal_attention = 0;
+    uint8_t *g = generate(other, NULL);
+    check(g && memcmp(a, g, n) != 0, "temporal attention off changes the frames");
+    other = p;
+    other.guidance = 1;
+    uint8_t *h = generate(other, NULL);
+    check(h && memcmp(a, h, n) != 0, "guidance 1 (no unconditional pass) runs and differs");
+    other = p;
+    other.frames = 2;
+    uint8_t *two = generate(other, NULL);
+    check(two != NULL, "a two-frame clip");
+    free(a); free(b); free(c); free(d); free(e); free(f); free(g); free(h); free(two);
+    free(mid1); free(mid2); free(mid4);
+}
+
+int main(void) {
+    kineto_set_log(quiet, NULL);
+    kineto_status st;
+    ctx = kineto_load_file(FIXTURES "/tiny.kin", &st);
+    if (!ctx) {
+        fprintf(stderr, "cannot load %s/tiny.kin: %s\n", FIXTURES, kineto_last_error());
+        return 1;
+    }
+    info = kineto_model_info(ctx);
+    test_info();
+    test_params();
+    test_prompts();
+    test_call_order();
+    test_determinism();
+    kineto_free(ctx);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
