@@ -147,7 +147,7 @@ wasm_variant() {
 
 wasm() {
     mkdir -p "$WASM_OUT"
-    wasm_variant kineto-simd-mt createKinetoSimdMt -msimd128 -pthread \
+    wasm_variant kineto-simd-mt createKinetoSimdMt -msimd128 -pthread -Wno-pthreads-mem-growth \
         '-sPTHREAD_POOL_SIZE=Module["pthreadPoolSize"]||4' -sPTHREAD_POOL_SIZE_STRICT=2
     wasm_variant kineto-simd createKinetoSimd -msimd128
     wasm_variant kineto-base createKinetoBase -DKINETO_NO_SIMD
