@@ -158,13 +158,22 @@ wasm() {
 }
 
 test_web_node() {
+    wasm
     say "node tests (tests/node)"
     node --test tests/node/
+}
+
+# kineto.js, worker.js and <kineto-clip> in Debian's chromium.
+test_web_embed() {
+    wasm
+    say "embedding tests (tests/embed, Debian chromium)"
+    node --test --test-concurrency=1 tests/embed/
 }
 
 # Every web suite; the page's browser tests are appended here.
 test_web() {
     test_web_node
+    test_web_embed
     test_web_browser
 }
 
