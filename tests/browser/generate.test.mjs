@@ -36,7 +36,7 @@ test('generate from the page: previews, progress, a playing clip, history', asyn
   await fillSettings(page, { prompt: 'a red ball moving right on black', seed: 11, steps });
   // Main-thread responsiveness: gaps between animation frames while the worker computes.
   await page.evaluate(() => {
-    window.gaps = { max: 0, over50: 0, frames: 0, longTasks: [] };
+    window.gaps = { max: 0, over50: 0, frames: 0, longTasks: [], start: performance.now(), ms: 0 };
     const runs = Number(document.body.dataset.runs);
     let last = performance.now();
     const tick = (now) => {
@@ -45,31 +45,28 @@ test('generate from the page: previews, progress, a playing clip, history', asyn
       window.gaps.frames++;
       window.gaps.max = Math.max(window.gaps.max, gap);
       if (gap > 50) window.gaps.over50++;
+      window.gaps.ms = now - window.gaps.start;
       if (Number(document.body.dataset.runs) === runs) requestAnimationFrame(tick);
     };
     requestAnimationFrame(tick);
     new PerformanceObserver((list) => { for (const e of list.getEntries()) window.gaps.longTasks.push(Math.round(e.duration)); })
       .observe({ type: 'longtask' });
   });
-  const previews = [];
+  await page.evaluate(recordPreviews);
   await page.keyboard.press('Control+Enter');   // the shortcut, from anywhere in the page
-  let paused = false;
-  for (;;) {
-    const now = await page.evaluate(previewState);
-    if (now.runs > 1) break;
-    if (now.badge && !paused) {
-      // Paused on frame 0, each new preview redraws that frame in place.
-      await page.fill('#scrubber', '0');
-      paused = true;
-    } else if (now.badge && (!previews.length || previews.at(-1).badge !== now.badge)) {
-      previews.push(now);
-      if (previews.length === 3) await screenshot(page, '2-during');
+  let during = null;
+  while (await page.evaluate(() => Number(document.body.dataset.runs)) === 1) {
+    if (!during && await page.evaluate(() => window.previews.length >= 2)) {
+      await screenshot(page, '2-during');
+      during = await page.evaluate(() => document.body.dataset.state);
     }
-    await page.waitForTimeout(20);
+    await page.waitForTimeout(10);
   }
+  console.log(`screenshot 2-during taken ${during === 'running' ? 'while running' : 'too late: the run had ended'}`);
   assert.equal(await waitIdle(page), 'done', await page.textContent('#status'));
   await screenshot(page, '3-after');
 
+  const previews = await page.evaluate(() => Promise.all(window.previews));
   const stepsSeen = previews.map((p) => Number(/step (\d+)/.exec(p.badge)?.[1])).filter(Boolean);
   assert.ok(stepsSeen.length >= 2, `at least two live previews seen (saw ${JSON.stringify(previews.map((p) => p.badge))})`);
   assert.deepEqual(stepsSeen, [...stepsSeen].sort((a, b) => a - b), 'previews come in step order');
@@ -97,7 +94,7 @@ test('generate from the page: previews, progress, a playing clip, history', asyn
   assert.match(await page.inputValue('#share-url'), /#p=a\+red\+ball/);
 
   const gaps = await page.evaluate(() => window.gaps);
-  console.log(`main thread during generation: ${gaps.frames} frames, longest gap ${gaps.max.toFixed(0)} ms, ` +
+  console.log(`main thread during a ${(gaps.ms / 1000).toFixed(1)} s generation: ${gaps.frames} frames, longest gap ${gaps.max.toFixed(0)} ms, ` +
     `${gaps.over50} gaps over 50 ms, long tasks ${JSON.stringify(gaps.longTasks)}`);
   assert.ok(gaps.frames > 10, 'animation frames kept coming during the generation');
 
@@ -134,11 +131,23 @@ test('bad input gets a clear message and the page keeps working', async () => {
   await page.close();
 });
 
-// What the player shows now: the preview badge and a hash of the canvas, read together.
-async function previewState() {
-  const canvas = document.getElementById('screen');
+// Records every live preview as it is shown: the badge and a hash of frame 0 (the first preview
+// pauses the player there, and a paused player redraws its frame in place with each new preview).
+function recordPreviews() {
+  window.previews = [];
   const badge = document.getElementById('preview-badge');
-  const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', pixels));
-  return { runs: Number(document.body.dataset.runs ?? 0), badge: badge.hidden ? '' : badge.textContent, frame: digest.join('.') };
+  const canvas = document.getElementById('screen');
+  let lastText = '';
+  new MutationObserver(() => {
+    if (badge.hidden || badge.textContent === lastText) return;
+    const text = lastText = badge.textContent;
+    if (window.previews.length === 0) {
+      const scrubber = document.getElementById('scrubber');
+      scrubber.value = 0;
+      scrubber.dispatchEvent(new Event('input'));
+    }
+    const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    window.previews.push(crypto.subtle.digest('SHA-256', pixels)
+      .then((d) => ({ badge: text, frame: new Uint8Array(d).join('.') })));
+  }).observe(badge, { attributes: true, childList: true, characterData: true, subtree: true });
 }
