@@ -2,6 +2,7 @@
 # Kineto's build: one function per target.
 #   ./build.sh            native library, CLI and tests, then the WebAssembly modules
 #   ./build.sh test       build everything and run every test suite (what CI runs)
+#   ./build.sh test-c     the native build, the C tests and the smoke training run only
 #   ./build.sh serve      build what is missing and serve web/ on localhost with COOP/COEP headers
 #   ./build.sh bench      the benchmark table (bench/results/)
 #   ./build.sh deps       install what a fresh Debian machine lacks (apt-get, npm)
@@ -89,6 +90,21 @@ test_smoke() {
     rm -rf build/smoke-out
     build/kineto generate --weights build/smoke.kin --prompt "a red ball moving left on black" --seed 7 \
         --steps 2 --out build/smoke-out --gif build/smoke-out/clip.gif
+    say "CLI refusals"
+    expect_exit 1 build/kineto generate --weights build/smoke.kin --prompt "a red ball" --steps 1 --out build/smoke-out
+    build/kineto generate --weights build/smoke.kin --prompt "a red ball" --steps 1 --out build/smoke-out --force >/dev/null
+    expect_exit 1 build/kineto generate --weights build/smoke.kin --prompt "florp" --steps 1 --out build/smoke-out --force
+    expect_exit 1 build/kineto info --weights build/no-such.kin
+    expect_exit 2 build/kineto generate --steps 500 --prompt "a red ball" --out build/smoke-out
+    expect_exit 2 build/kineto generate --bogus
+}
+
+# expect_exit CODE COMMAND...: the command must fail with exactly CODE (its one-line reason is shown).
+expect_exit() {
+    local want=$1 got=0; shift
+    "$@" >/dev/null || got=$?
+    if [ "$got" != "$want" ]; then echo "error: '$*' exited $got, expected $want" >&2; return 1; fi
+    echo "    exit $got as expected: $*"
 }
 
 test_all() {
@@ -112,12 +128,13 @@ WASM_EXPORTS="_malloc,_free,_kineto_js_load,_kineto_js_load_status,_kineto_js_in
 _kineto_js_clip_bytes,_kineto_free,_kineto_last_error,_kineto_status_str,_kineto_vocab_word,\
 _kineto_unknown_words,_kineto_step,_kineto_steps_done,_kineto_steps_total,_kineto_done,_kineto_frames,\
 _kineto_preview,_kineto_decode,_kineto_end,_kineto_generation_bytes"
-# Memory: the default model needs ~20 MB of weights and ~40 MB per generation; 256 MB is the ceiling
-# we promise, so malloc fails cleanly (KINETO_ERR_NOMEM) instead of the tab running out.
+# Memory: a default-size model peaks at ~40 MB of heap (weights repacked to f32, one 16-frame
+# generation of ~5 MB), so 64 MB avoids growth in the common case; 256 MB is the ceiling we promise:
+# past it malloc fails cleanly (KINETO_ERR_NOMEM) instead of the tab running out.
 WASM_FLAGS=(-O3 -ffp-contract=off -Iinclude -Isrc
     -sMODULARIZE=1 -sEXPORT_ES6=1 -sENVIRONMENT=web,worker,node
     -sDYNAMIC_EXECUTION=0 -sFILESYSTEM=0 -sSTRICT=1
-    -sINITIAL_MEMORY=32MB -sMAXIMUM_MEMORY=256MB -sALLOW_MEMORY_GROWTH=1 -sABORTING_MALLOC=0
+    -sINITIAL_MEMORY=64MB -sMAXIMUM_MEMORY=256MB -sALLOW_MEMORY_GROWTH=1 -sABORTING_MALLOC=0
     -sTOTAL_STACK=1MB
     -sEXPORTED_FUNCTIONS="$WASM_EXPORTS"
     -sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8)
@@ -215,9 +232,10 @@ case "${1:-all}" in
     wasm) wasm ;;
     all) deps; native; wasm ;;
     test) test_all ;;
+    test-c) native; test_c; test_smoke ;;
     serve) serve ;;
     vendor) vendor ;;
     test-browser) test_web_browser ;;
     bench) bench ;;
-    *) echo "usage: $0 [all|native|wasm|test|test-browser|serve|vendor|bench|deps]" >&2; exit 2 ;;
+    *) echo "usage: $0 [all|native|wasm|test|test-c|test-browser|serve|vendor|bench|deps]" >&2; exit 2 ;;
 esac

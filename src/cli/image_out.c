@@ -1,6 +1,7 @@
 /* image_out.c — PNG through stb_image_write, GIF through giflib (colour-quantised per frame with
    GifQuantizeBuffer), both atomically: write PATH.tmp, then rename over PATH. */
 #define _POSIX_C_SOURCE 200809L
+#include <fcntl.h>
 #include <gif_lib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,7 +83,9 @@ int kn_write_gif(const char *path, const uint8_t *rgba, int n, int width, int he
         return -1;
     }
     int err = 0, ok = 0;
-    GifFileType *gif = EGifOpenFileName(tmp, false, &err);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666); /* giflib's own open would make it 0600 */
+    GifFileType *gif = fd >= 0 ? EGifOpenFileHandle(fd, &err) : NULL;
+    if (fd >= 0 && !gif) close(fd);
     if (gif) {
         EGifSetGifVersion(gif, true);
         const int delay_cs = (100 + fps / 2) / fps; /* GIF delays are in centiseconds */

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Write one RGBA frame (height, width, 4) as an RGB PNG. 0 on success, else -1 with *why set. */
+/* Write one RGBA frame (height, width, 4) as a PNG. 0 on success, else -1 with *why set. */
 int kn_write_png(const char *path, const uint8_t *rgba, int width, int height, const char **why);
 
 /* Write frames (n, height, width, 4) as a looping GIF at fps. 0 on success, else -1 with *why set. */
