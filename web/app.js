@@ -36,6 +36,7 @@ async function startEngine() {
   setState('loading');
   $('isolation-note').hidden = self.crossOriginIsolated === true;
   const options = page.has('weights') ? { weightsUrl: page.get('weights') } : {};
+  let refetched = false;
   try {
     engine = await init(options);
   } catch (error) {
@@ -43,20 +44,28 @@ async function startEngine() {
     say('The saved model was damaged; downloading it again…');
     await dropCachedWeights();
     engine = await init(options);
+    refetched = true;
   }
   $('mode').textContent = engine.mode;
-  if (options.weightsUrl) keepOffline([options.weightsUrl]).catch(() => {});
+  showOfflineReady(options.weightsUrl ?? 'wasm/kineto-world.kin');
   form.setLimits(engine.info);
   renderVocabulary($('vocab-groups'), engine.info.vocab, (word) => insertWord($('prompt'), word));
   flagUnknownWords();
   $('generate').disabled = false;
   setState('ready');
-  say('Ready.');
+  say(refetched ? 'Ready. The saved copy of the model was damaged, so it was downloaded again.' : 'Ready.');
   const linked = hashToSettings(location.hash);
   if (linked) {
     form.write(linked);
     runGeneration();
   }
+}
+
+async function showOfflineReady(weightsUrl) {
+  if (!await offline) return;
+  try {
+    if (await keepOffline(['./', 'app.js', weightsUrl])) $('offline').textContent = 'Works offline';
+  } catch { /* stays online-only; nothing to tell */ }
 }
 
 function flagUnknownWords() {
@@ -249,7 +258,7 @@ function wireForm() {
 
 wirePlayer();
 wireForm();
-if (!page.has('nosw')) registerOffline();
+const offline = page.has('nosw') ? Promise.resolve(null) : registerOffline();
 startEngine().catch((error) => {
   setState('error');
   $('mode').textContent = 'unavailable';

@@ -18,9 +18,11 @@ const ENGINE = [
 
 const isWeights = (url) => url.pathname.endsWith('.kin');
 
-async function keep(cache, urls) {
+// Fetches and stores urls; with onlyMissing, those already cached are left as they are.
+async function keep(cache, urls, onlyMissing = false) {
   await Promise.all(urls.map(async (url) => {
     try {
+      if (onlyMissing && await cache.match(url)) return;
       const response = await fetch(url, { cache: 'no-cache' });
       if (response.ok) await cache.put(url, response);
     } catch { /* offline or absent: cached later when fetched */ }
@@ -49,7 +51,9 @@ self.addEventListener('message', (event) => {
   if (event.data?.type !== 'keep') return;
   const scope = new URL(self.registration.scope);
   const urls = event.data.urls.filter((u) => new URL(u).origin === scope.origin);
-  event.waitUntil(caches.open(CACHE).then((cache) => keep(cache, urls)));
+  const done = caches.open(CACHE).then((cache) => keep(cache, urls, true))
+    .finally(() => event.ports[0]?.postMessage('kept'));
+  event.waitUntil(done);
 });
 
 self.addEventListener('fetch', (event) => {

@@ -13,6 +13,8 @@ const settings = { prompt: 'a purple ring growing under water', seed: 7, steps: 
 
 // Waits until the service worker controls the page and its cache holds the weights.
 async function waitOfflineReady(page) {
+  await page.waitForFunction(() => document.getElementById('offline').textContent === 'Works offline', null,
+    { timeout: 120_000 });
   const weights = '/' + await testWeights();
   await page.waitForFunction(async (weights) => {
     if (!navigator.serviceWorker.controller) return false;
@@ -61,7 +63,7 @@ test('damaged cached weights are dropped and fetched again', async () => {
   }, weights);
   await page.reload();
   await openApp(page, await appUrl(server));
-  assert.match(await page.textContent('#status'), /Ready/);
+  assert.match(await page.textContent('#status'), /Ready\. The saved copy of the model was damaged, so it was downloaded again/);
   await generate(page, settings);
   // The cache now holds the server's copy again.
   const same = await page.evaluate(async (weights) => {

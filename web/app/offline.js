@@ -10,11 +10,18 @@ export async function registerOffline() {
   }
 }
 
-// Asks the service worker to keep these URLs (e.g. weights chosen with ?weights=) for offline use.
+// Asks the service worker to keep these URLs (the weights in use, which may come from ?weights=)
+// and resolves true once every one of them is in the cache.
 export async function keepOffline(urls) {
-  if (!('serviceWorker' in navigator)) return;
+  if (!('serviceWorker' in navigator)) return false;
   const registration = await navigator.serviceWorker.ready;
-  registration.active?.postMessage({ type: 'keep', urls: urls.map((u) => new URL(u, location.href).href) });
+  const absolute = urls.map((u) => new URL(u, location.href).href);
+  const reply = new MessageChannel();
+  const kept = new Promise((resolve) => { reply.port1.onmessage = resolve; });
+  registration.active.postMessage({ type: 'keep', urls: absolute }, [reply.port2]);
+  await kept;
+  const found = await Promise.all(absolute.map((u) => caches.match(u)));
+  return found.every(Boolean);
 }
 
 // Deletes every cached weights file (*.kin) so the next load fetches a fresh copy.
