@@ -11,6 +11,7 @@ import { exportGif, exportWebm, exportPngZip, download } from './export.js';
 
 const $ = (id) => document.getElementById(id);
 const page = new URLSearchParams(location.search);
+const narrowScreen = matchMedia('(max-width: 40rem)');
 const form = new SettingsForm({
   prompt: $('prompt'), negative: $('negative'), seed: $('seed'), seedLock: $('seed-lock'), dice: $('dice'),
   steps: $('steps'), guidance: $('guidance'), frames: $('frames'), fps: $('fps'),
@@ -32,32 +33,53 @@ function say(message, kind = 'info') {
 
 // ---- engine start
 
+const builtInModel = page.has('weights') ? { weightsUrl: page.get('weights') } : {};
+
 async function startEngine() {
   setState('loading');
   $('isolation-note').hidden = self.crossOriginIsolated === true;
-  const options = page.has('weights') ? { weightsUrl: page.get('weights') } : {};
   let refetched = false;
   try {
-    engine = await init(options);
+    applyEngine(await init(builtInModel));
   } catch (error) {
     if (!/checksum|crc/i.test(error.message)) throw error;
     say('The saved model was damaged; downloading it again…');
     await dropCachedWeights();
-    engine = await init(options);
+    applyEngine(await init(builtInModel));
     refetched = true;
   }
-  $('mode').textContent = engine.mode;
-  showOfflineReady(options.weightsUrl ?? 'wasm/kineto-world.kin');
-  form.setLimits(engine.info);
-  renderVocabulary($('vocab-groups'), engine.info.vocab, (word) => insertWord($('prompt'), word));
-  flagUnknownWords();
-  $('generate').disabled = false;
-  setState('ready');
+  showOfflineReady(builtInModel.weightsUrl ?? 'wasm/kineto-world.kin');
   say(refetched ? 'Ready. The saved copy of the model was damaged, so it was downloaded again.' : 'Ready.');
   const linked = hashToSettings(location.hash);
   if (linked) {
     form.write(linked);
     runGeneration();
+  }
+}
+
+function applyEngine(ready) {
+  engine = ready;
+  $('mode').textContent = engine.mode;
+  form.setLimits(engine.info);
+  renderVocabulary($('vocab-groups'), engine.info.vocab, (word) => insertWord($('prompt'), word));
+  flagUnknownWords();
+  $('generate').disabled = false;
+  setState('ready');
+}
+
+// A model file from the user's device replaces the built-in model until the page is reloaded.
+async function useModelFile(file) {
+  running?.abort();
+  engine = null;
+  $('generate').disabled = true;
+  setState('loading');
+  say(`Loading the model file ${file.name}…`);
+  try {
+    applyEngine(await init({ weights: await file.arrayBuffer() }));
+    say(`Using the model file ${file.name}. Links you share expect Kineto's built-in model.`);
+  } catch (error) {
+    applyEngine(await init(builtInModel));
+    say(`${file.name} cannot be used: ${error.message}. Kineto keeps its built-in model.`, 'error');
   }
 }
 
@@ -92,6 +114,7 @@ async function runGeneration() {
   }
   running = new AbortController();
   setBusy(true);
+  if (narrowScreen.matches) $('screen').scrollIntoView({ block: 'nearest' });   // previews in sight
   progress.start(settings.steps);
   say(`Generating “${settings.prompt}”…`);
   try {
@@ -247,6 +270,10 @@ function wireForm() {
       say('Select the link and copy it (Ctrl+C).');
     }
   });
+  $('model-file').addEventListener('change', (e) => {
+    const [file] = e.target.files;
+    if (file) useModelFile(file).catch((error) => fail(`Kineto could not start: ${error.message}`));
+  });
   window.addEventListener('hashchange', () => {
     const linked = hashToSettings(location.hash);
     if (linked && engine && !running && settingsToHash(linked) !== settingsToHash(current?.settings ?? {})) {
@@ -258,9 +285,12 @@ function wireForm() {
 
 wirePlayer();
 wireForm();
+if (narrowScreen.matches) $('vocab').open = false;   // on a phone the word list starts folded
 const offline = page.has('nosw') ? Promise.resolve(null) : registerOffline();
-startEngine().catch((error) => {
+startEngine().catch((error) => fail(`Kineto could not start: ${error.message}`));
+
+function fail(message) {
   setState('error');
   $('mode').textContent = 'unavailable';
-  say(`Kineto could not start: ${error.message}`, 'error');
-});
+  say(message, 'error');
+}

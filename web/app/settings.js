@@ -16,7 +16,7 @@ export class SettingsForm {
     this.el.frames.max = info.frames;
     this.el.steps.value ||= info.defaultSteps;
     this.el.guidance.value ||= info.defaultGuidance;
-    this.el.frames.value ||= info.frames;
+    this.el.frames.value = Math.min(Number(this.el.frames.value) || info.frames, info.frames);
     this.el.fps.value = info.fps;
     if (this.el.seed.value === '') this.el.seed.value = randomSeed();
   }
