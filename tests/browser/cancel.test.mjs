@@ -14,14 +14,22 @@ test('cancel stops a generation within about one step', async () => {
   const page = await browser.context.newPage();
   await openApp(page, await appUrl(server, 'nosw'));
   await fillSettings(page, { prompt: 'a blue square bouncing on white', seed: 5, steps: STEPS });
+  // Cancel from inside the page as soon as step 3 shows, so even a fast model is caught early.
+  const cancelled = page.evaluate(() => new Promise((resolve) => {
+    const text = document.getElementById('progress-text');
+    const seen = {};   // step -> when it was first shown
+    new MutationObserver((_, observer) => {
+      const step = Number(/Step (\d+) of/.exec(text.textContent)?.[1] ?? 0);
+      seen[step] ??= performance.now();
+      if (step < 3) return;
+      observer.disconnect();
+      document.getElementById('cancel').click();
+      const first = Math.min(...Object.keys(seen).map(Number).filter((s) => s > 0));
+      resolve({ step, secondsPerStep: (seen[step] - seen[first]) / 1000 / Math.max(1, step - first) });
+    }).observe(text, { childList: true, characterData: true, subtree: true });
+  }));
   await page.click('#generate');
-  await page.waitForFunction(() => /Step ([3-9]|\d\d+) of/.test(document.getElementById('progress-text').textContent),
-    null, { timeout: 300_000, polling: 20 });
-  const at = await page.evaluate(() => {
-    const text = document.getElementById('progress-text').textContent;
-    document.getElementById('cancel').click();
-    return { step: Number(/Step (\d+) of/.exec(text)[1]), elapsed: Number(/([\d.]+) s elapsed/.exec(text)[1]) };
-  });
+  const at = await cancelled;
   assert.equal(await waitIdle(page, 60_000), 'cancelled');
   const text = await page.textContent('#progress-text');
   assert.match(text, new RegExp(`Cancelled at step ${at.step} of ${STEPS}`));
@@ -30,19 +38,19 @@ test('cancel stops a generation within about one step', async () => {
   assert.equal(await page.isEnabled('#cancel'), false);
 
   // The worker runs one generation at a time: a short one right after must not wait for the rest.
-  const secondsPerStep = at.elapsed / at.step;
+  const { secondsPerStep } = at;
   const leftIfNotStopped = secondsPerStep * (STEPS - at.step);
   const t0 = Date.now();
   await generate(page, { prompt: 'a blue square bouncing on white', seed: 5, steps: 1 });
   const next = (Date.now() - t0) / 1000;
   console.log(`cancelled at step ${at.step} (${secondsPerStep.toFixed(3)} s per step); the next 1-step run took ` +
     `${next.toFixed(2)} s, the cancelled run had ${leftIfNotStopped.toFixed(1)} s left`);
-  assert.ok(next < leftIfNotStopped / 2, 'the cancelled generation did not keep running');
+  if (leftIfNotStopped > 1) assert.ok(next < leftIfNotStopped / 2, 'the cancelled generation did not keep running');
+  else console.log('this model is too fast to time the stop');
 
   // Escape cancels too.
   await fillSettings(page, { prompt: 'a blue square bouncing on white', steps: STEPS });
-  await page.click('#generate');
-  await page.waitForFunction(() => document.body.dataset.state === 'running');
+  await page.click('#generate');   // the click handler starts the run before it returns
   await page.keyboard.press('Escape');
   assert.equal(await waitIdle(page, 60_000), 'cancelled');
   await page.close();
