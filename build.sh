@@ -13,7 +13,7 @@ BUILD=$ROOT/build
 PY=/usr/bin/python3
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
-APT_PACKAGES="build-essential python3-torch python3-numpy python3-pil libopenblas0-pthread libstb-dev libgif-dev emscripten nodejs npm chromium imagemagick clang libclang-rt-14-dev valgrind"
+APT_PACKAGES="build-essential python3-torch python3-numpy python3-pil libopenblas0-pthread libstb-dev libgif-dev emscripten nodejs npm chromium imagemagick clang libclang-rt-14-dev valgrind ffmpeg"
 
 deps() {
     local missing=()
