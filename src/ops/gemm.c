@@ -1,0 +1,156 @@
+/* gemm.c — linear layers: y = x W^T + b over packed weight panels (gemm_kernel.h). */
+#include <stdlib.h>
+#include "ops.h"
+#include "simd.h"
+#include "gemm_kernel.h"
+
+/* ---------------------------------------------------------------- micro-kernels */
+
+/* 4 rows x 8 columns: per k, 2 panel loads, 4 splats, 8 multiplies, 8 adds. */
+static void tile_4x8(float out[4][KN_PANEL], const float *a, int lda, const float *panel, int K)
+{
+    const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
+    kn_f32x4 c00 = kn_f32x4_zero(), c01 = c00, c10 = c00, c11 = c00;
+    kn_f32x4 c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+    for (int k = 0; k < K; k++, panel += KN_PANEL) {
+        kn_f32x4 b0 = kn_f32x4_load(panel), b1 = kn_f32x4_load(panel + 4);
+        kn_f32x4 x = kn_f32x4_load32_splat(a0 + k);
+        c00 = kn_f32x4_add(c00, kn_f32x4_mul(x, b0));
+        c01 = kn_f32x4_add(c01, kn_f32x4_mul(x, b1));
+        x = kn_f32x4_load32_splat(a1 + k);
+        c10 = kn_f32x4_add(c10, kn_f32x4_mul(x, b0));
+        c11 = kn_f32x4_add(c11, kn_f32x4_mul(x, b1));
+        x = kn_f32x4_load32_splat(a2 + k);
+        c20 = kn_f32x4_add(c20, kn_f32x4_mul(x, b0));
+        c21 = kn_f32x4_add(c21, kn_f32x4_mul(x, b1));
+        x = kn_f32x4_load32_splat(a3 + k);
+        c30 = kn_f32x4_add(c30, kn_f32x4_mul(x, b0));
+        c31 = kn_f32x4_add(c31, kn_f32x4_mul(x, b1));
+    }
+    kn_f32x4_store(out[0], c00), kn_f32x4_store(out[0] + 4, c01);
+    kn_f32x4_store(out[1], c10), kn_f32x4_store(out[1] + 4, c11);
+    kn_f32x4_store(out[2], c20), kn_f32x4_store(out[2] + 4, c21);
+    kn_f32x4_store(out[3], c30), kn_f32x4_store(out[3] + 4, c31);
+}
+
+/* 1 row x 8 columns, for the last rows of an M that is not a multiple of 4. Two chains per
+   accumulator pair would change the order, so this one is latency-bound; it runs on <= 3 rows. */
+static void tile_1x8(float out[KN_PANEL], const float *a, const float *panel, int K)
+{
+    kn_f32x4 c0 = kn_f32x4_zero(), c1 = c0;
+    for (int k = 0; k < K; k++, panel += KN_PANEL) {
+        kn_f32x4 x = kn_f32x4_load32_splat(a + k);
+        c0 = kn_f32x4_add(c0, kn_f32x4_mul(x, kn_f32x4_load(panel)));
+        c1 = kn_f32x4_add(c1, kn_f32x4_mul(x, kn_f32x4_load(panel + 4)));
+    }
+    kn_f32x4_store(out, c0), kn_f32x4_store(out + 4, c1);
+}
+
+/* Adds the bias (one of the two, or none) and writes the valid columns of one tile row. */
+static void finish_row(float *c, const float *acc, int cols, const float *bias_col, const float *bias_row)
+{
+    if (cols == KN_PANEL) {
+        kn_f32x4 v0 = kn_f32x4_load(acc), v1 = kn_f32x4_load(acc + 4);
+        if (bias_col) {
+            v0 = kn_f32x4_add(v0, kn_f32x4_load(bias_col));
+            v1 = kn_f32x4_add(v1, kn_f32x4_load(bias_col + 4));
+        } else if (bias_row) {
+            v0 = kn_f32x4_add(v0, kn_f32x4_splat(*bias_row));
+            v1 = kn_f32x4_add(v1, kn_f32x4_splat(*bias_row));
+        }
+        kn_f32x4_store(c, v0), kn_f32x4_store(c + 4, v1);
+        return;
+    }
+    for (int j = 0; j < cols; j++)
+        c[j] = bias_col ? acc[j] + bias_col[j] : bias_row ? acc[j] + *bias_row : acc[j];
+}
+
+void kn_gemm_panel(float *c, int ldc, const float *a, int lda, const float *panel, int K, int rows,
+                   int cols, const float *bias_col, const float *bias_row)
+{
+    float acc[4][KN_PANEL];
+    int r = 0;
+    for (; r + 4 <= rows; r += 4) {
+        tile_4x8(acc, a + (size_t)r * lda, lda, panel, K);
+        for (int i = 0; i < 4; i++)
+            finish_row(c + (size_t)(r + i) * ldc, acc[i], cols, bias_col, bias_row ? bias_row + r + i : NULL);
+    }
+    for (; r < rows; r++) {
+        tile_1x8(acc[0], a + (size_t)r * lda, panel, K);
+        finish_row(c + (size_t)r * ldc, acc[0], cols, bias_col, bias_row ? bias_row + r : NULL);
+    }
+}
+
+/* ---------------------------------------------------------------- linear layers */
+
+/* packed: panel p = outputs [8p, 8p+8), K groups of 8 weights, zero beyond n_out. */
+int kn_matrix_init(kn_matrix *m, const float *w, int n_out, int k_in)
+{
+    m->n_out = n_out, m->k_in = k_in, m->packed = NULL;
+    if (n_out <= 0 || k_in <= 0) return -1;
+    int panels = (n_out + KN_PANEL - 1) / KN_PANEL;
+    float *packed = malloc((size_t)panels * k_in * KN_PANEL * sizeof *packed);
+    if (!packed) return -1;
+    for (int p = 0; p < panels; p++)
+        for (int k = 0; k < k_in; k++)
+            for (int j = 0; j < KN_PANEL; j++) {
+                int o = p * KN_PANEL + j;
+                packed[((size_t)p * k_in + k) * KN_PANEL + j] = o < n_out ? w[(size_t)o * k_in + k] : 0.0f;
+            }
+    m->packed = packed;
+    return 0;
+}
+
+void kn_matrix_free(kn_matrix *m)
+{
+    free(m->packed);
+    m->packed = NULL;
+}
+
+/* Rows handled together against one panel: their x rows (ROW_BLOCK * K floats) stay in L2
+   while one panel (K * 8 floats) stays in L1. */
+#define ROW_BLOCK 64
+/* below this many multiply-adds, waking threads costs more than it saves */
+#define PARALLEL_MIN_MACS (1 << 16)
+
+typedef struct {
+    float *y;
+    const float *x, *bias;
+    const kn_matrix *w;
+    int M;
+} linear_job;
+
+/* rows [4 * begin, 4 * end) */
+static void linear_rows(void *arg, int begin, int end)
+{
+    const linear_job *job = arg;
+    int K = job->w->k_in, N = job->w->n_out;
+    int row_end = 4 * end < job->M ? 4 * end : job->M;
+    for (int r0 = 4 * begin; r0 < row_end; r0 += ROW_BLOCK) {
+        int rows = row_end - r0 < ROW_BLOCK ? row_end - r0 : ROW_BLOCK;
+        for (int col = 0; col < N; col += KN_PANEL) {
+            int cols = N - col < KN_PANEL ? N - col : KN_PANEL;
+            const float *panel = job->w->packed + (size_t)(col / KN_PANEL) * K * KN_PANEL;
+            kn_gemm_panel(job->y + (size_t)r0 * N + col, N, job->x + (size_t)r0 * K, K, panel, K,
+                          rows, cols, job->bias ? job->bias + col : NULL, NULL);
+        }
+    }
+}
+
+void kn_linear(float *y, const float *x, const kn_matrix *w, const float *bias, int M)
+{
+    linear_job job = {y, x, bias, w, M};
+    int units = (M + 3) / 4;
+    if ((double)M * w->k_in * w->n_out < PARALLEL_MIN_MACS) linear_rows(&job, 0, units);
+    else kn_parallel_for(units, linear_rows, &job);
+}
+
+void kn_linear_ref(float *y, const float *x, const float *w, const float *bias, int M, int K, int N)
+{
+    for (int i = 0; i < M; i++)
+        for (int o = 0; o < N; o++) {
+            float acc = 0.0f;
+            for (int k = 0; k < K; k++) acc += x[(size_t)i * K + k] * w[(size_t)o * K + k];
+            y[(size_t)i * N + o] = bias ? acc + bias[o] : acc;
+        }
+}

@@ -1,0 +1,154 @@
+/* norm.c — layer norm, group norm (+ SiLU) and adaLN modulation.
+   Statistics as PyTorch defines them: mean, then the biased variance as the mean of squared
+   deviations from it; summed in reduce.h's fixed order. */
+#include "ops.h"
+#include "simd.h"
+#include "mathf.h"
+#include "reduce.h"
+
+/* y = ((x - mean) * rstd) * gamma + beta over n floats; gamma/beta: per element, or NULL. */
+static void normalize_span(float *y, const float *x, int n, float mean, float rstd,
+                           const float *gamma, const float *beta)
+{
+    kn_f32x4 m = kn_f32x4_splat(mean), r = kn_f32x4_splat(rstd);
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        kn_f32x4 v = kn_f32x4_mul(kn_f32x4_sub(kn_f32x4_load(x + i), m), r);
+        if (gamma) v = kn_f32x4_mul(v, kn_f32x4_load(gamma + i));
+        if (beta) v = kn_f32x4_add(v, kn_f32x4_load(beta + i));
+        kn_f32x4_store(y + i, v);
+    }
+    for (; i < n; i++) {
+        float v = (x[i] - mean) * rstd;
+        if (gamma) v *= gamma[i];
+        if (beta) v += beta[i];
+        y[i] = v;
+    }
+}
+
+/* the same with one gamma and beta for the whole span (a group-norm channel), then SiLU */
+static void normalize_channel(float *y, const float *x, int n, float mean, float rstd,
+                              float gamma, float beta, int silu)
+{
+    kn_f32x4 m = kn_f32x4_splat(mean), r = kn_f32x4_splat(rstd);
+    kn_f32x4 g = kn_f32x4_splat(gamma), b = kn_f32x4_splat(beta), one = kn_f32x4_splat(1.0f);
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        kn_f32x4 v = kn_f32x4_add(kn_f32x4_mul(kn_f32x4_mul(kn_f32x4_sub(kn_f32x4_load(x + i), m), r), g), b);
+        if (silu) v = kn_f32x4_div(v, kn_f32x4_add(one, kn_f32x4_exp(kn_f32x4_sub(kn_f32x4_zero(), v))));
+        kn_f32x4_store(y + i, v);
+    }
+    for (; i < n; i++) {
+        float v = (x[i] - mean) * rstd * gamma + beta;
+        y[i] = silu ? v / (1.0f + kn_expf(0.0f - v)) : v;
+    }
+}
+
+static float inverse_std(float sum_sq_dev, float count, float eps)
+{
+    return 1.0f / kn_sqrtf(sum_sq_dev / count + eps);
+}
+
+typedef struct {
+    float *y;
+    const float *x, *gamma, *beta;
+    int D, C, HW, groups, silu;
+    float eps;
+} norm_job;
+
+static void layer_norm_rows(void *arg, int begin, int end)
+{
+    const norm_job *job = arg;
+    for (int i = begin; i < end; i++) {
+        const float *x = job->x + (size_t)i * job->D;
+        float mean = kn_sum(x, job->D) / (float)job->D;
+        float rstd = inverse_std(kn_sum_sq_dev(x, job->D, mean), (float)job->D, job->eps);
+        normalize_span(job->y + (size_t)i * job->D, x, job->D, mean, rstd, job->gamma, job->beta);
+    }
+}
+
+/* below this many elements a row loop is not worth waking threads for */
+#define PARALLEL_MIN_ELEMENTS 16384
+
+void kn_layer_norm(float *y, const float *x, const float *gamma, const float *beta, int M, int D, float eps)
+{
+    norm_job job = {.y = y, .x = x, .gamma = gamma, .beta = beta, .D = D, .eps = eps};
+    if ((size_t)M * D < PARALLEL_MIN_ELEMENTS) layer_norm_rows(&job, 0, M);
+    else kn_parallel_for(M, layer_norm_rows, &job);
+}
+
+void kn_layer_norm_ref(float *y, const float *x, const float *gamma, const float *beta, int M, int D, float eps)
+{
+    for (int i = 0; i < M; i++) {
+        const float *row = x + (size_t)i * D;
+        float sum = 0.0f, sq = 0.0f;
+        for (int d = 0; d < D; d++) sum += row[d];
+        float mean = sum / (float)D;
+        for (int d = 0; d < D; d++) sq += (row[d] - mean) * (row[d] - mean);
+        float sd = kn_sqrtf(sq / (float)D + eps);
+        for (int d = 0; d < D; d++) {
+            float v = (row[d] - mean) / sd;
+            y[(size_t)i * D + d] = v * (gamma ? gamma[d] : 1.0f) + (beta ? beta[d] : 0.0f);
+        }
+    }
+}
+
+static void group_norm_groups(void *arg, int begin, int end)
+{
+    const norm_job *job = arg;
+    int per_group = job->C / job->groups;
+    size_t count = (size_t)per_group * job->HW;
+    for (int g = begin; g < end; g++) {
+        const float *x = job->x + (size_t)g * count;
+        float mean = kn_sum(x, count) / (float)count;
+        float rstd = inverse_std(kn_sum_sq_dev(x, count, mean), (float)count, job->eps);
+        for (int c = g * per_group; c < (g + 1) * per_group; c++)
+            normalize_channel(job->y + (size_t)c * job->HW, job->x + (size_t)c * job->HW, job->HW, mean, rstd,
+                              job->gamma ? job->gamma[c] : 1.0f, job->beta ? job->beta[c] : 0.0f, job->silu);
+    }
+}
+
+void kn_group_norm(float *y, const float *x, const float *gamma, const float *beta,
+                   int C, int HW, int groups, float eps, int silu)
+{
+    if (groups <= 0 || C % groups != 0) return;   /* the loader checks the shapes; never trap */
+    norm_job job = {.y = y, .x = x, .gamma = gamma, .beta = beta, .C = C, .HW = HW, .groups = groups,
+                    .silu = silu, .eps = eps};
+    if ((size_t)C * HW < PARALLEL_MIN_ELEMENTS) group_norm_groups(&job, 0, groups);
+    else kn_parallel_for(groups, group_norm_groups, &job);
+}
+
+void kn_group_norm_ref(float *y, const float *x, const float *gamma, const float *beta,
+                       int C, int HW, int groups, float eps, int silu)
+{
+    if (groups <= 0 || C % groups != 0) return;
+    size_t count = (size_t)(C / groups) * HW;
+    for (int g = 0; g < groups; g++) {
+        const float *gx = x + g * count;
+        float sum = 0.0f, sq = 0.0f;
+        for (size_t i = 0; i < count; i++) sum += gx[i];
+        float mean = sum / (float)count;
+        for (size_t i = 0; i < count; i++) sq += (gx[i] - mean) * (gx[i] - mean);
+        float sd = kn_sqrtf(sq / (float)count + eps);
+        for (size_t i = 0; i < count; i++) {
+            int c = (int)(g * (count / HW) + i / HW);
+            float v = (gx[i] - mean) / sd * (gamma ? gamma[c] : 1.0f) + (beta ? beta[c] : 0.0f);
+            y[g * count + i] = silu ? v / (1.0f + kn_expf(-v)) : v;
+        }
+    }
+}
+
+void kn_modulate(float *y, const float *x, const float *shift, const float *scale, int M, int D)
+{
+    kn_f32x4 one = kn_f32x4_splat(1.0f);
+    for (int i = 0; i < M; i++) {
+        const float *xr = x + (size_t)i * D;
+        float *yr = y + (size_t)i * D;
+        int d = 0;
+        for (; d + 4 <= D; d += 4) {
+            kn_f32x4 s = kn_f32x4_add(one, kn_f32x4_load(scale + d));
+            kn_f32x4_store(yr + d, kn_f32x4_add(kn_f32x4_mul(kn_f32x4_load(xr + d), s), kn_f32x4_load(shift + d)));
+        }
+        for (; d < D; d++) yr[d] = xr[d] * (1.0f + scale[d]) + shift[d];
+    }
+}

@@ -1,0 +1,87 @@
+/* ops.h — Kineto's kernels. Each has a plain reference (suffix _ref) and a fast form written over
+   simd.h; a KINETO_NO_SIMD build makes the fast form call the scalar path. Tensors are row-major
+   f32; shapes are given in comments as (rows, cols).
+
+   Determinism: every kernel fixes its reduction order, independent of the thread count, so the
+   native (SSE) and WebAssembly (wasm_simd128) builds give bit-identical results. No libm: the
+   transcendental functions come from mathf.h. */
+#ifndef KINETO_OPS_H
+#define KINETO_OPS_H
+
+#include <stddef.h>
+
+/* ---- math without libm (mathf.c): same bits on glibc and Emscripten ---- */
+float kn_expf(float x);
+float kn_logf(float x);  /* x > 0 */
+float kn_sinf(float x);
+float kn_cosf(float x);
+
+/* ---- threads (threads.c): a pool shared by all kernels; serial when the build has no pthreads ---- */
+void kn_threads_set(int n);   /* 1..KN_MAX_THREADS; the pool starts lazily */
+int kn_threads_get(void);
+#define KN_MAX_THREADS 8
+/* Calls fn(arg, begin, end) over [0, n) split into contiguous chunks, one per thread; returns when
+   all are done. fn must write disjoint outputs per index. */
+void kn_parallel_for(int n, void (*fn)(void *arg, int begin, int end), void *arg);
+/* 0 on the calling thread, 1..KN_MAX_THREADS-1 on the pool's workers: picks a per-thread scratch slot. */
+int kn_thread_index(void);
+
+/* ---- linear layers (gemm.c) ---- */
+/* A weight matrix (n_out, k_in) as PyTorch stores it, repacked once at load for the GEMM kernel. */
+typedef struct {
+    int n_out, k_in;
+    float *packed;   /* layout private to gemm.c */
+} kn_matrix;
+int kn_matrix_init(kn_matrix *m, const float *w, int n_out, int k_in); /* 0, or -1 when out of memory */
+void kn_matrix_free(kn_matrix *m);
+/* y (M, n_out) = x (M, k_in) @ W^T + bias; bias may be NULL. */
+void kn_linear(float *y, const float *x, const kn_matrix *w, const float *bias, int M);
+void kn_linear_ref(float *y, const float *x, const float *w, const float *bias, int M, int K, int N);
+
+/* ---- convolution (conv.c): 3x3, stride 1, zero padding 1, and 1x1; CHW layout ---- */
+typedef struct {
+    int c_out, c_in, k;   /* k = 1 or 3 */
+    float *packed;
+} kn_conv;
+int kn_conv_init(kn_conv *c, const float *w, int c_out, int c_in, int k); /* w (c_out, c_in, k, k) */
+void kn_conv_free(kn_conv *c);
+/* y (c_out, H, W) = conv(x (c_in, H, W)) + bias. scratch: kn_conv_scratch_floats(c, H, W) floats. */
+size_t kn_conv_scratch_floats(const kn_conv *c, int H, int W);
+void kn_conv2d(float *y, const float *x, const kn_conv *c, const float *bias, int H, int W, float *scratch);
+void kn_conv2d_ref(float *y, const float *x, const float *w, const float *bias,
+                   int c_out, int c_in, int k, int H, int W);
+
+/* ---- normalisation (norm.c) ---- */
+/* Per row of x (M, D): (x - mean) / sqrt(var + eps) * gamma + beta; gamma/beta may be NULL. */
+void kn_layer_norm(float *y, const float *x, const float *gamma, const float *beta, int M, int D, float eps);
+void kn_layer_norm_ref(float *y, const float *x, const float *gamma, const float *beta, int M, int D, float eps);
+/* x (C, HW) in groups of C/groups channels; then SiLU when silu != 0. */
+void kn_group_norm(float *y, const float *x, const float *gamma, const float *beta,
+                   int C, int HW, int groups, float eps, int silu);
+void kn_group_norm_ref(float *y, const float *x, const float *gamma, const float *beta,
+                       int C, int HW, int groups, float eps, int silu);
+/* adaLN: y (M, D) = x * (1 + scale) + shift, scale and shift (D,) shared by all rows. */
+void kn_modulate(float *y, const float *x, const float *shift, const float *scale, int M, int D);
+
+/* ---- attention (attention.c) ---- */
+/* Multi-head softmax attention for one group of n queries over m keys:
+   out[i, h*hd:(h+1)*hd] = softmax_j(q_i . k_j / sqrt(hd)) v_j, per head h.
+   Row i of q starts at q + i*q_stride (likewise k, v, out), so q/k/v may sit inside a fused qkv
+   buffer. scratch: m floats per thread. */
+void kn_attention(float *out, int out_stride, const float *q, int q_stride, const float *k, int k_stride,
+                  const float *v, int v_stride, int n, int m, int heads, int hd, float *scratch);
+void kn_attention_ref(float *out, int out_stride, const float *q, int q_stride, const float *k, int k_stride,
+                      const float *v, int v_stride, int n, int m, int heads, int hd);
+
+/* ---- element-wise (activations.c) ---- */
+void kn_silu(float *y, const float *x, size_t n);          /* x * sigmoid(x); y may equal x */
+void kn_silu_ref(float *y, const float *x, size_t n);
+void kn_softmax(float *x, int n);                          /* in place, one row */
+void kn_softmax_ref(float *x, int n);
+void kn_add(float *y, const float *x, size_t n);           /* y += x */
+/* y (M, D) += gate (D,) * x (M, D) */
+void kn_add_gated(float *y, const float *x, const float *gate, int M, int D);
+/* (C, H, W) -> (C, 2H, 2W), nearest neighbour */
+void kn_upsample2x(float *y, const float *x, int C, int H, int W);
+
+#endif

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Builds and runs the kernel tests three ways — native SSE2, native without SIMD, WebAssembly SIMD
+# under Node — and checks that all three print the same output hash for every kernel.
+#   tests/ops/run.sh          tests
+#   tests/ops/run.sh bench    also the GFLOP/s table, native and WebAssembly, 1 and 2 threads
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+OUT=${OUT:-build/ops}
+mkdir -p "$OUT"
+export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}
+SRC="src/ops/mathf.c src/ops/threads.c src/ops/gemm.c src/ops/conv.c src/ops/norm.c src/ops/attention.c src/ops/activations.c"
+NATIVE="cc -std=c11 -O2 -ffp-contract=off -Wall -Wextra -Iinclude -Isrc -pthread"
+WASM="emcc -std=c11 -O3 -msimd128 -Wall -Iinclude -Isrc -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=64MB -sEXIT_RUNTIME=1"
+WASM_THREADS="-pthread -sPTHREAD_POOL_SIZE=7"   # KN_MAX_THREADS - 1 workers, created up front
+NODE="node --no-experimental-fetch"
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+run() { echo "+ $*"; "$@"; }
+
+say "build"
+run $NATIVE -msse2 $SRC tests/ops/test_ops.c -lm -o "$OUT/test_ops"
+run $NATIVE -DKINETO_NO_SIMD $SRC tests/ops/test_ops.c -lm -o "$OUT/test_ops_nosimd"
+run $WASM $WASM_THREADS $SRC tests/ops/test_ops.c -o "$OUT/test_ops_wasm.js"
+
+status=0
+for t in test_ops test_ops_nosimd test_ops_wasm; do
+    say "$t"
+    case $t in
+        *wasm) cmd="$NODE $OUT/$t.js" ;;
+        *) cmd="$OUT/$t" ;;
+    esac
+    $cmd 2 > "$OUT/$t.txt" || status=1
+    grep -v '^hash ' "$OUT/$t.txt" | grep -v '^ok ' || true
+    grep '^hash ' "$OUT/$t.txt" > "$OUT/$t.hash"
+done
+
+say "output hashes across builds ($(wc -l < "$OUT/test_ops.hash") kernel outputs)"
+for t in test_ops_nosimd test_ops_wasm; do
+    if diff -q "$OUT/test_ops.hash" "$OUT/$t.hash" > /dev/null; then
+        echo "$t: bit-identical to native SSE2"
+    else
+        echo "$t: DIFFERS from native SSE2"; diff "$OUT/test_ops.hash" "$OUT/$t.hash" | head; status=1
+    fi
+done
+
+if [ "${1:-}" = bench ]; then
+    say "bench"
+    run $NATIVE -msse2 $SRC tests/ops/bench_ops.c -lm -o "$OUT/bench_ops"
+    run $WASM $WASM_THREADS $SRC tests/ops/bench_ops.c -o "$OUT/bench_ops_wasm.js"
+    "$OUT/bench_ops"
+    $NODE "$OUT/bench_ops_wasm.js"
+fi
+exit $status
