@@ -8,13 +8,14 @@ import { execFileSync } from 'node:child_process';
 import { parseGIF, decompressFrames } from 'gifuct-js';
 import { unzipSync } from 'fflate';
 import { PNG } from 'pngjs';
-import { startServer, launch, openApp, generate, TEST_STEPS, appUrl } from './helpers.mjs';
+import { startServer, launch, watch, openApp, generate, assertSameOrigin, TEST_STEPS, appUrl } from './helpers.mjs';
 
-let server, browser, page, clip;
+let server, browser, page, clip, log;
 before(async () => {
   server = await startServer();
   browser = await launch();
   page = await browser.context.newPage();
+  log = watch(browser.context, page);
   await openApp(page, await appUrl(server, 'nosw'));
   await generate(page, { prompt: 'a yellow triangle moving up on grass', seed: 99, steps: TEST_STEPS });
   clip = await page.evaluate(() => {
@@ -91,4 +92,10 @@ test('PNG zip holds every frame, pixel-exact', async () => {
   for (const png of pngs) assert.deepEqual([png.width, png.height], [clip.width, clip.height]);
   assert.deepEqual(Array.from(pngs[0].data), clip.first, 'frame 0 equals what the player shows');
   if (clip.count > 1) assert.notDeepEqual(pngs[0].data, pngs.at(-1).data, 'frames differ');
+});
+
+test('exports stay within the page: no CSP violation, no error, no outside request', () => {
+  assert.deepEqual(log.csp, []);
+  assert.deepEqual(log.errors, []);
+  assertSameOrigin(log, server.url);
 });
