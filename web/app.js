@@ -3,7 +3,7 @@ import { init, generate, unknownWords } from './kineto.js';
 import { renderVocabulary, insertWord } from './app/vocab.js';
 import { SettingsForm } from './app/settings.js';
 import { Progress } from './app/progress.js';
-import { Player } from './app/player.js';
+import { createPlayer } from './app/player-controls.js';
 import { History } from './app/history.js';
 import { hashToSettings, settingsToHash, shareUrl } from './app/share.js';
 import { registerOffline, keepOffline, dropCachedWeights } from './app/offline.js';
@@ -17,7 +17,7 @@ const form = new SettingsForm({
   steps: $('steps'), guidance: $('guidance'), frames: $('frames'), fps: $('fps'),
 });
 const progress = new Progress($('progress'), $('progress-bar'), $('progress-text'));
-const player = new Player($('screen'), showFrame);
+const player = createPlayer($);
 const clips = new History($('history-list'), $('history-empty'), replay);
 let engine = null;      // {mode, info} once the engine is ready
 let running = null;     // AbortController of the generation in progress
@@ -189,41 +189,6 @@ function replay({ clip, settings }) {
   say(`Replaying “${settings.prompt}” (seed ${settings.seed}).`);
 }
 
-// ---- player controls
-
-function showFrame(index, count, playing) {
-  const controls = ['play', 'prev-frame', 'next-frame', 'scrubber'];
-  for (const id of controls) $(id).disabled = count === 0;
-  $('play').textContent = playing ? 'Pause' : 'Play';
-  $('scrubber').max = Math.max(0, count - 1);
-  $('scrubber').value = index;
-  $('frame-label').textContent = count ? `${index + 1} / ${count}` : '–';
-}
-
-function wirePlayer() {
-  $('play').addEventListener('click', () => player.toggle());
-  $('prev-frame').addEventListener('click', () => player.step(-1));
-  $('next-frame').addEventListener('click', () => player.step(1));
-  $('scrubber').addEventListener('input', (e) => {
-    const index = Number(e.target.value);   // read first: pausing redraws and moves the scrubber
-    player.pause();
-    player.seek(index);
-  });
-  $('loop').addEventListener('change', (e) => { player.loop = e.target.checked; });
-  $('speed').addEventListener('change', (e) => { player.speed = Number(e.target.value); });
-  $('fps').addEventListener('change', (e) => {
-    const fps = Number(e.target.value);
-    if (Number.isInteger(fps) && fps >= 1 && fps <= 60) player.fps = fps;
-  });
-  $('scaling').addEventListener('change', (e) => {
-    $('screen').classList.toggle('crisp', e.target.value === 'crisp');
-  });
-  $('screen').addEventListener('keydown', (e) => {
-    const keys = { ' ': () => player.toggle(), ArrowLeft: () => player.step(-1), ArrowRight: () => player.step(1) };
-    if (keys[e.key]) { e.preventDefault(); keys[e.key](); }
-  });
-}
-
 // ---- export and share
 
 async function exportClip(kind) {
@@ -283,7 +248,6 @@ function wireForm() {
   });
 }
 
-wirePlayer();
 wireForm();
 if (narrowScreen.matches) $('vocab').open = false;   // on a phone the word list starts folded
 const offline = page.has('nosw') ? Promise.resolve(null) : registerOffline();

@@ -4,9 +4,8 @@
 const CACHE = 'kineto-v1';
 const SHELL = [
   './', 'style.css', 'icon.svg', 'app.js', 'export.js', 'kineto.js', 'kineto-request.js', 'kineto-engine.js',
-  'worker.js',
-  'app/vocab.js', 'app/settings.js', 'app/progress.js', 'app/player.js', 'app/history.js',
-  'app/share.js', 'app/offline.js',
+  'worker.js', 'app/vocab.js', 'app/settings.js', 'app/progress.js', 'app/player.js', 'app/player-controls.js',
+  'app/history.js', 'app/share.js', 'app/offline.js',
   'vendor/gifenc.js', 'vendor/fflate.js', 'vendor/mediabunny.js',
 ];
 // Engine builds: the page picks one at run time, so all are kept; absent ones are skipped.
