@@ -78,8 +78,13 @@ async function useModelFile(file) {
     applyEngine(await init({ weights: await file.arrayBuffer() }));
     say(`Using the model file ${file.name}. Links you share expect Kineto's built-in model.`);
   } catch (error) {
-    applyEngine(await init(builtInModel));
-    say(`${file.name} cannot be used: ${error.message}. Kineto keeps its built-in model.`, 'error');
+    const reason = `${file.name} cannot be used: ${error.message}.`;
+    try {
+      applyEngine(await init(builtInModel));
+      say(`${reason} Kineto keeps its built-in model.`, 'error');
+    } catch {
+      fail(reason);   // no built-in model either (e.g. none was built)
+    }
   }
 }
 
