@@ -90,3 +90,16 @@ test('unknown words are reported and left out', async () => {
   assert.ok(noisy.frames.every((f, i) => Buffer.compare(f, plain.frames[i]) === 0), 'unknown words do not change the clip');
   engine.free();
 });
+
+test('running out of the 256 MB heap is an error, not a crash', async () => {
+  for (const variant of ['simd', 'simd-mt']) {
+    const loaded = await loadModule(variant);
+    // Too big to copy into the heap at all.
+    const huge = new Uint8Array(300 << 20);
+    huge.set(good);
+    assert.throws(() => new Engine(loaded, huge), (e) => e instanceof EngineError && e.status === 'out of memory', variant);
+    const engine = new Engine(loaded, good);
+    assert.equal(runGeneration(engine, request).frames.length, engine.info.frames, `${variant} works afterwards`);
+    engine.free();
+  }
+});
