@@ -3,6 +3,7 @@
 #   ./build.sh            native library, CLI and tests, then the WebAssembly modules
 #   ./build.sh test       build everything and run every test suite (what CI runs)
 #   ./build.sh test-c     the native build, the C tests and the smoke training run only
+#   ./build.sh test-fuzz  each libFuzzer harness for FUZZ_SECONDS (25); test-sanitizers: ASan/UBSan + valgrind
 #   ./build.sh serve      build what is missing and serve web/ on localhost with COOP/COEP headers
 #   ./build.sh bench      the benchmark table (bench/results/)
 #   ./build.sh deps       install what a fresh Debian machine lacks (apt-get, npm)
@@ -41,7 +42,7 @@ NATIVE_CFLAGS=(-std=c11 -O2 -g -Wall -Wextra -Werror=implicit-function-declarati
     -Iinclude -Isrc)
 ENGINE_SOURCES="$(ls src/*.c src/model/*.c src/ops/*.c 2>/dev/null | tr '\n' ' ')"
 CLI_SOURCES="src/cli/kineto_cli.c src/cli/image_out.c"
-C_TESTS="tests/test_parity.c tests/test_weights.c tests/test_api.c tests/ops/test_ops.c"
+C_TESTS="tests/test_parity.c tests/test_weights.c tests/test_api.c tests/ops/test_ops.c tests/reliability/test_reliability.c"
 
 # native_variant OUT_DIR EXTRA_CFLAGS...: library, CLI and tests into OUT_DIR.
 native_variant() {
@@ -73,7 +74,7 @@ native() {
 test_c() {
     local dir t
     for dir in "$BUILD" "$BUILD/nosimd"; do
-        for t in test_parity test_weights test_api test_ops; do
+        for t in test_parity test_weights test_api test_ops test_reliability; do
             [ -x "$dir/$t" ] || continue
             say "$dir/$t" | sed "s|$ROOT/||"
             "$dir/$t"
@@ -107,10 +108,80 @@ expect_exit() {
     echo "    exit $got as expected: $*"
 }
 
+# ---- Fuzzing and sanitizers (clang, libclang-rt-14-dev, valgrind) ----
+FUZZ_SECONDS=${FUZZ_SECONDS:-25}
+FUZZ_CFLAGS=(-std=c11 -O1 -g -fno-omit-frame-pointer -ffp-contract=off -pthread -Iinclude -Isrc
+    -fsanitize=address,undefined -fno-sanitize-recover=undefined)
+
+# fuzz_build: build/fuzz/fuzz_weights (file_size and CRC rewritten per input, so the parser behind the
+# checksum is fuzzed; the loader is unchanged) and build/fuzz/fuzz_prompt.
+fuzz_build() {
+    local out=$BUILD/fuzz src objs=()
+    mkdir -p "$out/obj"
+    for src in $ENGINE_SOURCES; do
+        objs+=("$out/obj/$(echo "${src%.c}" | tr / _).o")
+        nice clang "${FUZZ_CFLAGS[@]}" -fsanitize=fuzzer-no-link -c "$src" -o "${objs[-1]}"
+    done
+    nice clang "${FUZZ_CFLAGS[@]}" -fsanitize=fuzzer -DKINETO_FUZZ_FIX_HEADER tests/fuzz/fuzz_weights.c "${objs[@]}" -lm -o "$out/fuzz_weights"
+    nice clang "${FUZZ_CFLAGS[@]}" -fsanitize=fuzzer tests/fuzz/fuzz_prompt.c "${objs[@]}" -lm -o "$out/fuzz_prompt"
+}
+
+# Each harness for FUZZ_SECONDS with a fixed seed, from the committed corpus; any crash, leak,
+# sanitizer report or timeout fails. New inputs go to build/fuzz/found-*/, crashes to build/fuzz/.
+test_fuzz() {
+    say "fuzz harnesses (tests/fuzz, ${FUZZ_SECONDS} s each)"
+    fuzz_build
+    local h
+    for h in weights prompt; do
+        say "fuzz_$h"
+        mkdir -p "$BUILD/fuzz/found-$h"
+        local rc=0 log=$BUILD/fuzz/fuzz_$h.log max_len=160000   # a little over tiny.kin
+        [ $h = prompt ] && max_len=4096
+        ASAN_OPTIONS=allocator_may_return_null=1:malloc_limit_mb=2048 \
+        UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        nice -n 19 "$BUILD/fuzz/fuzz_$h" -seed=1 -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+            -dict="tests/fuzz/$h.dict" -max_len="$max_len" -artifact_prefix="$BUILD/fuzz/" -print_final_stats=1 \
+            "$BUILD/fuzz/found-$h" "tests/fuzz/corpus/$h" >"$log" 2>&1 || rc=$?
+        grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|stat::number_of_executed_units|^==[0-9]+==|^SUMMARY|runtime error' "$log" || true
+        if [ "$rc" != 0 ]; then
+            tail -40 "$log" >&2
+            echo "error: fuzz_$h failed (exit $rc); reproduce with $BUILD/fuzz/fuzz_$h $BUILD/fuzz/<crash file>" >&2
+            return 1
+        fi
+    done
+}
+
+# The C tests built with AddressSanitizer and UndefinedBehaviorSanitizer (clang), then the plain
+# build's API and loader tests under valgrind's memcheck. Any report fails.
+test_sanitizers() {
+    local out=$BUILD/asan src objs=() t
+    say "C tests with -fsanitize=address,undefined (build/asan/)"
+    mkdir -p "$out/obj"
+    for src in $ENGINE_SOURCES; do
+        objs+=("$out/obj/$(echo "${src%.c}" | tr / _).o")
+        nice clang "${FUZZ_CFLAGS[@]}" -O2 -c "$src" -o "${objs[-1]}"
+    done
+    for src in $C_TESTS; do
+        [ -f "$src" ] || continue
+        t=$(basename "${src%.c}")
+        nice clang "${FUZZ_CFLAGS[@]}" -O2 "$src" "${objs[@]}" -lm -o "$out/$t"
+        say "build/asan/$t"
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+            nice -n 19 "$out/$t" | tail -3
+    done
+    for t in test_weights test_api; do
+        say "valgrind build/$t"
+        nice -n 19 valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+            "$BUILD/$t" | tail -1
+    done
+}
+
 test_all() {
     deps
     native
     test_c
+    test_sanitizers
+    test_fuzz
     test_smoke
     if declare -F wasm >/dev/null; then wasm; fi
     if declare -F test_web >/dev/null; then test_web; fi
@@ -233,9 +304,11 @@ case "${1:-all}" in
     all) deps; native; wasm ;;
     test) test_all ;;
     test-c) native; test_c; test_smoke ;;
+    test-fuzz) test_fuzz ;;
+    test-sanitizers) native; test_sanitizers ;;
     serve) serve ;;
     vendor) vendor ;;
     test-browser) test_web_browser ;;
     bench) bench ;;
-    *) echo "usage: $0 [all|native|wasm|test|test-c|test-browser|serve|vendor|bench|deps]" >&2; exit 2 ;;
+    *) echo "usage: $0 [all|native|wasm|test|test-c|test-fuzz|test-sanitizers|test-browser|serve|vendor|bench|deps]" >&2; exit 2 ;;
 esac

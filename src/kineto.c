@@ -67,6 +67,12 @@ kineto_ctx *kineto_load_file(const char *path, kineto_status *status) {
         return NULL;
     }
     long size = -1;
+    /* a directory opens but cannot be read; its "size" would be meaningless */
+    if (fgetc(f) == EOF && ferror(f)) {
+        fclose(f);
+        *status = kn_fail(KINETO_ERR_IO, "cannot read weights file '%s' (a directory?)", path);
+        return NULL;
+    }
     if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
     if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
         fclose(f);
