@@ -33,17 +33,28 @@ static void tile_4x8(float out[4][KN_PANEL], const float *a, int lda, const floa
     kn_f32x4_store(out[3], c30), kn_f32x4_store(out[3] + 4, c31);
 }
 
-/* 1 row x 8 columns, for the last rows of an M that is not a multiple of 4. Two chains per
-   accumulator pair would change the order, so this one is latency-bound; it runs on <= 3 rows. */
-static void tile_1x8(float out[KN_PANEL], const float *a, const float *panel, int K)
+/* 3 rows x 8 columns, for the last 1..3 rows of an M that is not a multiple of 4 (and for
+   convolutions to 3 channels). Missing rows repeat the last real one and are not written: the same
+   time as a 1-row kernel, whose 2 accumulator chains would leave the adder idle. */
+static void tile_3x8(float out[3][KN_PANEL], const float *a, int lda, int rows, const float *panel, int K)
 {
-    kn_f32x4 c0 = kn_f32x4_zero(), c1 = c0;
+    const float *a0 = a, *a1 = rows > 1 ? a + lda : a0, *a2 = rows > 2 ? a + 2 * lda : a1;
+    kn_f32x4 c00 = kn_f32x4_zero(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     for (int k = 0; k < K; k++, panel += KN_PANEL) {
-        kn_f32x4 x = kn_f32x4_load32_splat(a + k);
-        c0 = kn_f32x4_add(c0, kn_f32x4_mul(x, kn_f32x4_load(panel)));
-        c1 = kn_f32x4_add(c1, kn_f32x4_mul(x, kn_f32x4_load(panel + 4)));
+        kn_f32x4 b0 = kn_f32x4_load(panel), b1 = kn_f32x4_load(panel + 4);
+        kn_f32x4 x = kn_f32x4_load32_splat(a0 + k);
+        c00 = kn_f32x4_add(c00, kn_f32x4_mul(x, b0));
+        c01 = kn_f32x4_add(c01, kn_f32x4_mul(x, b1));
+        x = kn_f32x4_load32_splat(a1 + k);
+        c10 = kn_f32x4_add(c10, kn_f32x4_mul(x, b0));
+        c11 = kn_f32x4_add(c11, kn_f32x4_mul(x, b1));
+        x = kn_f32x4_load32_splat(a2 + k);
+        c20 = kn_f32x4_add(c20, kn_f32x4_mul(x, b0));
+        c21 = kn_f32x4_add(c21, kn_f32x4_mul(x, b1));
     }
-    kn_f32x4_store(out, c0), kn_f32x4_store(out + 4, c1);
+    kn_f32x4_store(out[0], c00), kn_f32x4_store(out[0] + 4, c01);
+    kn_f32x4_store(out[1], c10), kn_f32x4_store(out[1] + 4, c11);
+    kn_f32x4_store(out[2], c20), kn_f32x4_store(out[2] + 4, c21);
 }
 
 /* Adds the bias (one of the two, or none) and writes the valid columns of one tile row. */
@@ -75,9 +86,10 @@ void kn_gemm_panel(float *c, int ldc, const float *a, int lda, const float *pane
         for (int i = 0; i < 4; i++)
             finish_row(c + (size_t)(r + i) * ldc, acc[i], cols, bias_col, bias_row ? bias_row + r + i : NULL);
     }
-    for (; r < rows; r++) {
-        tile_1x8(acc[0], a + (size_t)r * lda, panel, K);
-        finish_row(c + (size_t)r * ldc, acc[0], cols, bias_col, bias_row ? bias_row + r : NULL);
+    if (r < rows) {
+        tile_3x8(acc, a + (size_t)r * lda, lda, rows - r, panel, K);
+        for (int i = 0; r + i < rows; i++)
+            finish_row(c + (size_t)(r + i) * ldc, acc[i], cols, bias_col, bias_row ? bias_row + r + i : NULL);
     }
 }
 
