@@ -176,6 +176,12 @@ test_sanitizers() {
     done
 }
 
+# The CLI with hostile prompts and parameters, existing files and interrupts (tests/reliability/cli.sh).
+test_cli_reliability() {
+    say "CLI reliability (tests/reliability/cli.sh)"
+    nice tests/reliability/cli.sh "$BUILD/kineto"
+}
+
 test_all() {
     deps
     native
@@ -183,6 +189,7 @@ test_all() {
     test_sanitizers
     test_fuzz
     test_smoke
+    test_cli_reliability
     if declare -F wasm >/dev/null; then wasm; fi
     if declare -F test_web >/dev/null; then test_web; fi
 }

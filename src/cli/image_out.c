@@ -16,11 +16,19 @@
 
 #define GIF_COLORS 256
 
+static char *volatile partial; /* the temporary file being written, for kn_remove_partial_output */
+
 static char *temp_path(const char *path) {
     size_t n = strlen(path) + 32;
     char *tmp = malloc(n);
     if (tmp) snprintf(tmp, n, "%s.tmp%ld", path, (long)getpid());
+    partial = tmp;
     return tmp;
+}
+
+void kn_remove_partial_output(void) {
+    char *tmp = partial;
+    if (tmp) unlink(tmp);
 }
 
 static int commit(char *tmp, const char *path, int ok, const char **why) {
@@ -29,6 +37,7 @@ static int commit(char *tmp, const char *path, int ok, const char **why) {
         ok = 0;
     }
     if (!ok) remove(tmp);
+    partial = NULL;
     free(tmp);
     return ok ? 0 : -1;
 }
@@ -77,6 +86,7 @@ int kn_write_gif(const char *path, const uint8_t *rgba, int n, int width, int he
     char *tmp = temp_path(path);
     uint8_t *planes = malloc((size_t)width * height * 4);
     if (!tmp || !planes) {
+        partial = NULL;
         free(tmp);
         free(planes);
         *why = "out of memory";

@@ -12,4 +12,7 @@ int kn_write_png(const char *path, const uint8_t *rgba, int width, int height, c
 /* Write frames (n, height, width, 4) as a looping GIF at fps. 0 on success, else -1 with *why set. */
 int kn_write_gif(const char *path, const uint8_t *rgba, int n, int width, int height, int fps, const char **why);
 
+/* Remove the temporary file being written, if any. Async-signal-safe: the CLI calls it on SIGINT. */
+void kn_remove_partial_output(void);
+
 #endif

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,8 +95,8 @@ static int parse_args(int argc, char **argv, cli_args *a) {
         else if (!strcmp(flag, "--out")) a->out_dir = value;
         else if (!strcmp(flag, "--gif")) a->gif = value;
         else if (!strcmp(flag, "--weights")) a->weights = value;
-        else if (!strcmp(flag, "--steps")) { if (!parse_long(flag, value, 0, KINETO_MAX_STEPS, &a->steps)) return 0; }
-        else if (!strcmp(flag, "--frames")) { if (!parse_long(flag, value, 0, 1 << 16, &a->frames)) return 0; }
+        else if (!strcmp(flag, "--steps")) { if (!parse_long(flag, value, 1, KINETO_MAX_STEPS, &a->steps)) return 0; }
+        else if (!strcmp(flag, "--frames")) { if (!parse_long(flag, value, 1, 1 << 16, &a->frames)) return 0; }
         else if (!strcmp(flag, "--threads")) { if (!parse_long(flag, value, 0, 64, &a->threads)) return 0; }
         else if (!strcmp(flag, "--seed")) {
             errno = 0;
@@ -104,7 +105,10 @@ static int parse_args(int argc, char **argv, cli_args *a) {
                 return !fail("--seed: '%s' is not a non-negative 64-bit integer", value);
         } else { /* --guidance */
             a->guidance = strtod(value, &end);
-            if (end == value || *end || !isfinite(a->guidance)) return !fail("--guidance: '%s' is not a number", value);
+            if (end == value || *end || !(a->guidance >= 0 && a->guidance <= KINETO_MAX_GUIDANCE)) {
+                fprintf(stderr, "kineto: --guidance: '%s' is not a number in 0..%g\n", value, (double)KINETO_MAX_GUIDANCE);
+                return 0;
+            }
         }
     }
     return 1;
@@ -265,7 +269,16 @@ static void usage(FILE *to) {
             DEFAULT_WEIGHTS);
 }
 
+/* Ctrl+C or a kill while a file is being written leaves no temporary file behind. */
+static void on_signal(int sig) {
+    kn_remove_partial_output();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 int main(int argc, char **argv) {
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
