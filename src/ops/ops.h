@@ -1,6 +1,7 @@
 /* ops.h — Kineto's kernels. Each has a plain reference (suffix _ref) and a fast form written over
-   simd.h; a KINETO_NO_SIMD build makes the fast form call the scalar path. Tensors are row-major
-   f32; shapes are given in comments as (rows, cols).
+   simd.h; a KINETO_NO_SIMD build (or a target without SSE2 or wasm SIMD) compiles the fast form over
+   four plain floats, in the same order, so it gives the same bits. Tensors are row-major f32;
+   shapes are given in comments as (rows, cols).
 
    Determinism: every kernel fixes its reduction order, independent of the thread count, so the
    native (SSE) and WebAssembly (wasm_simd128) builds give bit-identical results. No libm: the

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds and runs the kernel tests three ways — native SSE2, native without SIMD, WebAssembly SIMD
-# under Node — and checks that all three print the same output hash for every kernel.
+# Builds and runs the kernel tests four ways — native SSE2, native without SIMD, WebAssembly SIMD
+# with threads, and the base WebAssembly build (no SIMD, no threads) — under Node, and checks that
+# all four print the same output hash for every kernel.
 #   tests/ops/run.sh          tests
 #   tests/ops/run.sh bench    also the GFLOP/s table, native and WebAssembly, 1 and 2 threads
 set -euo pipefail
@@ -10,7 +11,8 @@ mkdir -p "$OUT"
 export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}
 SRC="src/ops/mathf.c src/ops/threads.c src/ops/gemm.c src/ops/conv.c src/ops/norm.c src/ops/attention.c src/ops/activations.c"
 NATIVE="cc -std=c11 -O2 -ffp-contract=off -Wall -Wextra -Iinclude -Isrc -pthread"
-WASM="emcc -std=c11 -O3 -msimd128 -Wall -Iinclude -Isrc -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=64MB -sEXIT_RUNTIME=1"
+WASM_BASE="emcc -std=c11 -O3 -Wall -Iinclude -Isrc -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=64MB -sEXIT_RUNTIME=1"
+WASM="$WASM_BASE -msimd128"
 WASM_THREADS="-pthread -sPTHREAD_POOL_SIZE=7"   # KN_MAX_THREADS - 1 workers, created up front
 NODE="node --no-experimental-fetch"
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -19,13 +21,14 @@ run() { echo "+ $*"; "$@"; }
 say "build"
 run $NATIVE -msse2 $SRC tests/ops/test_ops.c -lm -o "$OUT/test_ops"
 run $NATIVE -DKINETO_NO_SIMD $SRC tests/ops/test_ops.c -lm -o "$OUT/test_ops_nosimd"
-run $WASM $WASM_THREADS $SRC tests/ops/test_ops.c -o "$OUT/test_ops_wasm.js"
+run $WASM $WASM_THREADS $SRC tests/ops/test_ops.c -o "$OUT/test_ops_wasm.js" 2> >(grep -v pthreads-mem-growth >&2)
+run $WASM_BASE $SRC tests/ops/test_ops.c -o "$OUT/test_ops_wasm_base.js"
 
 status=0
-for t in test_ops test_ops_nosimd test_ops_wasm; do
+for t in test_ops test_ops_nosimd test_ops_wasm test_ops_wasm_base; do
     say "$t"
     case $t in
-        *wasm) cmd="$NODE $OUT/$t.js" ;;
+        *wasm*) cmd="$NODE $OUT/$t.js" ;;
         *) cmd="$OUT/$t" ;;
     esac
     $cmd 2 > "$OUT/$t.txt" || status=1
@@ -34,7 +37,7 @@ for t in test_ops test_ops_nosimd test_ops_wasm; do
 done
 
 say "output hashes across builds ($(wc -l < "$OUT/test_ops.hash") kernel outputs)"
-for t in test_ops_nosimd test_ops_wasm; do
+for t in test_ops_nosimd test_ops_wasm test_ops_wasm_base; do
     if diff -q "$OUT/test_ops.hash" "$OUT/$t.hash" > /dev/null; then
         echo "$t: bit-identical to native SSE2"
     else
@@ -45,7 +48,7 @@ done
 if [ "${1:-}" = bench ]; then
     say "bench"
     run $NATIVE -msse2 $SRC tests/ops/bench_ops.c -lm -o "$OUT/bench_ops"
-    run $WASM $WASM_THREADS $SRC tests/ops/bench_ops.c -o "$OUT/bench_ops_wasm.js"
+    run $WASM $WASM_THREADS $SRC tests/ops/bench_ops.c -o "$OUT/bench_ops_wasm.js" 2> >(grep -v pthreads-mem-growth >&2)
     "$OUT/bench_ops"
     $NODE "$OUT/bench_ops_wasm.js"
 fi
