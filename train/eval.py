@@ -1,0 +1,265 @@
+"""Measure how well a Kineto model follows prompts, on clips made by the C engine (or PyTorch).
+
+  /usr/bin/python3 train/eval.py --weights weights/kineto-world.kin            # C engine via build/kineto
+  /usr/bin/python3 train/eval.py --ckpt train/runs/main/ckpt.pt --engine torch  # PyTorch, for quick checks
+
+Figures (held-out and training combinations, single-object prompts, default steps and guidance):
+  per-attribute and exact-match accuracy of an attribute classifier on generated clips;
+  identity stability: the share of clips whose per-frame colour and shape never change;
+  background flicker: mean absolute frame-to-frame change, against the world's own clips;
+  Frechet distance in the classifier's penultimate features, beside the real-vs-real floor;
+  the same with the temporal attention layers skipped at inference.
+The classifier's own accuracy on real held-out clips is the ceiling.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import world  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HEADS = {"color": len(world.COLOR_NAMES), "shape": len(world.SHAPES),
+         "motion": len(world.MOTIONS), "background": len(world.BACKGROUNDS)}
+
+
+def log(msg):
+    print(time.strftime("%H:%M:%S"), msg, flush=True)
+
+
+class ClipClassifier(nn.Module):
+    """A small 3D-conv network: clip (B, F, H, W, 3) in [0, 1] -> logits per attribute.
+    Two coordinate channels let it see where the object is; max pooling keeps small objects
+    from being averaged away by the background."""
+
+    def __init__(self, feat=96):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv3d(5, 32, (1, 3, 3), stride=(1, 2, 2), padding=(0, 1, 1)), nn.BatchNorm3d(32), nn.ReLU(),
+            nn.Conv3d(32, 48, (1, 3, 3), stride=(1, 2, 2), padding=(0, 1, 1)), nn.BatchNorm3d(48), nn.ReLU(),
+            nn.Conv3d(48, 64, 3, stride=2, padding=1), nn.BatchNorm3d(64), nn.ReLU(),
+            nn.Conv3d(64, feat, 3, stride=1, padding=1), nn.BatchNorm3d(feat), nn.ReLU())
+        self.heads = nn.ModuleDict({k: nn.Linear(2 * feat, n) for k, n in HEADS.items()})
+
+    def features(self, clip):
+        x = clip.permute(0, 4, 1, 2, 3) * 2 - 1
+        B, _, Fr, H, W = x.shape
+        ys = torch.linspace(-1, 1, H).view(1, 1, 1, H, 1).expand(B, 1, Fr, H, W)
+        xs = torch.linspace(-1, 1, W).view(1, 1, 1, 1, W).expand(B, 1, Fr, H, W)
+        h = self.net(torch.cat([x, ys, xs], 1))
+        return torch.cat([h.mean((2, 3, 4)), h.amax((2, 3, 4))], 1)
+
+    def forward(self, clip):
+        f = self.features(clip)
+        return {k: h(f) for k, h in self.heads.items()}, f
+
+
+class FrameClassifier(nn.Module):
+    """Per-frame colour and shape, for the identity-stability figure: frame (B, H, W, 3) -> logits."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(3, 32, 3, stride=2, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
+            nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.BatchNorm2d(64), nn.ReLU(),
+            nn.Conv2d(64, 64, 3, stride=2, padding=1), nn.BatchNorm2d(64), nn.ReLU())
+        self.color = nn.Linear(64, HEADS["color"])
+        self.shape = nn.Linear(64, HEADS["shape"])
+
+    def forward(self, frames):
+        f = self.net(frames.permute(0, 3, 1, 2) * 2 - 1).amax((2, 3))
+        return self.color(f), self.shape(f)
+
+
+def real_batch(rng, n, held_out, frames=16):
+    clips, labs = [], []
+    for _ in range(n):
+        spec = world.sample_spec(rng, held_out=held_out, two_prob=0.0)
+        fr, _ = world.render_clip(spec, frames)
+        clips.append(fr)
+        labs.append(world.labels(spec))
+    y = {k: torch.tensor([l[k] for l in labs]) for k in HEADS}
+    return torch.from_numpy(np.stack(clips)), y
+
+
+def train_classifiers(path, steps, log_every=100):
+    """Train both classifiers on training-combination clips; cache them at `path`."""
+    if os.path.exists(path):
+        blob = torch.load(path)
+        clip_net, frame_net = ClipClassifier(), FrameClassifier()
+        clip_net.load_state_dict(blob["clip"])
+        frame_net.load_state_dict(blob["frame"])
+        return clip_net.eval(), frame_net.eval()
+    torch.manual_seed(0)
+    rng = np.random.default_rng(7)
+    clip_net, frame_net = ClipClassifier(), FrameClassifier()
+    opt = torch.optim.AdamW(list(clip_net.parameters()) + list(frame_net.parameters()), 2e-3)
+    for s in range(steps):
+        for g in opt.param_groups:
+            g["lr"] = 2e-3 * (0.05 + 0.95 * (1 - s / steps))
+        x, y = real_batch(rng, 24, held_out=False)
+        logits, _ = clip_net(x)
+        loss = sum(F.cross_entropy(logits[k], y[k]) for k in HEADS)
+        fi = torch.randint(16, (x.shape[0],))
+        fc, fs = frame_net(x[torch.arange(x.shape[0]), fi])
+        loss = loss + F.cross_entropy(fc, y["color"]) + F.cross_entropy(fs, y["shape"])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if s % log_every == 0:
+            log("classifier step %d loss %.4f" % (s, loss.item()))
+    torch.save({"clip": clip_net.state_dict(), "frame": frame_net.state_dict()}, path)
+    return clip_net.eval(), frame_net.eval()
+
+
+# ---------------------------------------------------------------- clip sources
+def clips_from_engine(prompts, seeds, weights, no_temporal, steps, guidance):
+    """Run the C CLI once per prompt; -> uint8 array (N, F, H, W, 3)."""
+    from PIL import Image
+    cli = os.path.join(ROOT, "build", "kineto")
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (p, s) in enumerate(zip(prompts, seeds)):
+            d = os.path.join(tmp, "c%d" % i)
+            cmd = [cli, "generate", "--prompt", p, "--seed", str(s), "--out", d, "--weights", weights]
+            if steps:
+                cmd += ["--steps", str(steps)]
+            if guidance is not None:
+                cmd += ["--guidance", str(guidance)]
+            if no_temporal:
+                cmd.append("--no-temporal")
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+            names = sorted(n for n in os.listdir(d) if n.endswith(".png"))
+            out.append(np.stack([np.asarray(Image.open(os.path.join(d, n)).convert("RGB")) for n in names]))
+    return np.stack(out)
+
+
+def clips_from_torch(prompts, seeds, ckpt, no_temporal, steps, guidance):
+    from export import load_checkpoint, DEFAULT_STEPS, DEFAULT_GUIDANCE
+    from model import tokenize, sample, decode_frames
+    model, vocab, _ = load_checkpoint(ckpt)
+    out = []
+    for p, s in zip(prompts, seeds):
+        ids, _ = tokenize(p, vocab)
+        lat = sample(model, ids, [], s, steps or DEFAULT_STEPS,
+                     DEFAULT_GUIDANCE if guidance is None else guidance, temporal_on=not no_temporal)
+        out.append(decode_frames(model, lat).numpy())
+    return np.stack(out)
+
+
+# ---------------------------------------------------------------- figures
+@torch.no_grad()
+def classify(clip_net, frame_net, clips_u8):
+    x = torch.from_numpy(clips_u8).float() / 255.0
+    preds, feats, stable = {k: [] for k in HEADS}, [], []
+    for i in range(0, len(x), 16):
+        b = x[i:i + 16]
+        logits, f = clip_net(b)
+        for k in HEADS:
+            preds[k].append(logits[k].argmax(1))
+        feats.append(f)
+        B, Fr = b.shape[:2]
+        fc, fs = frame_net(b.reshape(B * Fr, *b.shape[2:]))
+        fc, fs = fc.argmax(1).view(B, Fr), fs.argmax(1).view(B, Fr)
+        stable.append(((fc == fc[:, :1]).all(1) & (fs == fs[:, :1]).all(1)))
+    return ({k: torch.cat(v) for k, v in preds.items()}, torch.cat(feats).numpy(),
+            torch.cat(stable).float())
+
+
+def flicker(clips_u8):
+    """Mean absolute change between consecutive frames, 0..255 scale."""
+    x = clips_u8.astype(np.float32)
+    return float(np.abs(np.diff(x, axis=1)).mean())
+
+
+def frechet(a, b):
+    mu1, mu2 = a.mean(0), b.mean(0)
+    s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    # trace of sqrt(s1 s2) via the eigenvalues of sqrt(s1) s2 sqrt(s1), which are real and >= 0
+    w, v = np.linalg.eigh(s1)
+    r1 = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    ev = np.linalg.eigvalsh(r1 @ s2 @ r1)
+    return float(((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.sqrt(np.clip(ev, 0, None)).sum())
+
+
+def accuracy(preds, labs):
+    res = {k: float((preds[k] == labs[k]).float().mean()) for k in HEADS}
+    exact = torch.ones_like(labs["color"], dtype=torch.bool)
+    for k in HEADS:
+        exact &= preds[k] == labs[k]
+    res["exact"] = float(exact.float().mean())
+    return res
+
+
+def prompt_set(n, held_out, seed):
+    rng = np.random.default_rng(seed)
+    specs = [world.sample_spec(rng, held_out=held_out, two_prob=0.0) for _ in range(n)]
+    prompts = [world.caption(s, rng) for s in specs]
+    labs = {k: torch.tensor([world.labels(s)[k] for s in specs]) for k in HEADS}
+    seeds = [int(rng.integers(1 << 31)) for _ in specs]
+    return specs, prompts, labs, seeds
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--weights", default=os.path.join(ROOT, "weights", "kineto-world.kin"))
+    p.add_argument("--ckpt", default=None)
+    p.add_argument("--engine", choices=["c", "torch"], default="c")
+    p.add_argument("--n", type=int, default=150, help="clips per split (held-out, training)")
+    p.add_argument("--steps", type=int, default=0, help="0 = the model's default")
+    p.add_argument("--guidance", type=float, default=None)
+    p.add_argument("--classifier", default=os.path.join(ROOT, "train", "runs", "classifier.pt"))
+    p.add_argument("--classifier-steps", type=int, default=1500)
+    p.add_argument("--no-ablation", action="store_true", help="skip the run without temporal attention")
+    p.add_argument("--json", default=None, help="write the figures here")
+    a = p.parse_args()
+    os.makedirs(os.path.dirname(a.classifier), exist_ok=True)
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    clip_net, frame_net = train_classifiers(a.classifier, a.classifier_steps)
+
+    results = {"engine": a.engine, "n_per_split": a.n, "steps": a.steps or "default",
+               "guidance": a.guidance if a.guidance is not None else "default"}
+    # the ceiling: the classifier on real clips of held-out combinations
+    real_specs, _, real_labs, _ = prompt_set(a.n, True, 11)
+    real_u8 = np.stack([(world.render_clip(s)[0] * 255 + 0.5).astype(np.uint8) for s in real_specs])
+    rp, rf, rs = classify(clip_net, frame_net, real_u8)
+    results["real_held_out"] = dict(accuracy(rp, real_labs), identity_stable=float(rs.mean()),
+                                    flicker=flicker(real_u8))
+    other_specs = prompt_set(a.n, True, 12)[0]
+    real2 = np.stack([(world.render_clip(s)[0] * 255 + 0.5).astype(np.uint8) for s in other_specs])
+    _, rf2, _ = classify(clip_net, frame_net, real2)
+    results["fd_real_vs_real"] = frechet(rf, rf2)
+    log("real held-out: %s" % json.dumps(results["real_held_out"]))
+
+    variants = [("temporal_on", False)] + ([] if a.no_ablation else [("temporal_off", True)])
+    for split, held in (("held_out", True), ("training", False)):
+        specs, prompts, labs, seeds = prompt_set(a.n, held, 21 if held else 22)
+        for name, no_temporal in variants:
+            t0 = time.time()
+            if a.engine == "c":
+                clips = clips_from_engine(prompts, seeds, a.weights, no_temporal, a.steps, a.guidance)
+            else:
+                clips = clips_from_torch(prompts, seeds, a.ckpt, no_temporal, a.steps, a.guidance)
+            preds, feats, stable = classify(clip_net, frame_net, clips)
+            r = accuracy(preds, labs)
+            r.update(identity_stable=float(stable.mean()), flicker=flicker(clips), fd=frechet(rf, feats),
+                     seconds=time.time() - t0)
+            results["%s/%s" % (split, name)] = r
+            log("%s %s: %s" % (split, name, json.dumps(r)))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(results, f, indent=2)
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
