@@ -62,14 +62,26 @@ export async function loadEngine({ mode = 'auto', threads, baseUrl, moduleOption
   } catch (error) {
     throw new Error(`could not load the engine ${scriptUrl} (${error.message}); build it with ./build.sh wasm`);
   }
-  const module = await factory({
-    mainScriptUrlOrBlob: scriptUrl,
-    pthreadPoolSize: Math.max(1, threadCount - 1),   // the calling thread runs a share itself
-    print: () => {},
-    printErr: (line) => console.warn(line),
-    ...moduleOptions,
-  });
+  let module;
+  try {
+    module = await factory({
+      mainScriptUrlOrBlob: scriptUrl,
+      pthreadPoolSize: Math.max(1, threadCount - 1),   // the calling thread runs a share itself
+      print: () => {},
+      printErr: (line) => console.warn(line),
+      ...moduleOptions,
+    });
+  } catch (error) {
+    throw new Error(explainStartFailure(variant, error));
+  }
   return { module, variant, threads: threadCount, mode: describeMode(variant, threadCount) };
+}
+
+function explainStartFailure(variant, error) {
+  const detail = String(error?.message ?? error).replace(/^Aborted\((.*)\)\..*$/s, '$1');
+  const hint = /Content Security/i.test(detail)
+    ? ": the page's Content-Security-Policy must allow 'wasm-unsafe-eval' in script-src" : '';
+  return `could not start the ${variant} WebAssembly engine${hint} (${detail})`;
 }
 
 function clampThreads(n) {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT, startServer, launch, watch } from '../browser/helpers.mjs';
-import { writeFixtures } from './embed-helpers.mjs';
+import { writeFixtures, startCspServer } from './embed-helpers.mjs';
 
 const fixtures = writeFixtures();
 let server, browser;
@@ -30,9 +30,14 @@ const READ_CLIP = `(id, root = document) => {
     width: canvas.width, button: el.shadowRoot.querySelector('button').hidden ? null : el.shadowRoot.querySelector('button').getAttribute('aria-label') };
 }`;
 
+// Waits for the clip to finish (or fail: then its status text is the assertion message).
 async function waitReady(page, id, frame = page) {
-  await frame.waitForFunction((id) => document.getElementById(id)?.frames?.length > 0 && !document.getElementById(id).controller, id,
-    { timeout: 60_000 });
+  await frame.waitForFunction((id) => {
+    const el = document.getElementById(id);
+    return el?.shadowRoot?.querySelector('.status.error') || (el?.frames?.length > 0 && !el.controller);
+  }, id, { timeout: 60_000 });
+  const failure = await frame.evaluate((id) => document.getElementById(id).shadowRoot.querySelector('.status.error')?.textContent, id);
+  assert.equal(failure, undefined, `clip ${id} failed: ${failure}`);
 }
 
 test('two clips share the worker and queue; attributes regenerate; errors show as text', async () => {
@@ -121,5 +126,36 @@ test('the examples load under their CSP', async () => {
     assert.deepEqual(log.csp, [], `${example}: no CSP violation`);
     assert.ok(log.requests.every((u) => u.startsWith(server.url)), `${example}: no request outside the origin`);
     await page.close();
+  }
+});
+
+test('clips run with the policy sent as a header, which binds the engine workers too', async () => {
+  const strict = await startCspServer();
+  try {
+    const page = await browser.context.newPage();
+    const log = watch(browser.context, page);
+    await page.goto(strict.url + fixtures.base + 'clips.html');
+    await waitReady(page, 'one');
+    const one = await page.evaluate(`(${READ_CLIP})('one')`);
+    assert.ok(one.colours > 4);
+    assert.equal(await page.evaluate(() => crossOriginIsolated), true, 'the threaded build is in use');
+    assert.deepEqual(log.csp, []);
+    await page.close();
+  } finally {
+    strict.close();
+  }
+});
+
+test('a policy without wasm-unsafe-eval is explained in the clip, not a hang', async () => {
+  const strict = await startCspServer('serve-csp-no-wasm.json');
+  try {
+    const page = await browser.context.newPage();
+    await page.goto(strict.url + fixtures.base + 'clips.html');
+    await page.waitForFunction(() => document.getElementById('one').shadowRoot.querySelector('.status.error'), null, { timeout: 30_000 });
+    const status = await page.evaluate(() => document.getElementById('one').shadowRoot.querySelector('.status').textContent);
+    assert.match(status, /Content-Security-Policy must allow 'wasm-unsafe-eval' in script-src/);
+    await page.close();
+  } finally {
+    strict.close();
   }
 });

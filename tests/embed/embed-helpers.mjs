@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { ROOT } from '../browser/helpers.mjs';
 
 export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'";
@@ -41,8 +42,8 @@ self.onmessage = (event) => {
 <kineto-clip id="bad" prompt="a red ball" steps="500"></kineto-clip>
 `);
   fs.writeFileSync(path.join(dir, 'clips.js'), `import { init } from '../../kineto.js';
-await init({ weightsUrl: new URL('tiny.kin', import.meta.url) });
-await import('../../kineto-clip.js');
+import '../../kineto-clip.js';
+init({ weightsUrl: new URL('tiny.kin', import.meta.url) }).catch(() => {});   // the clips show any failure
 `);
   fs.writeFileSync(path.join(dir, 'frame.html'), `<!doctype html><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${CSP}"><title>frame</title>
@@ -56,3 +57,22 @@ export const PAGE_HELPERS = `
   window.hashFrames = async (frames) => Promise.all(frames.map(async (f) =>
     [...new Uint8Array(await crypto.subtle.digest('SHA-256', f))].map((b) => b.toString(16).padStart(2, '0')).join('')));
 `;
+
+// Serves web/ with the strict policy as an HTTP header, so it binds the workers too (a <meta> policy
+// covers only the document), plus cross-origin isolation for the threaded build.
+let nextPort = 18000 + (process.pid % 1000) * 4;
+export async function startCspServer(config = 'serve-csp.json') {
+  const port = nextPort++;
+  const child = spawn(path.join(ROOT, 'node_modules/.bin/serve'), ['--listen', `tcp://127.0.0.1:${port}`, '--no-clipboard',
+    '--no-port-switching', '--no-request-logging', '--config', path.join(ROOT, 'tests/embed', config),
+    path.join(ROOT, 'web')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}/`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(url)).status < 500) return { url, close: () => child.kill() };
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill();
+  throw new Error(`the server did not start on ${url}`);
+}
