@@ -121,6 +121,54 @@ static void bench_conv(int c_out, int c_in, int k, int H, int W)
     free(b.y), free(b.x), free(b.bias), free(b.scratch), free(w);
 }
 
+/* ---------------------------------------------------------------- attention and norms */
+
+typedef struct {
+    float *out, *qkv, *scratch, *gamma;
+    int n, m, heads, hd, C, HW, groups;
+} other_case;
+
+static void run_attention(void *arg)
+{
+    other_case *o = arg;
+    int D = o->heads * o->hd;
+    kn_attention(o->out, D, o->qkv, 3 * D, o->qkv + D, 3 * D, o->qkv + 2 * D, 3 * D, o->n, o->m, o->heads, o->hd,
+                 o->scratch);
+}
+
+static void run_group_norm(void *arg)
+{
+    other_case *o = arg;
+    kn_group_norm(o->out, o->qkv, o->gamma, o->gamma, o->C, o->HW, o->groups, 1e-6f, 1);
+}
+
+static void run_layer_norm(void *arg)
+{
+    other_case *o = arg;
+    kn_layer_norm(o->out, o->qkv, o->gamma, o->gamma, o->n, o->hd, 1e-6f);
+}
+
+/* one call's time in microseconds, 1 thread (attention runs on its caller's thread) */
+static void bench_others(void)
+{
+    kn_threads_set(1);
+    size_t big = (size_t)256 * 3 * 128 + 24 * 4096;
+    other_case o = {filled(big), filled(big), filled(256), filled(256), 0, 0, 0, 0, 0, 0, 0};
+    int shapes[][4] = {{16, 16, 4, 32}, {8, 8, 4, 32}, {64, 64, 4, 32}, {256, 24, 4, 32}};
+    for (int i = 0; i < 4; i++) {
+        o.n = shapes[i][0], o.m = shapes[i][1], o.heads = shapes[i][2], o.hd = shapes[i][3];
+        double t = best_time(run_attention, &o);
+        double flops = 4.0 * o.n * o.m * o.heads * o.hd;   /* q.k and p.v */
+        printf("attention n=%-3d m=%-3d heads=%d hd=%d %22s %8.2f us %6.1f GFLOP/s\n", o.n, o.m, o.heads, o.hd, "",
+               t * 1e6, flops / t * 1e-9);
+    }
+    o.C = 24, o.HW = 4096, o.groups = 8;
+    printf("group_norm+silu C=24 64x64 groups=8 %22s %8.2f us\n", "", best_time(run_group_norm, &o) * 1e6);
+    o.n = 256, o.hd = 128;
+    printf("layer_norm M=256 D=128 %35s %8.2f us\n", "", best_time(run_layer_norm, &o) * 1e6);
+    free(o.out), free(o.qkv), free(o.scratch), free(o.gamma);
+}
+
 int main(void)
 {
     printf("Kineto kernel benchmark, vector back end %s; GFLOP/s, fastest call\n", KN_SIMD_NAME);
@@ -147,5 +195,7 @@ int main(void)
     bench_conv(64, 4, 3, 16, 16);
     bench_conv(64, 64, 3, 16, 16);
     bench_conv(16, 8, 3, 32, 32);
+    printf("\n");
+    bench_others();
     return 0;
 }
