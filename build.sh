@@ -234,7 +234,7 @@ wasm_variant() {
         sed -i 's/importScripts:function(f){(0,eval)(fs.readFileSync(f,"utf8"))}/importScripts:function(f){throw new Error("importScripts is not used by Kineto")}/' \
             "$WASM_OUT/$name.worker.js"
     fi
-    if grep -lE '(^|[^A-Za-z_.])eval\(|new Function' "$WASM_OUT/$name".*js; then
+    if grep -lE '(^|[^A-Za-z0-9_.$-])eval([^A-Za-z0-9_]|$)|new Function' "$WASM_OUT/$name".*js; then
         echo "error: eval in the generated glue of $name" >&2; return 1
     fi
     echo "$recipe" > "$WASM_OUT/$name.recipe"

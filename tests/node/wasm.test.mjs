@@ -3,7 +3,8 @@
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { TINY, VARIANTS, builtVariants, loadTiny, runGeneration, stopThreads } from './load-engine.mjs';
+import path from 'node:path';
+import { ROOT, WASM, WEB, TINY, VARIANTS, builtVariants, loadTiny, runGeneration, stopThreads } from './load-engine.mjs';
 
 after(stopThreads);
 
@@ -85,4 +86,14 @@ test('a generation ended part-way leaves the engine clean', async () => {
   engine.end();
   assert.equal(engine.generationBytes(), 0, 'no buffers held after end');
   engine.free();
+});
+
+test('no eval or Function constructor in the glue or the web modules (strict CSP)', () => {
+  const dirs = [WASM, WEB];
+  const files = dirs.flatMap((dir) => fs.readdirSync(dir).filter((f) => f.endsWith('.js')).map((f) => path.join(dir, f)));
+  assert.ok(files.some((f) => f.endsWith('kineto-simd-mt.worker.js')), 'the pthread worker is checked');
+  for (const file of files) {
+    const text = fs.readFileSync(file, 'utf8');
+    assert.doesNotMatch(text, /(^|[^\w.$-])eval\b|new\s+Function\s*\(|\bFunction\s*\(\s*["'`]/, path.relative(ROOT, file));
+  }
 });
