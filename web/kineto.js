@@ -22,6 +22,11 @@ let nextJobId = 1;
 export function init(options) {
   if (session && (options === undefined || sameOptions(session.options, options))) return session.ready;
   if (session) stop(session, 'Kineto was initialised again with other options');
+  try {
+    if (options?.weightsUrl !== undefined) sameOriginUrl('weightsUrl', options.weightsUrl);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   lastOptions = options ?? lastOptions;
   try {
     session = start(lastOptions);
@@ -31,6 +36,18 @@ export function init(options) {
   return session.ready;
 }
 
+// Weights are fetched only from the page's own origin (or this module's), so a link such as
+// index.html?weights=https://elsewhere/x.kin cannot make Kineto load or reach another site.
+function sameOriginUrl(field, value) {
+  const url = new URL(String(value), location.href);
+  if (url.origin !== location.origin && url.origin !== new URL(import.meta.url).origin) {
+    const error = new TypeError(`${field} must be on this page's origin ${location.origin}, not ${url.origin}`);
+    error.field = field;
+    throw error;
+  }
+  return url.href;
+}
+
 function sameOptions(a, b) {
   const keys = ['weightsUrl', 'weights', 'mode', 'threads', 'workerUrl'];
   return keys.every((k) => String(a[k] ?? '') === String(b[k] ?? '') && (k !== 'weights' || a[k] === b[k]));
@@ -38,7 +55,9 @@ function sameOptions(a, b) {
 
 function start(options) {
   const workerUrl = options.workerUrl ?? new URL('./worker.js', import.meta.url);
-  const weightsUrl = String(options.weightsUrl ?? new URL('./wasm/kineto-world.kin', import.meta.url));
+  // A relative weightsUrl is the page's, not the worker's (which sits beside this module).
+  const weightsUrl = options.weightsUrl !== undefined ? new URL(String(options.weightsUrl), location.href).href
+    : new URL('./wasm/kineto-world.kin', import.meta.url).href;
   const worker = new Worker(workerUrl, { type: 'module', name: 'kineto' });
   const s = { worker, options, jobs: new Map(), vocab: null, info: null };
   s.ready = new Promise((resolve, reject) => { s.resolveReady = resolve; s.rejectReady = reject; });

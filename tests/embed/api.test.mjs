@@ -144,20 +144,23 @@ test('an abort stops the job within a step; concurrent calls queue in order', as
   await page.close();
 });
 
-test('missing or damaged weights give a clear error, then good weights load', async () => {
-  const { page } = await openBlank(isolated);
+test('missing, damaged or foreign weights give a clear error, then good weights load', async () => {
+  const { page, log } = await openBlank(isolated);
   const result = await inPage(page, async (kineto, { base, tiny }) => {
     const missing = await kineto.init({ weightsUrl: '/' + base + 'none.kin' }).then(() => null, (e) => e.message);
     const damaged = await kineto.init({ weightsUrl: '/' + base + 'damaged.kin' }).then(() => null, (e) => e.message);
     const generateError = await kineto.generate({ prompt: 'ball' }).then(() => null, (e) => e.message);
-    const ok = await kineto.init({ weightsUrl: '/' + tiny });
-    return { missing, damaged, generateError, mode: ok.mode };
+    const elsewhere = await kineto.init({ weightsUrl: 'https://example.com/x.kin' }).then(() => null, (e) => e.message);
+    const ok = await kineto.init({ weightsUrl: 'tiny.kin' });   // relative to the page, like a link
+    return { missing, damaged, generateError, elsewhere, mode: ok.mode };
   }, fixtures);
   assert.equal(result.error, undefined, result.error?.message);
   assert.match(result.missing, /weights are missing: .*none\.kin answered HTTP 404/);
   assert.match(result.damaged, /checksum|CRC/i);
   assert.match(result.generateError, /checksum|CRC/i, 'generate() retries with the same options and reports');
+  assert.match(result.elsewhere, /weightsUrl must be on this page's origin/);
   assert.match(result.mode, /simd/);
+  assert.ok(!log.requests.some((u) => u.includes('example.com')), 'no request to another origin');
   await page.close();
 });
 
