@@ -164,7 +164,7 @@ test('missing, damaged or foreign weights give a clear error, then good weights 
   await page.close();
 });
 
-test('a worker that dies rejects its pending calls; the next call starts a fresh worker', async () => {
+test('a worker that dies or an engine that traps rejects pending calls; the next call starts a fresh worker', async () => {
   const { page } = await openBlank(isolated);
   const result = await inPage(page, async (kineto, { base, tiny, request }) => {
     await kineto.init({ weightsUrl: '/' + tiny, workerUrl: '/' + base + 'crash-worker.js' });
@@ -172,11 +172,18 @@ test('a worker that dies rejects its pending calls; the next call starts a fresh
     const queued = kineto.generate(request).then(() => null, (e) => e.message);
     const [crashError, queuedError] = await Promise.all([crashed, queued]);
     const after = await kineto.generate(request);
-    return { crashError, queuedError, frames: after.frames.length };
+    const steps = [];
+    const trapError = await kineto.generate({ ...request, prompt: 'trap a ball', onProgress: ({ step }) => steps.push(step) })
+      .then(() => null, (e) => e.message);
+    const afterTrap = await kineto.generate(request);
+    return { crashError, queuedError, frames: after.frames.length, trapError, steps, afterTrap: await hashFrames(afterTrap.frames) };
   }, { ...fixtures, request });
   assert.equal(result.error, undefined, result.error?.message);
   assert.match(result.crashError, /the Kineto worker failed: .*simulated crash/);
   assert.equal(result.queuedError, result.crashError);
   assert.equal(result.frames, 4);
+  assert.equal(result.trapError, 'the engine crashed: RuntimeError: memory access out of bounds');
+  assert.deepEqual(result.steps, [1]);
+  assert.deepEqual(result.afterTrap, expected, 'a fresh worker after the trap makes the right clip');
   await page.close();
 });

@@ -25,10 +25,19 @@ export function writeFixtures() {
   // An empty page under the strict policy; tests import /kineto.js into it.
   fs.writeFileSync(path.join(dir, 'blank.html'),
     `<!doctype html><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${CSP}"><title>blank</title>`);
-  // A worker that is the real one, except that a prompt containing "crash" kills it.
-  fs.writeFileSync(path.join(dir, 'crash-worker.js'), `import '../../worker.js';
+  // The real worker, except that a prompt containing "crash" kills it and one containing "trap"
+  // makes the engine trap at its second step, as an out-of-bounds access in WebAssembly would.
+  fs.writeFileSync(path.join(dir, 'crash-worker.js'), `import { Engine } from '../../kineto-engine.js';
+import '../../worker.js';
+const realStep = Engine.prototype.step;
+let prompt = '';
+Engine.prototype.step = function () {
+  if (prompt.includes('trap') && this.stepsDone() === 1) throw new WebAssembly.RuntimeError('memory access out of bounds');
+  return realStep.call(this);
+};
 const real = self.onmessage;
 self.onmessage = (event) => {
+  if (event.data.type === 'generate') prompt = event.data.prompt;
   if (event.data.type === 'generate' && event.data.prompt.includes('crash')) setTimeout(() => { throw new Error('simulated crash'); });
   else real(event);
 };
