@@ -61,12 +61,18 @@ float kn_logf(float x)
 #define TWO_OVER_PI 0.6366197723675814
 #define ROUNDER_D 6755399441055744.0                  /* 1.5 * 2^52: rounds a double to an integer */
 
-/* r = x - n pi/2 with |r| <= pi/4; returns n mod 4 */
+#define TRIG_EXACT_MAX 1.6e6                     /* |n| < 2^20 below this */
+#define TWO_POW_51 2251799813685248.0
+
+/* r = x - n pi/2 with |r| <= pi/4; returns n mod 4. Past TRIG_EXACT_MAX, r comes from the double
+   product x * 2/pi, whose fraction has lost most of its bits: bounded, deterministic, not accurate. */
 static int reduce_pio2(float x, double *r)
 {
-    double n = ((double)x * TWO_OVER_PI + ROUNDER_D) - ROUNDER_D;
-    *r = (((double)x - n * PIO2_1) - n * PIO2_2) - n * PIO2_3;
-    int64_t q = (int64_t)n;
+    double y = (double)x * TWO_OVER_PI;
+    double n = y < TWO_POW_51 && y > -TWO_POW_51 ? (y + ROUNDER_D) - ROUNDER_D : y;   /* big y: integral */
+    if (x < TRIG_EXACT_MAX && x > -TRIG_EXACT_MAX) *r = (((double)x - n * PIO2_1) - n * PIO2_2) - n * PIO2_3;
+    else *r = (y - n) * PIO2_1;
+    int64_t q = n < 4.0e15 && n > -4.0e15 ? (int64_t)n : 0;   /* stay inside int64's range */
     return (int)(q & 3);
 }
 
@@ -85,7 +91,7 @@ static double cos_poly(double r)
            + z * (-1.0 / 3628800 + z * (1.0 / 479001600.0 + z * (-1.0 / 87178291200.0)))))));
 }
 
-/* Accurate for |x| < 1.6e6; beyond, the result stays in [-1, 1] but loses digits. inf, NaN -> NaN. */
+/* Accurate for |x| < 1.6e6; beyond, the result stays in [-1, 1] but loses its digits. inf, NaN -> NaN. */
 float kn_sinf(float x)
 {
     if (x != x || x - x != 0.0f) return x - x;
