@@ -144,7 +144,9 @@ async function runGeneration() {
       setState('cancelled');
     } else {
       progress.finish('Failed');
-      say(error.message || String(error), 'error');
+      // A dead worker is replaced by the next generate(): say so, so the user knows a retry can work.
+      say(error.workerStopped ? `The engine stopped (${error.message}). Press Generate to try again with a fresh engine.`
+        : error.message || String(error), 'error');
       setState('error');
     }
   } finally {

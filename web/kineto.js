@@ -78,9 +78,16 @@ function start(options) {
 function stop(s, message) {
   if (session === s) session = null;
   s.worker.terminate();
-  s.rejectReady(new Error(message));
-  for (const job of s.jobs.values()) job.reject(new Error(message));
+  s.rejectReady(stoppedError(message));
+  for (const job of s.jobs.values()) job.reject(stoppedError(message));
   s.jobs.clear();
+}
+
+// error.workerStopped tells a caller that the worker is gone and the next call starts a new one.
+function stoppedError(message) {
+  const error = new Error(message);
+  error.workerStopped = true;
+  return error;
 }
 
 function onMessage(s, msg) {
