@@ -127,14 +127,14 @@ fuzz_build() {
 }
 
 # Each harness for FUZZ_SECONDS with a fixed seed, from the committed corpus; any crash, leak,
-# sanitizer report or timeout fails. New inputs go to build/fuzz/found-*/, crashes to build/fuzz/.
+# sanitizer report or timeout fails. New inputs go to build/fuzz/found-*/, crashes to build/fuzz/crash-*.
 test_fuzz() {
     say "fuzz harnesses (tests/fuzz, ${FUZZ_SECONDS} s each)"
     fuzz_build
     local h
     for h in weights prompt; do
         say "fuzz_$h"
-        mkdir -p "$BUILD/fuzz/found-$h"
+        rm -rf "$BUILD/fuzz/found-$h"; mkdir -p "$BUILD/fuzz/found-$h"   # each run starts from the committed corpus
         local rc=0 log=$BUILD/fuzz/fuzz_$h.log max_len=160000   # a little over tiny.kin
         [ $h = prompt ] && max_len=4096
         ASAN_OPTIONS=allocator_may_return_null=1:malloc_limit_mb=2048 \
@@ -193,7 +193,39 @@ test_all() {
     if declare -F wasm >/dev/null; then wasm; fi
     if declare -F test_web >/dev/null; then test_web; fi
 }
-bench() { :; }
+# ---- Benchmark: every engine (Kineto native, WASM in Node and Chromium, onnxruntime-web/-node, PyTorch)
+# on the same model and inputs; GEMM/convolution GFLOP/s beside the f32x4 peak. Table on stdout, JSON in
+# bench/results/. Trained weights if present, else a full-size random model. BENCH_REPS=3 by default.
+BENCH=$BUILD/bench
+BENCH_WASM_FLAGS=(-O3 -msimd128 -ffp-contract=off -Iinclude -Isrc -pthread -sPTHREAD_POOL_SIZE=7 -sEXIT_RUNTIME=1
+    -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=64MB -Wno-pthreads-mem-growth)
+bench() {
+    if [ ! -d node_modules/onnxruntime-web ] || [ ! -d node_modules/onnxruntime-node ]; then
+        say "npm ci"
+        npm ci --no-audit --no-fund --loglevel=error
+    fi
+    say "native build (build/, SIMD)"
+    native_variant "$BUILD"
+    wasm
+    vendor
+    local weights=weights/kineto-world.kin
+    if [ ! -f "$weights" ]; then
+        weights=$BENCH/kineto-random.kin
+        if [ ! -f "$weights" ]; then
+            say "no trained weights: a full-size random model -> ${weights#$ROOT/}"
+            nice $PY bench/make_model.py --out "$weights"
+        fi
+    fi
+    say "benchmark programs (build/bench/)"
+    mkdir -p "$BENCH/wasm"
+    nice "$CC" "${NATIVE_CFLAGS[@]}" bench/bench_engine.c "$BUILD/libkineto.a" -lm -o "$BENCH/bench_engine"
+    nice "$CC" "${NATIVE_CFLAGS[@]}" src/ops/*.c bench/kernels.c -lm -o "$BENCH/kernels"
+    # Emscripten's CommonJS glue, run by Node inside a "type": "module" package.
+    echo '{"type": "commonjs"}' > "$BENCH/wasm/package.json"
+    NODE_PATH=/usr/share/nodejs nice emcc "${BENCH_WASM_FLAGS[@]}" src/ops/*.c bench/kernels.c -o "$BENCH/wasm/kernels.js"
+    say "benchmark at nice 19 (a few minutes)"
+    nice -n 19 node bench/run.mjs "$weights" "$BENCH" "${BENCH_REPS:-3}"
+}
 
 # ---- WebAssembly: three builds of the engine for web/worker.js, which picks one at run time ----
 WASM_OUT=$ROOT/web/wasm

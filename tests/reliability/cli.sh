@@ -103,5 +103,25 @@ interrupt INT "step 40/"     # during the decode
 interrupt INT "decoded"
 interrupt TERM "decoded"
 
+# Deterministic: the temporary file is made a FIFO beforehand (exec keeps the PID in its name), so
+# the CLI blocks while opening it to write; a SIGINT then must remove it and keep the old file.
+echo precious > "$WORK/fifo.gif"
+bash -c 'mkfifo "$1.tmp$$" && exec "$2" generate --weights "$3" --prompt red --steps 1 --force --gif "$1"' _ \
+    "$WORK/fifo.gif" "$KINETO" "$TINY" >/dev/null 2>&1 &
+pid=$!
+for i in $(seq 1 300); do grep -q wait_for_partner "/proc/$pid/wchan" 2>/dev/null && break; sleep 0.05; done
+if ! grep -q wait_for_partner "/proc/$pid/wchan" 2>/dev/null; then
+    bad "the CLI never reached the write of its temporary file"
+    kill "$pid" 2>/dev/null; wait "$pid"
+else
+    kill -INT "$pid"
+    wait "$pid"
+    code=$?
+    if [ "$code" != 130 ]; then bad "SIGINT while writing: exit $code, expected 130 (killed by SIGINT)"
+    elif ls "$WORK"/fifo.gif.tmp* >/dev/null 2>&1; then bad "SIGINT while writing left $(ls "$WORK"/fifo.gif.tmp*)"
+    elif ! cmp -s "$WORK/fifo.gif" <(echo precious); then bad "SIGINT while writing changed the old file"
+    else ok; fi
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
