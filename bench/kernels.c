@@ -1,0 +1,179 @@
+/* kernels.c — GFLOP/s of Kineto's GEMM and convolution kernels at the shapes the default model runs,
+   beside the measured 128-bit SIMD peak, natively and (compiled with emcc) in WebAssembly.
+
+     kernels THREADS...        one JSON line per figure
+
+   Peak: a register-only loop of independent f32x4 multiply-then-add chains (acc = acc * m + a; no
+   fused multiply-add, as the engine is built), on every thread at once. Each figure is the median
+   over REPEATS windows of the fastest call in the window; each fraction of peak is the median of
+   REPEATS ratios of a kernel window to a peak window measured just before it. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "ops/ops.h"
+#include "ops/simd.h"
+
+#define REPEATS 5
+#define MIN_MS 20.0
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Milliseconds of the fastest fn(arg) call in a window of MIN_MS, after a warm-up call: on a shared
+   machine the fastest call is the one no other process interrupted. */
+static void time_ms(void (*fn)(void *), void *arg, double *t) {
+    double start, best = 1e30;
+    fn(arg);
+    start = now_ms();
+    for (int calls = 0; calls < 3 || now_ms() - start < MIN_MS; calls++) {
+        double t0 = now_ms();
+        fn(arg);
+        double dt = now_ms() - t0;
+        if (dt < best) best = dt;
+    }
+    *t = best;
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* ---- peak ---- */
+#define PEAK_CHAINS 12 /* enough independent chains to cover mul + add latency; fits 16 registers */
+#define PEAK_ITERS 200000
+static volatile float peak_mul = 0.5f, peak_add = 1.0f; /* volatile: not constants the compiler folds */
+volatile float peak_sink[KN_MAX_THREADS]; /* read by nobody, but volatile: the loops must run */
+
+/* Written out chain by chain so every accumulator stays in a register (an array may be spilled). */
+#define PEAK_STEP(acc) acc = kn_f32x4_add(kn_f32x4_mul(acc, m), a)
+static void peak_chunk(void *arg, int begin, int end) {
+    (void)arg;
+    for (int t = begin; t < end; t++) {
+        kn_f32x4 m = kn_f32x4_splat(peak_mul), a = kn_f32x4_splat(peak_add);
+        kn_f32x4 a0 = kn_f32x4_splat(0.f), a1 = kn_f32x4_splat(1.f), a2 = kn_f32x4_splat(2.f),
+                 a3 = kn_f32x4_splat(3.f), a4 = kn_f32x4_splat(4.f), a5 = kn_f32x4_splat(5.f),
+                 a6 = kn_f32x4_splat(6.f), a7 = kn_f32x4_splat(7.f), a8 = kn_f32x4_splat(8.f),
+                 a9 = kn_f32x4_splat(9.f), a10 = kn_f32x4_splat(10.f), a11 = kn_f32x4_splat(11.f);
+        for (int i = 0; i < PEAK_ITERS; i++) {
+            PEAK_STEP(a0); PEAK_STEP(a1); PEAK_STEP(a2); PEAK_STEP(a3); PEAK_STEP(a4); PEAK_STEP(a5);
+            PEAK_STEP(a6); PEAK_STEP(a7); PEAK_STEP(a8); PEAK_STEP(a9); PEAK_STEP(a10); PEAK_STEP(a11);
+        }
+        kn_f32x4 s = kn_f32x4_add(kn_f32x4_add(kn_f32x4_add(a0, a1), kn_f32x4_add(a2, a3)),
+                                  kn_f32x4_add(kn_f32x4_add(a4, a5), kn_f32x4_add(a6, a7)));
+        s = kn_f32x4_add(s, kn_f32x4_add(kn_f32x4_add(a8, a9), kn_f32x4_add(a10, a11)));
+        peak_sink[t % KN_MAX_THREADS] = kn_f32x4_lane(s, 0) + kn_f32x4_lane(s, 3);
+    }
+}
+
+static void peak_run(void *arg) { kn_parallel_for(*(int *)arg, peak_chunk, NULL); }
+static double peak_gflops(double ms, int threads) { return 8.0 * PEAK_CHAINS * PEAK_ITERS * threads / (ms * 1e6); }
+
+/* GFLOP/s of fn and its fraction of the peak. The machine is shared, so the peak is re-measured
+   beside every timing and the fraction is the median of those paired ratios. */
+static double kernel_gflops(void (*fn)(void *), void *arg, double flops, int threads, double *of_peak) {
+    double g[REPEATS], ratio[REPEATS];
+    for (int r = 0; r < REPEATS; r++) {
+        double pk, t;
+        time_ms(peak_run, &threads, &pk);
+        time_ms(fn, arg, &t);
+        g[r] = flops / (t * 1e6);
+        ratio[r] = g[r] / peak_gflops(pk, threads);
+    }
+    *of_peak = median(ratio, REPEATS);
+    return median(g, REPEATS);
+}
+
+/* ---- GEMM: y (M, N) = x (M, K) @ W^T + b ---- */
+typedef struct { int M, K, N; const char *what; } gemm_shape;
+/* One denoiser pass of the default model: M = 16 frames x 16 tokens, dim 128, MLP 512, patch 4x4x4. */
+static const gemm_shape GEMMS[] = {
+    {256, 64, 128, "patch_in"}, {256, 128, 384, "attn.qkv"}, {256, 128, 128, "attn.out, cross_q, cross_out"},
+    {256, 128, 512, "mlp.fc1"}, {256, 512, 128, "mlp.fc2"}, {256, 128, 64, "patch_out"},
+};
+typedef struct { float *y, *x, *b; kn_matrix w; int M; } gemm_job;
+static void gemm_run(void *arg) {
+    gemm_job *j = arg;
+    kn_linear(j->y, j->x, &j->w, j->b, j->M);
+}
+
+/* ---- 3x3 convolution, CHW ---- */
+typedef struct { int c_out, c_in, H, W; const char *what; } conv_shape;
+/* The VAE decoder of the default model, per frame (widths 64, 48, 24 at 16, 32, 64 pixels). */
+static const conv_shape CONVS[] = {
+    {64, 4, 16, 16, "conv_in"}, {64, 64, 16, 16, "res2"}, {48, 64, 32, 32, "up1"}, {48, 48, 32, 32, "res1"},
+    {24, 48, 64, 64, "up0"}, {24, 24, 64, 64, "res0"}, {3, 24, 64, 64, "conv_out"},
+};
+typedef struct { float *y, *x, *b, *scratch; kn_conv c; int H, W; } conv_job;
+static void conv_run(void *arg) {
+    conv_job *j = arg;
+    kn_conv2d(j->y, j->x, &j->c, j->b, j->H, j->W, j->scratch);
+}
+
+static float *random_floats(size_t n, unsigned seed) {
+    float *p = malloc(n * sizeof *p);
+    for (size_t i = 0; p && i < n; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        p[i] = (float)(seed >> 8) / 16777216.0f - 0.5f;
+    }
+    return p;
+}
+
+#ifdef __EMSCRIPTEN__
+#define WHERE "wasm-node"
+#else
+#define WHERE "native"
+#endif
+
+int main(int argc, char **argv) {
+    for (int a = 1; a < argc; a++) {
+        int threads = atoi(argv[a]);
+        kn_threads_set(threads);
+        double pk[REPEATS], of_peak;
+        for (int r = 0; r < REPEATS; r++) time_ms(peak_run, &threads, &pk[r]);
+        double peak = peak_gflops(median(pk, REPEATS), threads);
+        printf("{\"kind\": \"peak\", \"where\": \"%s\", \"threads\": %d, \"gflops\": %.2f}\n", WHERE, threads, peak);
+        fflush(stdout);
+        for (size_t i = 0; i < sizeof GEMMS / sizeof *GEMMS; i++) {
+            const gemm_shape *s = &GEMMS[i];
+            float *w = random_floats((size_t)s->N * s->K, 1);
+            gemm_job j = {malloc((size_t)s->M * s->N * sizeof(float)), random_floats((size_t)s->M * s->K, 2),
+                          random_floats((size_t)s->N, 3), {0, 0, NULL}, s->M};
+            if (!w || !j.y || !j.x || !j.b || kn_matrix_init(&j.w, w, s->N, s->K) != 0) return 1;
+            double g = kernel_gflops(gemm_run, &j, 2.0 * s->M * s->K * s->N, threads, &of_peak);
+            printf("{\"kind\": \"gemm\", \"where\": \"%s\", \"threads\": %d, \"shape\": \"%dx%dx%d\", \"what\": \"%s\", "
+                   "\"gflops\": %.2f, \"of_peak\": %.3f}\n", WHERE, threads, s->M, s->K, s->N, s->what, g, of_peak);
+            fflush(stdout);
+            kn_matrix_free(&j.w);
+            free(w), free(j.y), free(j.x), free(j.b);
+        }
+        for (size_t i = 0; i < sizeof CONVS / sizeof *CONVS; i++) {
+            const conv_shape *s = &CONVS[i];
+            float *w = random_floats((size_t)s->c_out * s->c_in * 9, 4);
+            conv_job j = {malloc((size_t)s->c_out * s->H * s->W * sizeof(float)),
+                          random_floats((size_t)s->c_in * s->H * s->W, 5), random_floats((size_t)s->c_out, 6), NULL,
+                          {0, 0, 0, NULL}, s->H, s->W};
+            if (!w || !j.y || !j.x || !j.b || kn_conv_init(&j.c, w, s->c_out, s->c_in, 3) != 0) return 1;
+            j.scratch = malloc(kn_conv_scratch_floats(&j.c, s->H, s->W) * sizeof(float) + 16);
+            if (!j.scratch) return 1;
+            double g = kernel_gflops(conv_run, &j, 2.0 * s->c_out * s->c_in * 9 * s->H * s->W, threads, &of_peak);
+            printf("{\"kind\": \"conv3x3\", \"where\": \"%s\", \"threads\": %d, \"shape\": \"%dx%dx%dx%d\", \"what\": \"%s\", "
+                   "\"gflops\": %.2f, \"of_peak\": %.3f}\n",
+                   WHERE, threads, s->c_out, s->c_in, s->H, s->W, s->what, g, of_peak);
+            fflush(stdout);
+            kn_conv_free(&j.c);
+            free(w), free(j.y), free(j.x), free(j.b), free(j.scratch);
+        }
+    }
+    return 0;
+}
