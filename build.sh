@@ -19,6 +19,9 @@ APT_PACKAGES="build-essential python3-torch python3-numpy python3-pil libopenbla
 deps() {
     local missing=()
     for p in $APT_PACKAGES; do
+        # node and npm may come from another packaging of Node.js (whose nodejs conflicts with
+        # Debian's npm): a working command is enough
+        case $p in nodejs|npm) command -v "${p%js}" >/dev/null && continue ;; esac
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
     done
     if [ ${#missing[@]} -gt 0 ]; then
