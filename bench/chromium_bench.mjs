@@ -1,5 +1,5 @@
 // chromium_bench.mjs — the WebAssembly benchmarks in headless Chromium, one JSON line per run.
-//   node bench/chromium_bench.mjs DIR WEIGHTS REPS RUN...   RUN: kineto:1, kineto:2, ort-web:1, ..., app
+//   node bench/chromium_bench.mjs DIR WEIGHTS REPS RUN...   RUN: wasm:THREADS (Kineto and onnxruntime-web), app
 // Serves the repository read-only on localhost with COOP/COEP (threads need cross-origin isolation)
 // and runs each job in a fresh page's module Worker (bench/page/). 'app' opens Kineto's own page
 // (web/index.html with ?weights=WEIGHTS), presses Generate with the default settings and times the
@@ -52,17 +52,16 @@ try {
       }
       continue;
     }
-    const [engine, threads] = run.split(':');
+    const threads = Number(run.split(':')[1]);
     const page = await context.newPage();
     await page.goto(`${origin}/bench/page/index.html`);
     await page.waitForFunction(() => window.runBench);
     const isolated = await page.evaluate(() => window.isolated);
     try {
-      const r = await page.evaluate((job) => window.runBench(job), {
-        engine, threads: Number(threads), reps: Number(repsArg),
+      const results = await page.evaluate((job) => window.runBench(job), {
+        threads, reps: Number(repsArg),
         weights: `${origin}/${path.relative(ROOT, path.resolve(weights))}`, dir: `${origin}/${path.relative(ROOT, path.resolve(dir))}` });
-      console.log(JSON.stringify({ engine: engine === 'kineto' ? 'kineto' : engine, where: 'wasm-chromium',
-        threads: Number(threads), isolated, ...r }));
+      for (const r of results) console.log(JSON.stringify({ where: 'wasm-chromium', threads, isolated, ...r }));
     } catch (error) {
       console.error(`chromium ${run}: ${error.message}`);
       status = 1;

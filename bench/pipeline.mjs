@@ -1,8 +1,8 @@
-// pipeline.mjs — one timed generation loop per engine, shared by the Node and Chromium benchmarks.
-// Both engines run the same work (train/model.py's sampler): both prompts encoded, then per step a
-// conditional and an unconditional denoiser pass, guidance and an Euler update, then the VAE decoder
-// over every frame. Each returns medians in milliseconds and the largest byte difference from
-// PyTorch's frames (ref: (F, H, W, 3) bytes).
+// pipeline.mjs — one generation per engine, timed stage by stage, shared by the Node and Chromium
+// benchmarks. Every engine runs the same work (train/model.py's sampler): both prompts encoded, then
+// per step a conditional and an unconditional denoiser pass, guidance and an Euler update, then the
+// VAE decoder over every frame. Each clip also reports the largest byte difference from PyTorch's
+// frames (ref: (F, H, W, 3) bytes).
 
 const now = () => performance.now();
 
@@ -14,11 +14,6 @@ export function median(values) {
 
 const round3 = (x) => Math.round(x * 1000) / 1000;
 
-function summarise(t) {
-  return { text_ms: round3(median(t.text)), step_ms: round3(median(t.step)), decode_ms: round3(median(t.decode)),
-    clip_ms: round3(median(t.clip)), first_preview_ms: round3(median(t.firstPreview)) };
-}
-
 // Largest |a - ref| over RGB; a has `channels` bytes per pixel (4 for RGBA, 3 for RGB).
 function maxDiff(a, ref, channels) {
   let d = 0;
@@ -28,11 +23,10 @@ function maxDiff(a, ref, channels) {
   return d;
 }
 
-// Kineto through web/kineto-engine.js's Engine. first_preview_ms: begin, one step and a preview.
-export function runKineto(engine, inputs, ref, reps) {
-  const t = { text: [], step: [], decode: [], clip: [], firstPreview: [] };
-  let diff = 0;
-  for (let rep = -1; rep < reps; rep++) {   // rep -1 warms up
+// Kineto through web/kineto-engine.js's Engine. One preview after the first step gives
+// first_preview_ms; its cost is left out of clip_ms (the other engines render none).
+export function kinetoRunner(engine, inputs, ref) {
+  const clip = async () => {
     const t0 = now();
     engine.begin({ prompt: inputs.prompt, seed: inputs.seed, steps: inputs.steps, guidance: inputs.guidance });
     const t1 = now();
@@ -55,30 +49,29 @@ export function runKineto(engine, inputs, ref, reps) {
     const bytes = new Uint8Array(frames.length * frames[0].byteLength);
     frames.forEach((f, i) => bytes.set(new Uint8Array(f), i * f.byteLength));
     engine.end();
-    if (rep < 0) continue;
-    t.text.push(t1 - t0); t.step.push(...steps); t.decode.push(t3 - t2); t.clip.push(t3 - t0 - previewMs);   // the other engines render no preview
-    t.firstPreview.push(firstPreview);
-    diff = Math.max(diff, maxDiff(bytes, ref, 4));
-  }
-  const memory = engine.m.wasmMemory ? engine.m.wasmMemory.buffer.byteLength : engine.m.HEAPU8.buffer.byteLength;
-  return { ...summarise(t), peak_mb: round3(memory / 2 ** 20), peak_what: 'WebAssembly memory', max_abs_diff: diff };
+    return { text: t1 - t0, steps, decode: t3 - t2, clip: t3 - t0 - previewMs, firstPreview, diff: maxDiff(bytes, ref, 4) };
+  };
+  const memory = () => (engine.m.wasmMemory ? engine.m.wasmMemory.buffer.byteLength : engine.m.HEAPU8.buffer.byteLength);
+  return { clip, extra: () => ({ peak_mb: round3(memory() / 2 ** 20), peak_what: 'WebAssembly memory' }) };
 }
 
-// onnxruntime (web or node): sessions {text, denoiser, decoder} from the ONNX files of torch_bench.py.
-export async function runOrt(ort, sessions, inputs, ref, reps) {
+// onnxruntime (web or node): sessions {text, denoiser, decoder} from torch_bench.py's ONNX files.
+// refLatent (optional): PyTorch's final latent, for a float comparison.
+export function ortRunner(ort, sessions, inputs, ref, refLatent) {
   const [F, C, h, w] = inputs.latent_shape.slice(1);
   const n = F * C * h * w;
   const L = inputs.ids[0].length;
   const ids = new ort.Tensor('int64', BigInt64Array.from(inputs.ids.flat().map(BigInt)), [2, L]);
   const mask = new ort.Tensor('bool', Uint8Array.from(inputs.mask.flat()), [2, L]);
-  const t = { text: [], step: [], decode: [], clip: [], firstPreview: [] };
-  let diff = 0, latent = null;
-  for (let rep = -1; rep < reps; rep++) {
+  let latentDiff = null;
+  const clip = async () => {
     const t0 = now();
     const { tokens, pooled } = await sessions.text.run({ ids, mask });
     const t1 = now();
     const z = Float32Array.from(inputs.noise);
     const z2 = new Float32Array(2 * n);
+    const steps = [];
+    let firstPreview = 0;
     for (let i = 0; i < inputs.steps; i++) {
       const s0 = now();
       const ta = 1 - i / inputs.steps, tb = 1 - (i + 1) / inputs.steps;
@@ -88,19 +81,38 @@ export async function runOrt(ort, sessions, inputs, ref, reps) {
         text: tokens, mask, pooled });
       const vd = v.data, g = inputs.guidance, dt = tb - ta;
       for (let j = 0; j < n; j++) z[j] += dt * (vd[n + j] + g * (vd[j] - vd[n + j]));
-      t.step.push(now() - s0);
-      if (i === 0) t.firstPreview.push(now() - t0);
+      steps.push(now() - s0);
+      if (i === 0) firstPreview = now() - t0;
     }
     const t2 = now();
     const { rgb } = await sessions.decoder.run({ z: new ort.Tensor('float32', z, [F, C, h, w]) });
     const frames = toBytes(rgb.data, F, inputs.height, inputs.width);
     const t3 = now();
-    if (rep < 0) continue;
-    t.text.push(t1 - t0); t.decode.push(t3 - t2); t.clip.push(t3 - t0);
-    diff = Math.max(diff, maxDiff(frames, ref, 3));
-    latent = z;
+    if (refLatent) latentDiff = z.reduce((d, x, i) => Math.max(d, Math.abs(x - refLatent[i])), 0);
+    return { text: t1 - t0, steps, decode: t3 - t2, clip: t3 - t0, firstPreview, diff: maxDiff(frames, ref, 3) };
+  };
+  return { clip, extra: () => (latentDiff === null ? {} : { latent_max_abs_diff: Math.round(latentDiff * 1e6) / 1e6 }) };
+}
+
+// Runs the runners' clips in alternation (A B, B A, A B, ...) after one warm-up each, so engines
+// compared with each other share the machine's ups and downs; returns one summary per runner.
+export async function interleaved(runners, reps) {
+  for (const r of runners) await r.clip();
+  const acc = runners.map(() => ({ text: [], step: [], decode: [], clip: [], firstPreview: [], diff: 0 }));
+  for (let rep = 0; rep < reps; rep++) {
+    const order = runners.map((_, i) => i);
+    if (rep % 2) order.reverse();
+    for (const i of order) {
+      const t = await runners[i].clip();
+      const a = acc[i];
+      a.text.push(t.text); a.step.push(...t.steps); a.decode.push(t.decode); a.clip.push(t.clip);
+      a.firstPreview.push(t.firstPreview); a.diff = Math.max(a.diff, t.diff);
+    }
   }
-  return { ...summarise(t), max_abs_diff: diff, latent };
+  return runners.map((r, i) => ({
+    text_ms: round3(median(acc[i].text)), step_ms: round3(median(acc[i].step)), decode_ms: round3(median(acc[i].decode)),
+    clip_ms: round3(median(acc[i].clip)), first_preview_ms: round3(median(acc[i].firstPreview)),
+    max_abs_diff: acc[i].diff, ...r.extra() }));
 }
 
 // (F, 3, H, W) floats in [-1, 1] -> (F, H, W, 3) bytes, as train/model.py decode_frames.

@@ -41,10 +41,10 @@ rows.push(...jsonLines('/usr/bin/python3', ['bench/torch_bench.py', '--kin', wei
 for (const t of ['1', '2']) {
   rows.push(...jsonLines(path.join(dir, 'bench_engine'), [weights, PROMPT, SEED, t, reps, path.join(dir, 'ref_frames.u8')]));
 }
-for (const engine of ['kineto-wasm', 'ort-web', 'ort-node']) {
+for (const engine of ['wasm', 'ort-node']) {
   for (const t of ['1', '2']) rows.push(...jsonLines('node', ['bench/node_bench.mjs', engine, t, dir, weights, reps]));
 }
-rows.push(...jsonLines('node', ['bench/chromium_bench.mjs', dir, weights, reps, 'kineto:1', 'kineto:2', 'ort-web:1', 'ort-web:2', 'app']));
+rows.push(...jsonLines('node', ['bench/chromium_bench.mjs', dir, weights, reps, 'wasm:1', 'wasm:2', 'app']));
 const kernels = [
   ...jsonLines(path.join(dir, 'kernels'), ['1', '2']),
   ...jsonLines('node', ['--no-experimental-fetch', path.join(dir, 'wasm/kernels.js'), '1', '2']),
