@@ -66,9 +66,18 @@ native_variant() {
     done
 }
 
+# The SIMD build's instruction set: AVX2 (256-bit, no FMA, so the same bits as SSE2 and WebAssembly)
+# when this machine's CPU has it, else SSE2. NATIVE_ISA=-msse2 forces the portable build.
+native_isa() {
+    if [ -n "${NATIVE_ISA:-}" ]; then echo "$NATIVE_ISA"; return; fi
+    # the whole macro list, not grep -q: an early exit would fail the pipe under pipefail
+    case "$("$CC" -march=native -dM -E -x c /dev/null 2>/dev/null)" in *__AVX2__*) echo -mavx2 ;; esac
+}
+NATIVE_ISA_FLAG=$(native_isa)
+
 native() {
-    say "native build (build/, SIMD)"
-    native_variant "$BUILD"
+    say "native build (build/, SIMD${NATIVE_ISA_FLAG:+ $NATIVE_ISA_FLAG})"
+    native_variant "$BUILD" $NATIVE_ISA_FLAG
     say "native build (build/nosimd/, scalar kernels)"
     native_variant "$BUILD/nosimd" -DKINETO_NO_SIMD
 }
@@ -208,7 +217,7 @@ bench() {
         npm ci --no-audit --no-fund --loglevel=error
     fi
     say "native build (build/, SIMD)"
-    native_variant "$BUILD"
+    native_variant "$BUILD" $NATIVE_ISA_FLAG
     wasm
     vendor
     local weights=weights/kineto-world.kin

@@ -4,6 +4,14 @@
 #include "simd.h"
 #include "gemm_kernel.h"
 
+/* Native builds for a CPU with AVX (./build.sh native checks) run 8-row tiles in 256-bit registers.
+   Lane j of row r's accumulator takes the same products in the same order as in tile_4x8, so the
+   results are the same bits; only twice as many lanes go through the adder at once. */
+#if defined(KN_SIMD_SSE2) && defined(__AVX__)
+#include <immintrin.h>
+#define KN_GEMM_AVX 1
+#endif
+
 /* ---------------------------------------------------------------- micro-kernels */
 
 /* 4 rows x 8 columns: per k, 2 panel loads, 4 splats, 8 multiplies, 8 adds. */
@@ -57,6 +65,61 @@ static void tile_3x8(float out[3][KN_PANEL], const float *a, int lda, int rows, 
     kn_f32x4_store(out[2], c20), kn_f32x4_store(out[2] + 4, c21);
 }
 
+#ifdef KN_GEMM_AVX
+/* 8 rows x 8 columns: per k, 1 panel load, 8 broadcasts, 8 multiplies, 8 adds (8 chains, enough to
+   keep the adder busy through its latency). */
+static void tile_8x8(float out[8][KN_PANEL], const float *a, int lda, const float *panel, int K)
+{
+    __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+    const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
+    const float *a4 = a + 4 * lda, *a5 = a + 5 * lda, *a6 = a + 6 * lda, *a7 = a + 7 * lda;
+    for (int k = 0; k < K; k++, panel += KN_PANEL) {
+        __m256 b = _mm256_loadu_ps(panel);
+        c0 = _mm256_add_ps(c0, _mm256_mul_ps(_mm256_broadcast_ss(a0 + k), b));
+        c1 = _mm256_add_ps(c1, _mm256_mul_ps(_mm256_broadcast_ss(a1 + k), b));
+        c2 = _mm256_add_ps(c2, _mm256_mul_ps(_mm256_broadcast_ss(a2 + k), b));
+        c3 = _mm256_add_ps(c3, _mm256_mul_ps(_mm256_broadcast_ss(a3 + k), b));
+        c4 = _mm256_add_ps(c4, _mm256_mul_ps(_mm256_broadcast_ss(a4 + k), b));
+        c5 = _mm256_add_ps(c5, _mm256_mul_ps(_mm256_broadcast_ss(a5 + k), b));
+        c6 = _mm256_add_ps(c6, _mm256_mul_ps(_mm256_broadcast_ss(a6 + k), b));
+        c7 = _mm256_add_ps(c7, _mm256_mul_ps(_mm256_broadcast_ss(a7 + k), b));
+    }
+    _mm256_storeu_ps(out[0], c0), _mm256_storeu_ps(out[1], c1), _mm256_storeu_ps(out[2], c2);
+    _mm256_storeu_ps(out[3], c3), _mm256_storeu_ps(out[4], c4), _mm256_storeu_ps(out[5], c5);
+    _mm256_storeu_ps(out[6], c6), _mm256_storeu_ps(out[7], c7);
+}
+
+/* 6 rows x 16 columns (two adjacent panels): per k, 2 panel loads, 6 broadcasts, 12 multiplies,
+   12 adds; fewer loads per multiply-add than tile_8x8. */
+static void tile_6x16(float out[6][2 * KN_PANEL], const float *a, int lda, const float *p0, const float *p1, int K)
+{
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda, *a4 = a + 4 * lda, *a5 = a + 5 * lda;
+    for (int k = 0; k < K; k++, p0 += KN_PANEL, p1 += KN_PANEL) {
+        __m256 b0 = _mm256_loadu_ps(p0), b1 = _mm256_loadu_ps(p1), x;
+        x = _mm256_broadcast_ss(a0 + k);
+        c00 = _mm256_add_ps(c00, _mm256_mul_ps(x, b0)), c01 = _mm256_add_ps(c01, _mm256_mul_ps(x, b1));
+        x = _mm256_broadcast_ss(a1 + k);
+        c10 = _mm256_add_ps(c10, _mm256_mul_ps(x, b0)), c11 = _mm256_add_ps(c11, _mm256_mul_ps(x, b1));
+        x = _mm256_broadcast_ss(a2 + k);
+        c20 = _mm256_add_ps(c20, _mm256_mul_ps(x, b0)), c21 = _mm256_add_ps(c21, _mm256_mul_ps(x, b1));
+        x = _mm256_broadcast_ss(a3 + k);
+        c30 = _mm256_add_ps(c30, _mm256_mul_ps(x, b0)), c31 = _mm256_add_ps(c31, _mm256_mul_ps(x, b1));
+        x = _mm256_broadcast_ss(a4 + k);
+        c40 = _mm256_add_ps(c40, _mm256_mul_ps(x, b0)), c41 = _mm256_add_ps(c41, _mm256_mul_ps(x, b1));
+        x = _mm256_broadcast_ss(a5 + k);
+        c50 = _mm256_add_ps(c50, _mm256_mul_ps(x, b0)), c51 = _mm256_add_ps(c51, _mm256_mul_ps(x, b1));
+    }
+    _mm256_storeu_ps(out[0], c00), _mm256_storeu_ps(out[0] + 8, c01);
+    _mm256_storeu_ps(out[1], c10), _mm256_storeu_ps(out[1] + 8, c11);
+    _mm256_storeu_ps(out[2], c20), _mm256_storeu_ps(out[2] + 8, c21);
+    _mm256_storeu_ps(out[3], c30), _mm256_storeu_ps(out[3] + 8, c31);
+    _mm256_storeu_ps(out[4], c40), _mm256_storeu_ps(out[4] + 8, c41);
+    _mm256_storeu_ps(out[5], c50), _mm256_storeu_ps(out[5] + 8, c51);
+}
+#endif
+
 /* Adds the bias (one of the two, or none) and writes the valid columns of one tile row. */
 static void finish_row(float *c, const float *acc, int cols, const float *bias_col, const float *bias_row)
 {
@@ -79,8 +142,15 @@ static void finish_row(float *c, const float *acc, int cols, const float *bias_c
 void kn_gemm_panel(float *c, int ldc, const float *a, int lda, const float *panel, int K, int rows,
                    int cols, const float *bias_col, const float *bias_row)
 {
-    float acc[4][KN_PANEL];
+    float acc[8][KN_PANEL];
     int r = 0;
+#ifdef KN_GEMM_AVX
+    for (; r + 8 <= rows; r += 8) {
+        tile_8x8(acc, a + (size_t)r * lda, lda, panel, K);
+        for (int i = 0; i < 8; i++)
+            finish_row(c + (size_t)(r + i) * ldc, acc[i], cols, bias_col, bias_row ? bias_row + r + i : NULL);
+    }
+#endif
     for (; r + 4 <= rows; r += 4) {
         tile_4x8(acc, a + (size_t)r * lda, lda, panel, K);
         for (int i = 0; i < 4; i++)
@@ -92,6 +162,29 @@ void kn_gemm_panel(float *c, int ldc, const float *a, int lda, const float *pane
             finish_row(c + (size_t)(r + i) * ldc, acc[i], cols, bias_col, bias_row ? bias_row + r + i : NULL);
     }
 }
+
+#ifdef KN_GEMM_AVX
+/* Two adjacent full panels (16 columns) of a linear layer; rows past the last 6 go to kn_gemm_panel. */
+static void gemm_panel_pair(float *c, int ldc, const float *a, int lda, const float *panel, int K, int rows,
+                            const float *bias)
+{
+    float acc[6][2 * KN_PANEL];
+    const float *bias1 = bias ? bias + KN_PANEL : NULL;
+    int r = 0;
+    for (; r + 6 <= rows; r += 6) {
+        tile_6x16(acc, a + (size_t)r * lda, lda, panel, panel + (size_t)K * KN_PANEL, K);
+        for (int i = 0; i < 6; i++) {
+            finish_row(c + (size_t)(r + i) * ldc, acc[i], KN_PANEL, bias, NULL);
+            finish_row(c + (size_t)(r + i) * ldc + KN_PANEL, acc[i] + KN_PANEL, KN_PANEL, bias1, NULL);
+        }
+    }
+    if (r < rows) {
+        kn_gemm_panel(c + (size_t)r * ldc, ldc, a + (size_t)r * lda, lda, panel, K, rows - r, KN_PANEL, bias, NULL);
+        kn_gemm_panel(c + (size_t)r * ldc + KN_PANEL, ldc, a + (size_t)r * lda, lda, panel + (size_t)K * KN_PANEL, K,
+                      rows - r, KN_PANEL, bias1, NULL);
+    }
+}
+#endif
 
 /* ---------------------------------------------------------------- linear layers */
 
@@ -140,7 +233,14 @@ static void linear_rows(void *arg, int begin, int end)
     int row_end = 4 * end < job->M ? 4 * end : job->M;
     for (int r0 = 4 * begin; r0 < row_end; r0 += ROW_BLOCK) {
         int rows = row_end - r0 < ROW_BLOCK ? row_end - r0 : ROW_BLOCK;
-        for (int col = 0; col < N; col += KN_PANEL) {
+        int col = 0;
+#ifdef KN_GEMM_AVX
+        for (; col + 2 * KN_PANEL <= N; col += 2 * KN_PANEL)
+            gemm_panel_pair(job->y + (size_t)r0 * N + col, N, job->x + (size_t)r0 * K, K,
+                            job->w->packed + (size_t)(col / KN_PANEL) * K * KN_PANEL, K, rows,
+                            job->bias ? job->bias + col : NULL);
+#endif
+        for (; col < N; col += KN_PANEL) {
             int cols = N - col < KN_PANEL ? N - col : KN_PANEL;
             const float *panel = job->w->packed + (size_t)(col / KN_PANEL) * K * KN_PANEL;
             kn_gemm_panel(job->y + (size_t)r0 * N + col, N, job->x + (size_t)r0 * K, K, panel, K,

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Builds and runs the kernel tests four ways — native SSE2, native without SIMD, WebAssembly SIMD
-# with threads, and the base WebAssembly build (no SIMD, no threads) — under Node, and checks that
-# all four print the same output hash for every kernel.
+# with threads, and the base WebAssembly build (no SIMD, no threads) — under Node, plus native AVX2
+# where the CPU has it, and checks that all print the same output hash for every kernel.
 #   tests/ops/run.sh          tests
 #   tests/ops/run.sh bench    also the GFLOP/s table, native and WebAssembly, 1 and 2 threads
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-build/ops}
 mkdir -p "$OUT"
+echo '{"type": "commonjs"}' > "$OUT/package.json"   # Emscripten's glue is CommonJS; the repository's package is ESM
 export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}
 SRC="src/ops/mathf.c src/ops/threads.c src/ops/gemm.c src/ops/conv.c src/ops/norm.c src/ops/attention.c src/ops/activations.c"
 NATIVE="cc -std=c11 -O2 -ffp-contract=off -Wall -Wextra -Iinclude -Isrc -pthread"
@@ -23,9 +24,14 @@ run $NATIVE -msse2 $SRC tests/ops/test_ops.c -lm -o "$OUT/test_ops"
 run $NATIVE -DKINETO_NO_SIMD $SRC tests/ops/test_ops.c -lm -o "$OUT/test_ops_nosimd"
 run $WASM $WASM_THREADS $SRC tests/ops/test_ops.c -o "$OUT/test_ops_wasm.js" 2> >(grep -v pthreads-mem-growth >&2)
 run $WASM_BASE $SRC tests/ops/test_ops.c -o "$OUT/test_ops_wasm_base.js"
+BUILDS="test_ops test_ops_nosimd test_ops_wasm test_ops_wasm_base"
+if [[ "$(cc -march=native -dM -E -x c /dev/null)" == *__AVX2__* ]]; then   # the 256-bit GEMM tiles, where they run
+    run $NATIVE -mavx2 $SRC tests/ops/test_ops.c -lm -o "$OUT/test_ops_avx2"
+    BUILDS="$BUILDS test_ops_avx2"
+fi
 
 status=0
-for t in test_ops test_ops_nosimd test_ops_wasm test_ops_wasm_base; do
+for t in $BUILDS; do
     say "$t"
     case $t in
         *wasm*) cmd="$NODE $OUT/$t.js" ;;
@@ -37,7 +43,7 @@ for t in test_ops test_ops_nosimd test_ops_wasm test_ops_wasm_base; do
 done
 
 say "output hashes across builds ($(wc -l < "$OUT/test_ops.hash") kernel outputs)"
-for t in test_ops_nosimd test_ops_wasm test_ops_wasm_base; do
+for t in ${BUILDS#test_ops }; do
     if diff -q "$OUT/test_ops.hash" "$OUT/$t.hash" > /dev/null; then
         echo "$t: bit-identical to native SSE2"
     else
