@@ -141,14 +141,12 @@ static void denoiser_block(const kn_model *m, int l, int temporal, const kn_cond
     kn_linear(ws->ada, ws->c_act, &b->ada.w, b->ada.b, 1);
 
     /* self-attention, within frames or across them */
-    kn_layer_norm(attn, x, NULL, NULL, N, D, eps);
-    kn_modulate(h, attn, shift1, scale1, N, D);
+    kn_layer_norm_modulate(h, x, shift1, scale1, N, D, eps);
     kn_linear(ws->qkv, h, &b->qkv.w, b->qkv.b, N);
     attention_job job = {hp, ws->qkv, NULL, attn, ws->scores, frames, 0, N};
     if (temporal) kn_parallel_for(hp->tokens_per_frame, temporal_items, &job);
     else kn_parallel_for(frames, spatial_items, &job);
-    kn_linear(h, attn, &b->out.w, b->out.b, N);
-    kn_add_gated(x, h, gate1, N, D);
+    kn_linear_residual(x, h, attn, &b->out.w, b->out.b, gate1, N);
 
     /* cross-attention: every patch of every frame attends to the prompt's tokens */
     kn_layer_norm(h, x, b->norm_cross_w, b->norm_cross_b, N, D, eps);
@@ -156,16 +154,12 @@ static void denoiser_block(const kn_model *m, int l, int temporal, const kn_cond
     attention_job cross = {hp, ws->qkv, text->cross_kv + (size_t)l * hp->max_tokens * 2 * D, attn, ws->scores,
                            frames, text->n_tokens, N};
     kn_parallel_for((N + CROSS_ROWS - 1) / CROSS_ROWS, cross_items, &cross);
-    kn_linear(h, attn, &b->cross_out.w, b->cross_out.b, N);
-    kn_add(x, h, (size_t)N * D);
+    kn_linear_residual(x, h, attn, &b->cross_out.w, b->cross_out.b, NULL, N);
 
     /* MLP */
-    kn_layer_norm(attn, x, NULL, NULL, N, D, eps);
-    kn_modulate(h, attn, shift2, scale2, N, D);
-    kn_linear(ws->hidden, h, &b->fc1.w, b->fc1.b, N);
-    kn_silu(ws->hidden, ws->hidden, (size_t)N * hp->mlp_ratio * D);
-    kn_linear(h, ws->hidden, &b->fc2.w, b->fc2.b, N);
-    kn_add_gated(x, h, gate2, N, D);
+    kn_layer_norm_modulate(h, x, shift2, scale2, N, D, eps);
+    kn_linear_silu(ws->hidden, h, &b->fc1.w, b->fc1.b, N);
+    kn_linear_residual(x, h, ws->hidden, &b->fc2.w, b->fc2.b, gate2, N);
 }
 
 void kn_denoise(const kn_model *m, const float *z, float t, const kn_condition *text, int frames, int temporal_on,
@@ -198,8 +192,7 @@ void kn_denoise(const kn_model *m, const float *z, float t, const kn_condition *
     }
 
     kn_linear(ws->ada, ws->c_act, &dn->final_ada.w, dn->final_ada.b, 1); /* shift, scale */
-    kn_layer_norm(ws->attn, ws->x, NULL, NULL, N, D, hp->norm_eps);
-    kn_modulate(ws->h, ws->attn, ws->ada, ws->ada + D, N, D);
+    kn_layer_norm_modulate(ws->h, ws->x, ws->ada, ws->ada + D, N, D, hp->norm_eps);
     kn_linear(ws->patches, ws->h, &dn->patch_out.w, dn->patch_out.b, N);
     unpatchify(v, ws->patches, hp, frames);
 }

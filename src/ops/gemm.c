@@ -223,6 +223,9 @@ typedef struct {
     const float *x, *bias;
     const kn_matrix *w;
     int M;
+    int silu;              /* y = SiLU(y) */
+    float *resid;          /* resid += gate * y (gate NULL: resid += y) */
+    const float *gate;
 } linear_job;
 
 /* rows [4 * begin, 4 * end) */
@@ -233,28 +236,51 @@ static void linear_rows(void *arg, int begin, int end)
     int row_end = 4 * end < job->M ? 4 * end : job->M;
     for (int r0 = 4 * begin; r0 < row_end; r0 += ROW_BLOCK) {
         int rows = row_end - r0 < ROW_BLOCK ? row_end - r0 : ROW_BLOCK;
+        float *y = job->y + (size_t)r0 * N;
         int col = 0;
 #ifdef KN_GEMM_AVX
         for (; col + 2 * KN_PANEL <= N; col += 2 * KN_PANEL)
-            gemm_panel_pair(job->y + (size_t)r0 * N + col, N, job->x + (size_t)r0 * K, K,
+            gemm_panel_pair(y + col, N, job->x + (size_t)r0 * K, K,
                             job->w->packed + (size_t)(col / KN_PANEL) * K * KN_PANEL, K, rows,
                             job->bias ? job->bias + col : NULL);
 #endif
         for (; col < N; col += KN_PANEL) {
             int cols = N - col < KN_PANEL ? N - col : KN_PANEL;
             const float *panel = job->w->packed + (size_t)(col / KN_PANEL) * K * KN_PANEL;
-            kn_gemm_panel(job->y + (size_t)r0 * N + col, N, job->x + (size_t)r0 * K, K, panel, K,
+            kn_gemm_panel(y + col, N, job->x + (size_t)r0 * K, K, panel, K,
                           rows, cols, job->bias ? job->bias + col : NULL, NULL);
         }
+        /* the element-wise step on this row block while it is still in cache */
+        if (job->silu) kn_silu(y, y, (size_t)rows * N);
+        if (job->resid && job->gate) kn_add_gated(job->resid + (size_t)r0 * N, y, job->gate, rows, N);
+        else if (job->resid) kn_add(job->resid + (size_t)r0 * N, y, (size_t)rows * N);
     }
+}
+
+static void run_linear(linear_job *job)
+{
+    int units = (job->M + 3) / 4;
+    if ((double)job->M * job->w->k_in * job->w->n_out < PARALLEL_MIN_MACS) linear_rows(job, 0, units);
+    else kn_parallel_for(units, linear_rows, job);
 }
 
 void kn_linear(float *y, const float *x, const kn_matrix *w, const float *bias, int M)
 {
-    linear_job job = {y, x, bias, w, M};
-    int units = (M + 3) / 4;
-    if ((double)M * w->k_in * w->n_out < PARALLEL_MIN_MACS) linear_rows(&job, 0, units);
-    else kn_parallel_for(units, linear_rows, &job);
+    linear_job job = {.y = y, .x = x, .bias = bias, .w = w, .M = M};
+    run_linear(&job);
+}
+
+void kn_linear_silu(float *y, const float *x, const kn_matrix *w, const float *bias, int M)
+{
+    linear_job job = {.y = y, .x = x, .bias = bias, .w = w, .M = M, .silu = 1};
+    run_linear(&job);
+}
+
+void kn_linear_residual(float *resid, float *y, const float *x, const kn_matrix *w, const float *bias,
+                        const float *gate, int M)
+{
+    linear_job job = {.y = y, .x = x, .bias = bias, .w = w, .M = M, .resid = resid, .gate = gate};
+    run_linear(&job);
 }
 
 void kn_linear_ref(float *y, const float *x, const float *w, const float *bias, int M, int K, int N)

@@ -67,6 +67,34 @@ static void layer_norm_rows(void *arg, int begin, int end)
     }
 }
 
+/* ((x - mean) * rstd) * (1 + scale) + shift: normalize_span without gamma/beta, then kn_modulate */
+static void normalize_modulate_span(float *y, const float *x, int n, float mean, float rstd,
+                                    const float *shift, const float *scale)
+{
+    kn_f32x4 m = kn_f32x4_splat(mean), r = kn_f32x4_splat(rstd), one = kn_f32x4_splat(1.0f);
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        kn_f32x4 v = kn_f32x4_mul(kn_f32x4_sub(kn_f32x4_load(x + i), m), r);
+        kn_f32x4 s = kn_f32x4_add(one, kn_f32x4_load(scale + i));
+        kn_f32x4_store(y + i, kn_f32x4_add(kn_f32x4_mul(v, s), kn_f32x4_load(shift + i)));
+    }
+    for (; i < n; i++) {
+        float v = (x[i] - mean) * rstd;
+        y[i] = v * (1.0f + scale[i]) + shift[i];
+    }
+}
+
+static void layer_norm_modulate_rows(void *arg, int begin, int end)
+{
+    const norm_job *job = arg;
+    for (int i = begin; i < end; i++) {
+        const float *x = job->x + (size_t)i * job->D;
+        float mean = kn_sum(x, job->D) / (float)job->D;
+        float rstd = inverse_std(kn_sum_sq_dev(x, job->D, mean), (float)job->D, job->eps);
+        normalize_modulate_span(job->y + (size_t)i * job->D, x, job->D, mean, rstd, job->beta, job->gamma);
+    }
+}
+
 /* below this many elements a row loop is not worth waking threads for */
 #define PARALLEL_MIN_ELEMENTS 16384
 
@@ -75,6 +103,15 @@ void kn_layer_norm(float *y, const float *x, const float *gamma, const float *be
     norm_job job = {.y = y, .x = x, .gamma = gamma, .beta = beta, .D = D, .eps = eps};
     if ((size_t)M * D < PARALLEL_MIN_ELEMENTS) layer_norm_rows(&job, 0, M);
     else kn_parallel_for(M, layer_norm_rows, &job);
+}
+
+/* gamma carries scale and beta shift through norm_job */
+void kn_layer_norm_modulate(float *y, const float *x, const float *shift, const float *scale, int M, int D,
+                            float eps)
+{
+    norm_job job = {.y = y, .x = x, .gamma = scale, .beta = shift, .D = D, .eps = eps};
+    if ((size_t)M * D < PARALLEL_MIN_ELEMENTS) layer_norm_modulate_rows(&job, 0, M);
+    else kn_parallel_for(M, layer_norm_modulate_rows, &job);
 }
 
 void kn_layer_norm_ref(float *y, const float *x, const float *gamma, const float *beta, int M, int D, float eps)

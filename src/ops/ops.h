@@ -38,6 +38,12 @@ void kn_matrix_free(kn_matrix *m);
 /* y (M, n_out) = x (M, k_in) @ W^T + bias; bias may be NULL. */
 void kn_linear(float *y, const float *x, const kn_matrix *w, const float *bias, int M);
 void kn_linear_ref(float *y, const float *x, const float *w, const float *bias, int M, int K, int N);
+/* kn_linear then kn_silu(y, y), or then resid (M, n_out) += gate (n_out,) * y (kn_add_gated; kn_add
+   when gate is NULL): the same operations, each row block finished while it is in cache and on the
+   thread that computed it. */
+void kn_linear_silu(float *y, const float *x, const kn_matrix *w, const float *bias, int M);
+void kn_linear_residual(float *resid, float *y, const float *x, const kn_matrix *w, const float *bias,
+                        const float *gate, int M);
 
 /* ---- convolution (conv.c): 3x3, stride 1, zero padding 1, and 1x1; CHW layout ---- */
 typedef struct {
@@ -63,6 +69,9 @@ void kn_group_norm_ref(float *y, const float *x, const float *gamma, const float
                        int C, int HW, int groups, float eps, int silu);
 /* adaLN: y (M, D) = x * (1 + scale) + shift, scale and shift (D,) shared by all rows. */
 void kn_modulate(float *y, const float *x, const float *shift, const float *scale, int M, int D);
+/* kn_layer_norm without gamma/beta, then kn_modulate, in one pass over each row */
+void kn_layer_norm_modulate(float *y, const float *x, const float *shift, const float *scale, int M, int D,
+                            float eps);
 
 /* ---- attention (attention.c) ---- */
 /* Multi-head softmax attention for one group of n queries over m keys:
