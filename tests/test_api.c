@@ -5,21 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "kineto.h"
 
 #ifndef FIXTURES
 #define FIXTURES "tests/fixtures"
 #endif
 
-static int passed, failed;
 static kineto_ctx *ctx;
 static kineto_info info;
-
-static void check(int ok, const char *what) {
-    if (!ok) printf("FAIL %s  (last error: %s)\n", what, kineto_last_error());
-    if (ok) passed++;
-    else failed++;
-}
 
 static void quiet(int level, const char *msg, void *user) { (void)level; (void)msg; (void)user; }
 
@@ -243,6 +237,5 @@ int main(void) {
     test_call_order();
     test_determinism();
     kineto_free(ctx);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_exit();
 }

@@ -22,6 +22,8 @@
 #include "sampler.h"
 #include "tokenizer.h"
 #include "weights.h"
+#include "check.h"
+#include "weights_util.h"
 
 #ifndef FIXTURES
 #define FIXTURES "tests/fixtures"
@@ -29,14 +31,6 @@
 #define STAGE_TOL 1e-5      /* single stage, relative to the tensor's max magnitude */
 #define TRAJECTORY_TOL 2e-5 /* after the whole sampler */
 #define BYTE_MISMATCH_FRACTION 0.001 /* decoded bytes may differ by one where a value sits on a rounding edge */
-
-static int passed, failed;
-
-static void check(int ok, const char *what) {
-    printf("%s %s\n", ok ? "ok  " : "FAIL", what);
-    if (ok) passed++;
-    else failed++;
-}
 
 /* ---- golden.bin reader (format in train/golden.py) ---- */
 typedef struct {
@@ -49,44 +43,26 @@ typedef struct {
 static golden goldens[64];
 static int n_goldens;
 
-static uint8_t *read_file(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return buf;
-}
-
-static uint32_t u32_at(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-
 static int load_goldens(const char *path) {
     size_t size;
     uint8_t *buf = read_file(path, &size);
-    if (!buf || size < 12 || memcmp(buf, "KNGT", 4) || u32_at(buf + 4) != 1) return 0;
-    uint32_t count = u32_at(buf + 8);
+    if (!buf || size < 12 || memcmp(buf, "KNGT", 4) || rd32(buf + 4) != 1) return 0;
+    uint32_t count = rd32(buf + 8);
     size_t at = 12;
     for (uint32_t i = 0; i < count && n_goldens < 64; i++) {
         golden *g = &goldens[n_goldens++];
-        uint32_t len = u32_at(buf + at);
+        uint32_t len = rd32(buf + at);
         at += 4;
         if (len >= sizeof g->name) return 0;
         memcpy(g->name, buf + at, len);
         g->name[len] = 0;
         at += len;
-        g->dtype = (int)u32_at(buf + at);
-        g->ndim = (int)u32_at(buf + at + 4);
+        g->dtype = (int)rd32(buf + at);
+        g->ndim = (int)rd32(buf + at + 4);
         at += 8;
         g->n = 1;
         for (int d = 0; d < g->ndim; d++) {
-            g->dims[d] = (int)u32_at(buf + at);
+            g->dims[d] = (int)rd32(buf + at);
             g->n *= (size_t)g->dims[d];
             at += 4;
         }
@@ -141,6 +117,7 @@ static char *golden_string(const char *name) {
 }
 
 int main(void) {
+    check_show_passes = 1;
     if (!load_goldens(FIXTURES "/golden.bin")) {
         fprintf(stderr, "cannot read %s/golden.bin\n", FIXTURES);
         return 1;
@@ -280,6 +257,5 @@ int main(void) {
     free(prompt);
     free(negative);
     free(want_unknown);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_exit();
 }

@@ -5,29 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "kineto.h"
 #include "weights.h"
+#include "weights_util.h"
 
 #ifndef FIXTURES
 #define FIXTURES "tests/fixtures"
 #endif
 
-static int passed, failed;
 static uint8_t *good;
 static size_t good_size;
-
-static void check(int ok, const char *what) {
-    if (!ok) printf("FAIL %s\n", what);
-    if (ok) passed++;
-    else failed++;
-}
-
-static void quiet(int level, const char *msg, void *user) { (void)level; (void)msg; (void)user; }
-
-static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static void wr32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static void wr64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
-static void fix_crc(uint8_t *buf, size_t size) { wr32(buf + 16, kn_crc32(buf + 24, size - 24)); }
 
 /* Loads buf; checks the status, and (when want_text) that the message mentions want_text. */
 static void expect(const uint8_t *buf, size_t size, kineto_status want, const char *want_text, const char *what) {
@@ -292,17 +280,11 @@ static void test_hparams(void) {
 }
 
 int main(void) {
-    FILE *f = fopen(FIXTURES "/tiny.kin", "rb");
-    if (!f) {
-        fprintf(stderr, "cannot open %s/tiny.kin\n", FIXTURES);
+    good = read_file(FIXTURES "/tiny.kin", &good_size);
+    if (!good) {
+        fprintf(stderr, "cannot read %s/tiny.kin\n", FIXTURES);
         return 1;
     }
-    fseek(f, 0, SEEK_END);
-    good_size = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    good = malloc(good_size);
-    if (fread(good, 1, good_size, f) != good_size) return 1;
-    fclose(f);
     kineto_set_log(quiet, NULL);
 
     test_primitives();
@@ -313,6 +295,5 @@ int main(void) {
     test_hparams();
 
     free(good);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_exit();
 }

@@ -13,8 +13,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "../check.h"
 #include "kineto.h"
 #include "weights.h"
+#include "../weights_util.h"
 
 #ifndef FIXTURES
 #define FIXTURES "tests/fixtures"
@@ -37,25 +39,8 @@
 const char *__asan_default_options(void) { return "allocator_may_return_null=1:max_allocation_size_mb=256"; }
 #endif
 
-static int passed, failed;
 static uint8_t *good;
 static size_t good_size;
-
-static void check(int ok, const char *what) {
-    if (!ok) printf("FAIL %s  (last error: %s)\n", what, kineto_last_error());
-    if (ok) passed++;
-    else failed++;
-}
-
-static void quiet(int level, const char *msg, void *user) { (void)level; (void)msg; (void)user; }
-
-static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static void wr32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static void wr64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
-static void fix_header(uint8_t *b, size_t n) {
-    wr64(b + 8, n);
-    wr32(b + 16, kn_crc32(b + 24, n - 24));
-}
 
 static uint64_t rng_state = 0x4B494E45544F; /* fixed: every run tests the same files */
 static uint32_t rnd(void) {
@@ -316,17 +301,11 @@ static void test_many_generations(void) {
 }
 
 int main(void) {
-    FILE *f = fopen(FIXTURES "/tiny.kin", "rb");
-    if (!f) {
-        fprintf(stderr, "cannot open %s/tiny.kin\n", FIXTURES);
+    good = read_file(FIXTURES "/tiny.kin", &good_size);
+    if (!good) {
+        fprintf(stderr, "cannot read %s/tiny.kin\n", FIXTURES);
         return 1;
     }
-    fseek(f, 0, SEEK_END);
-    good_size = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    good = malloc(good_size);
-    if (fread(good, 1, good_size, f) != good_size) return 1;
-    fclose(f);
     kineto_set_log(quiet, NULL);
 #ifndef KN_TEST_ASAN
     /* Address space capped at what the process uses now plus the limit: an allocation past it fails. */
@@ -365,6 +344,5 @@ int main(void) {
     test_many_generations();
     kineto_free(ctx);
     free(good);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_exit();
 }

@@ -1,0 +1,45 @@
+/* weights_util.h — reading test files, and the little-endian fields and checksum of a .kin file
+   (layout in include/kineto.h), for the tests that build or damage weights files. */
+#ifndef KINETO_TEST_WEIGHTS_UTIL_H
+#define KINETO_TEST_WEIGHTS_UTIL_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "weights.h"
+
+/* The whole file, malloc'd (one spare byte, so an empty file is not a NULL buffer); NULL on failure. */
+static inline uint8_t *read_file(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *size = buf ? (size_t)n : 0;
+    return buf;
+}
+
+static inline uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static inline void wr32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static inline void wr64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+
+/* The CRC over bytes 24.. (at offset 16), so an edit past the header reaches the parser. */
+static inline void fix_crc(uint8_t *buf, size_t size) { wr32(buf + 16, kn_crc32(buf + 24, size - 24)); }
+/* file_size (offset 8) and the CRC, for a buffer of another length. */
+static inline void fix_header(uint8_t *buf, size_t size) {
+    wr64(buf + 8, size);
+    fix_crc(buf, size);
+}
+
+/* for kineto_set_log: the loaders' refusals are expected here */
+static inline void quiet(int level, const char *msg, void *user) { (void)level; (void)msg; (void)user; }
+
+#endif
