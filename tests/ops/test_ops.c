@@ -333,6 +333,67 @@ static void test_elementwise(size_t n, int M, int D)
     free(r), free(r_ref), free(up), free(img);
 }
 
+/* ---------------------------------------------------------------- fused kernels */
+
+/* Each fused kernel against the composition of the reference kernels it replaces. kn_linear_silu
+   and kn_linear_residual run kn_linear's sums, then SiLU or the (gated) add with the same formula
+   as kn_silu_ref and the loop below, so the tolerance is zero. */
+static void test_linear_fused(int M, int K, int N)
+{
+    size_t mn = (size_t)M * N;
+    float *x = random_floats((size_t)M * K, -1, 1), *w = random_floats((size_t)N * K, -1, 1);
+    float *bias = random_floats(N, -1, 1), *gate = random_floats(N, -1, 1), *resid = random_floats(mn, -1, 1);
+    float *y = zeros(mn), *y_ref = zeros(mn), *r = zeros(mn), *r_ref = zeros(mn);
+    kn_matrix mat;
+    if (kn_matrix_init(&mat, w, N, K) != 0) { fprintf(stderr, "out of memory\n"); exit(2); }
+    char what[96];
+
+    kn_linear_silu(y, x, &mat, bias, M);
+    kn_linear_ref(y_ref, x, w, bias, M, K, N);
+    kn_silu_ref(y_ref, y_ref, mn);
+    snprintf(what, sizeof what, "kn_linear_silu M=%d K=%d N=%d", M, K, N);
+    check(what, max_abs_diff(y, y_ref, mn), 0, "abs");
+    print_hash(what, y, mn);
+
+    for (int gated = 0; gated < 2; gated++) {
+        memcpy(r, resid, mn * sizeof *r), memcpy(r_ref, resid, mn * sizeof *r);
+        kn_linear_residual(r, y, x, &mat, bias, gated ? gate : NULL, M);
+        kn_linear_ref(y_ref, x, w, bias, M, K, N);
+        for (size_t i = 0; i < mn; i++) r_ref[i] += gated ? gate[i % N] * y_ref[i] : y_ref[i];
+        double err = max_abs_diff(r, r_ref, mn), err_y = max_abs_diff(y, y_ref, mn);
+        snprintf(what, sizeof what, "kn_linear_residual M=%d K=%d N=%d%s (resid, y)", M, K, N, gated ? " gated" : "");
+        check(what, err > err_y ? err : err_y, 0, "abs");
+        print_hash(what, r, mn);
+    }
+    kn_matrix_free(&mat);
+    free(x), free(w), free(bias), free(gate), free(resid), free(y), free(y_ref), free(r), free(r_ref);
+}
+
+/* kn_layer_norm_modulate is kn_layer_norm (no gamma/beta) then kn_modulate, operation for operation:
+   bit-exact against them. Against kn_layer_norm_ref then the modulation formula it inherits layer
+   norm's bound (test_layer_norm, scaled by 1 + |v| with |v| <= sqrt(D)), times |1 + scale| <= 2, plus
+   a rounding each of the product and the sum (|y| <= 2 sqrt(D) + 1). */
+static void test_layer_norm_modulate(int M, int D)
+{
+    size_t n = (size_t)M * D;
+    float *x = random_floats(n, -2, 3), *shift = random_floats(D, -1, 1), *scale = random_floats(D, -1, 1);
+    float *y = zeros(n), *y_fast = zeros(n), *y_ref = zeros(n);
+    char what[96];
+    kn_layer_norm_modulate(y, x, shift, scale, M, D, 1e-6f);
+    kn_layer_norm(y_fast, x, NULL, NULL, M, D, 1e-6f);
+    kn_modulate(y_fast, y_fast, shift, scale, M, D);
+    snprintf(what, sizeof what, "kn_layer_norm_modulate M=%d D=%d vs norm+modulate", M, D);
+    check(what, max_abs_diff(y, y_fast, n), 0, "abs");
+    print_hash(what, y, n);
+
+    kn_layer_norm_ref(y_ref, x, NULL, NULL, M, D, 1e-6f);
+    for (size_t i = 0; i < n; i++) y_ref[i] = y_ref[i] * (1.0f + scale[i % D]) + shift[i % D];
+    double root_d = sqrt((double)D);
+    snprintf(what, sizeof what, "kn_layer_norm_modulate M=%d D=%d vs refs", M, D);
+    check(what, max_abs_diff(y, y_ref, n), 2.0 * 4.0 * (D + 4) * U * (1 + root_d) + 2.0 * (2 * root_d + 1) * U, "abs");
+    free(x), free(shift), free(scale), free(y), free(y_fast), free(y_ref);
+}
+
 /* ---------------------------------------------------------------- thread-count independence */
 
 typedef struct { int *hits; } cover_job;
@@ -374,26 +435,36 @@ static void test_threads(void)
     kn_conv conv;
     if (kn_matrix_init(&mat, w, N, K) != 0 || kn_conv_init(&conv, w, 24, 16, 3) != 0) exit(2);
     float *img = random_floats(16 * 32 * 32, -1, 1), *scratch = zeros(kn_conv_scratch_floats(&conv, 32, 32));
-    float *out[3][4];
+    float *resid = random_floats((size_t)M * N, -1, 1), *y = zeros((size_t)M * N);
+    enum { KERNELS = 7 };
+    float *out[3][KERNELS];
     for (int t = 0; t < 3; t++) {
         kn_threads_set(t + 1);
         out[t][0] = zeros((size_t)M * N), out[t][1] = zeros(24 * 32 * 32);
         out[t][2] = zeros((size_t)M * K), out[t][3] = zeros(16 * 32 * 32);
+        out[t][4] = zeros((size_t)M * N), out[t][5] = zeros((size_t)M * N), out[t][6] = zeros((size_t)M * K);
         kn_linear(out[t][0], x, &mat, b, M);
         kn_conv2d(out[t][1], img, &conv, b, 32, 32, scratch);
         kn_layer_norm(out[t][2], x, b, b + K, M, K, 1e-6f);
         kn_group_norm(out[t][3], img, b, b + 16, 16, 32 * 32, 4, 1e-6f, 1);
+        kn_linear_silu(out[t][4], x, &mat, b, M);
+        memcpy(out[t][5], resid, (size_t)M * N * sizeof(float));
+        kn_linear_residual(out[t][5], y, x, &mat, b, b + 7, M);
+        kn_layer_norm_modulate(out[t][6], x, b, b + K, M, K, 1e-6f);
     }
-    size_t sizes[4] = {(size_t)M * N, 24 * 32 * 32, (size_t)M * K, 16 * 32 * 32};
-    const char *names[4] = {"kn_linear", "kn_conv2d", "kn_layer_norm", "kn_group_norm"};
-    for (int k = 0; k < 4; k++) {
+    size_t sizes[KERNELS] = {(size_t)M * N, 24 * 32 * 32, (size_t)M * K, 16 * 32 * 32, (size_t)M * N, (size_t)M * N,
+                             (size_t)M * K};
+    const char *names[KERNELS] = {"kn_linear", "kn_conv2d", "kn_layer_norm", "kn_group_norm", "kn_linear_silu",
+                                  "kn_linear_residual", "kn_layer_norm_modulate"};
+    for (int k = 0; k < KERNELS; k++) {
         int differ = memcmp(out[0][k], out[1][k], sizes[k] * sizeof(float)) != 0 ||
                      memcmp(out[0][k], out[2][k], sizes[k] * sizeof(float)) != 0;
         char what[96];
         snprintf(what, sizeof what, "%s bits at 1, 2, 3 threads", names[k]);
         check(what, differ, 0, "differ");
     }
-    for (int t = 0; t < 3; t++) for (int k = 0; k < 4; k++) free(out[t][k]);
+    for (int t = 0; t < 3; t++) for (int k = 0; k < KERNELS; k++) free(out[t][k]);
+    free(resid), free(y);
     kn_matrix_free(&mat), kn_conv_free(&conv);
     free(x), free(w), free(b), free(img), free(scratch);
     kn_threads_set(1);
@@ -419,6 +490,12 @@ int main(int argc, char **argv)
         test_conv(conv_shapes[i][0], conv_shapes[i][1], conv_shapes[i][2], conv_shapes[i][3], conv_shapes[i][4]);
 
     test_layer_norm(256, 128, 1), test_layer_norm(5, 7, 0), test_layer_norm(3, 33, 1), test_layer_norm(1, 1, 1);
+    /* odd tails, and (with argv 2) shapes large enough to be split across threads */
+    int fused_shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {5, 13, 9}, {17, 33, 15}, {29, 31, 24}, {66, 128, 136}};
+    for (size_t i = 0; i < sizeof fused_shapes / sizeof *fused_shapes; i++)
+        test_linear_fused(fused_shapes[i][0], fused_shapes[i][1], fused_shapes[i][2]);
+    test_layer_norm_modulate(1, 1), test_layer_norm_modulate(5, 7), test_layer_norm_modulate(3, 33);
+    test_layer_norm_modulate(203, 128);
     test_group_norm(24, 4096, 8, 1), test_group_norm(8, 64, 4, 0), test_group_norm(6, 7, 3, 1), test_group_norm(64, 256, 8, 1);
 
     test_softmax(1, 4), test_softmax(7, 4), test_softmax(16, 8), test_softmax(24, 30), test_softmax(257, 50);
