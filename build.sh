@@ -206,7 +206,8 @@ test_all() {
     if declare -F test_web >/dev/null; then test_web; fi
 }
 # ---- Benchmark: every engine (Kineto native, WASM in Node and Chromium, onnxruntime-web/-node, PyTorch)
-# on the same model and inputs; GEMM/convolution GFLOP/s beside the f32x4 peak. Table on stdout, JSON in
+# on the same model and inputs; GEMM/convolution GFLOP/s beside the peak of the same vector width (f32x8
+# natively with AVX2, else f32x4), each build's ISA named. Table on stdout, JSON in
 # bench/results/. Trained weights if present, else a full-size random model. BENCH_REPS=3 by default.
 BENCH=$BUILD/bench
 BENCH_WASM_FLAGS=(-O3 -msimd128 -ffp-contract=off -Iinclude -Isrc -pthread -sPTHREAD_POOL_SIZE=7 -sEXIT_RUNTIME=1
@@ -216,7 +217,7 @@ bench() {
         say "npm ci"
         npm ci --no-audit --no-fund --loglevel=error
     fi
-    say "native build (build/, SIMD)"
+    say "native build (build/, SIMD${NATIVE_ISA_FLAG:+ $NATIVE_ISA_FLAG})"
     native_variant "$BUILD" $NATIVE_ISA_FLAG
     wasm
     vendor
@@ -231,7 +232,8 @@ bench() {
     say "benchmark programs (build/bench/)"
     mkdir -p "$BENCH/wasm"
     nice "$CC" "${NATIVE_CFLAGS[@]}" bench/bench_engine.c "$BUILD/libkineto.a" -lm -o "$BENCH/bench_engine"
-    nice "$CC" "${NATIVE_CFLAGS[@]}" src/ops/*.c bench/kernels.c -lm -o "$BENCH/kernels"
+    # the engine's own ISA, so the kernel table measures the GEMM tiles the engine runs
+    nice "$CC" "${NATIVE_CFLAGS[@]}" $NATIVE_ISA_FLAG src/ops/*.c bench/kernels.c -lm -o "$BENCH/kernels"
     # Emscripten's CommonJS glue, run by Node inside a "type": "module" package.
     echo '{"type": "commonjs"}' > "$BENCH/wasm/package.json"
     NODE_PATH=/usr/share/nodejs nice emcc "${BENCH_WASM_FLAGS[@]}" src/ops/*.c bench/kernels.c -o "$BENCH/wasm/kernels.js"

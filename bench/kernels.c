@@ -1,33 +1,50 @@
 /* kernels.c — GFLOP/s of Kineto's GEMM and convolution kernels at the shapes the default model runs,
-   beside the measured 128-bit SIMD peak, natively and (compiled with emcc) in WebAssembly.
+   beside the measured SIMD peak of the same vector width, natively and (compiled with emcc) in
+   WebAssembly. Every line names the build's ISA ("isa").
 
      kernels THREADS...        one JSON line per figure
 
-   Peak: a register-only loop of independent f32x4 multiply-then-add chains (acc = acc * m + a; no
-   fused multiply-add, as the engine is built), on every thread at once. Each figure is the median
+   Peak: a register-only loop of independent multiply-then-add chains (acc = acc * m + a; no fused
+   multiply-add, as the engine is built), on every thread at once, in the GEMM's registers: f32x8
+   where gemm.c runs its 256-bit tiles (native with AVX), else f32x4. Each figure is the median
    over REPEATS windows of the fastest call in the window; each fraction of peak is the median of
    REPEATS ratios of a kernel window to a peak window measured just before it. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "ops/ops.h"
 #include "ops/simd.h"
+#include "timing.h"
+
+/* the same test as gemm.c's for its 256-bit tiles */
+#if defined(KN_SIMD_SSE2) && defined(__AVX__)
+#include <immintrin.h>
+#ifdef __AVX2__
+#define ISA "avx2"
+#else
+#define ISA "avx"
+#endif
+typedef __m256 peak_vec;
+#define PEAK_VECTOR "f32x8"
+#define PEAK_LANES 8
+#define peak_splat _mm256_set1_ps
+#define peak_mul _mm256_mul_ps
+#define peak_add _mm256_add_ps
+#define peak_lane0 _mm256_cvtss_f32
+#else
+#define ISA KN_SIMD_NAME
+typedef kn_f32x4 peak_vec;
+#define PEAK_VECTOR "f32x4"
+#define PEAK_LANES 4
+#define peak_splat kn_f32x4_splat
+#define peak_mul kn_f32x4_mul
+#define peak_add kn_f32x4_add
+#define peak_lane0(v) kn_f32x4_lane(v, 0)
+#endif
 
 #define REPEATS 5
 #define MIN_MS 20.0
-
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* Milliseconds of the fastest fn(arg) call in a window of MIN_MS, after a warm-up call: on a shared
    machine the fastest call is the one no other process interrupted. */
@@ -44,40 +61,33 @@ static void time_ms(void (*fn)(void *), void *arg, double *t) {
     *t = best;
 }
 
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 /* ---- peak ---- */
 #define PEAK_CHAINS 12 /* enough independent chains to cover mul + add latency; fits 16 registers */
 #define PEAK_ITERS 200000
-static volatile float peak_mul = 0.5f, peak_add = 1.0f; /* volatile: not constants the compiler folds */
+static volatile float peak_mul_by = 0.5f, peak_add_to = 1.0f; /* volatile: not constants the compiler folds */
 volatile float peak_sink[KN_MAX_THREADS]; /* read by nobody, but volatile: the loops must run */
 
 /* Written out chain by chain so every accumulator stays in a register (an array may be spilled). */
-#define PEAK_STEP(acc) acc = kn_f32x4_add(kn_f32x4_mul(acc, m), a)
+#define PEAK_STEP(acc) acc = peak_add(peak_mul(acc, m), a)
 static void peak_chunk(void *arg, int begin, int end) {
     (void)arg;
     for (int t = begin; t < end; t++) {
-        kn_f32x4 m = kn_f32x4_splat(peak_mul), a = kn_f32x4_splat(peak_add);
-        kn_f32x4 a0 = kn_f32x4_splat(0.f), a1 = kn_f32x4_splat(1.f), a2 = kn_f32x4_splat(2.f),
-                 a3 = kn_f32x4_splat(3.f), a4 = kn_f32x4_splat(4.f), a5 = kn_f32x4_splat(5.f),
-                 a6 = kn_f32x4_splat(6.f), a7 = kn_f32x4_splat(7.f), a8 = kn_f32x4_splat(8.f),
-                 a9 = kn_f32x4_splat(9.f), a10 = kn_f32x4_splat(10.f), a11 = kn_f32x4_splat(11.f);
+        peak_vec m = peak_splat(peak_mul_by), a = peak_splat(peak_add_to);
+        peak_vec a0 = peak_splat(0.f), a1 = peak_splat(1.f), a2 = peak_splat(2.f), a3 = peak_splat(3.f),
+                 a4 = peak_splat(4.f), a5 = peak_splat(5.f), a6 = peak_splat(6.f), a7 = peak_splat(7.f),
+                 a8 = peak_splat(8.f), a9 = peak_splat(9.f), a10 = peak_splat(10.f), a11 = peak_splat(11.f);
         for (int i = 0; i < PEAK_ITERS; i++) {
             PEAK_STEP(a0); PEAK_STEP(a1); PEAK_STEP(a2); PEAK_STEP(a3); PEAK_STEP(a4); PEAK_STEP(a5);
             PEAK_STEP(a6); PEAK_STEP(a7); PEAK_STEP(a8); PEAK_STEP(a9); PEAK_STEP(a10); PEAK_STEP(a11);
         }
-        kn_f32x4 s = kn_f32x4_add(kn_f32x4_add(kn_f32x4_add(a0, a1), kn_f32x4_add(a2, a3)),
-                                  kn_f32x4_add(kn_f32x4_add(a4, a5), kn_f32x4_add(a6, a7)));
-        s = kn_f32x4_add(s, kn_f32x4_add(kn_f32x4_add(a8, a9), kn_f32x4_add(a10, a11)));
-        peak_sink[t % KN_MAX_THREADS] = kn_f32x4_lane(s, 0) + kn_f32x4_lane(s, 3);
+        peak_vec s = peak_add(peak_add(peak_add(a0, a1), peak_add(a2, a3)), peak_add(peak_add(a4, a5), peak_add(a6, a7)));
+        s = peak_add(s, peak_add(peak_add(a8, a9), peak_add(a10, a11)));
+        peak_sink[t % KN_MAX_THREADS] = peak_lane0(s);
     }
 }
 
 static void peak_run(void *arg) { kn_parallel_for(*(int *)arg, peak_chunk, NULL); }
-static double peak_gflops(double ms, int threads) { return 8.0 * PEAK_CHAINS * PEAK_ITERS * threads / (ms * 1e6); }
+static double peak_gflops(double ms, int threads) { return 2.0 * PEAK_LANES * PEAK_CHAINS * PEAK_ITERS * threads / (ms * 1e6); }
 
 /* GFLOP/s of fn and its fraction of the peak. The machine is shared, so the peak is re-measured
    beside every timing and the fraction is the median of those paired ratios. */
@@ -142,7 +152,8 @@ int main(int argc, char **argv) {
         double pk[REPEATS], of_peak;
         for (int r = 0; r < REPEATS; r++) time_ms(peak_run, &threads, &pk[r]);
         double peak = peak_gflops(median(pk, REPEATS), threads);
-        printf("{\"kind\": \"peak\", \"where\": \"%s\", \"threads\": %d, \"gflops\": %.2f}\n", WHERE, threads, peak);
+        printf("{\"kind\": \"peak\", \"where\": \"%s\", \"isa\": \"%s\", \"vector\": \"%s\", \"threads\": %d, \"gflops\": %.2f}\n",
+               WHERE, ISA, PEAK_VECTOR, threads, peak);
         fflush(stdout);
         for (size_t i = 0; i < sizeof GEMMS / sizeof *GEMMS; i++) {
             const gemm_shape *s = &GEMMS[i];
@@ -151,8 +162,8 @@ int main(int argc, char **argv) {
                           random_floats((size_t)s->N, 3), {0, 0, NULL}, s->M};
             if (!w || !j.y || !j.x || !j.b || kn_matrix_init(&j.w, w, s->N, s->K) != 0) return 1;
             double g = kernel_gflops(gemm_run, &j, 2.0 * s->M * s->K * s->N, threads, &of_peak);
-            printf("{\"kind\": \"gemm\", \"where\": \"%s\", \"threads\": %d, \"shape\": \"%dx%dx%d\", \"what\": \"%s\", "
-                   "\"gflops\": %.2f, \"of_peak\": %.3f}\n", WHERE, threads, s->M, s->K, s->N, s->what, g, of_peak);
+            printf("{\"kind\": \"gemm\", \"where\": \"%s\", \"isa\": \"%s\", \"threads\": %d, \"shape\": \"%dx%dx%d\", \"what\": \"%s\", "
+                   "\"gflops\": %.2f, \"of_peak\": %.3f}\n", WHERE, ISA, threads, s->M, s->K, s->N, s->what, g, of_peak);
             fflush(stdout);
             kn_matrix_free(&j.w);
             free(w), free(j.y), free(j.x), free(j.b);
@@ -167,9 +178,9 @@ int main(int argc, char **argv) {
             j.scratch = malloc(kn_conv_scratch_floats(&j.c, s->H, s->W) * sizeof(float) + 16);
             if (!j.scratch) return 1;
             double g = kernel_gflops(conv_run, &j, 2.0 * s->c_out * s->c_in * 9 * s->H * s->W, threads, &of_peak);
-            printf("{\"kind\": \"conv3x3\", \"where\": \"%s\", \"threads\": %d, \"shape\": \"%dx%dx%dx%d\", \"what\": \"%s\", "
+            printf("{\"kind\": \"conv3x3\", \"where\": \"%s\", \"isa\": \"%s\", \"threads\": %d, \"shape\": \"%dx%dx%dx%d\", \"what\": \"%s\", "
                    "\"gflops\": %.2f, \"of_peak\": %.3f}\n",
-                   WHERE, threads, s->c_out, s->c_in, s->H, s->W, s->what, g, of_peak);
+                   WHERE, ISA, threads, s->c_out, s->c_in, s->H, s->W, s->what, g, of_peak);
             fflush(stdout);
             kn_conv_free(&j.c);
             free(w), free(j.y), free(j.x), free(j.b), free(j.scratch);

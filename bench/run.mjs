@@ -62,7 +62,12 @@ for (const r of pipeline) {
     `${fmt(r.clip_ms, 0)} | ${fmt(r.first_preview_ms, 0)} | ${fmt(r.peak_mb, 0)}${r.peak_mb ? (r.peak_what === 'WebAssembly memory' ? ' (wasm)' : ' (RSS)') : ''} | ${r.max_abs_diff ?? '—'} |`);
 }
 if (app) lines.push(`| kineto page (Generate) | app-chromium | ${app.mode} | | | | ${fmt(app.clip_ms, 0)} | ${fmt(app.first_preview_ms, 0)} | | |`);
-const kernelTable = ['| kernel | shape | what | native 1T | native 2T | wasm 1T | wasm 2T |', '|---|---|---|---|---|---|---|'];
+// Each build's ISA in its column heads; its kernels' % is of its own peak, at the same vector width.
+const peakOf = (where) => kernels.find((k) => k.kind === 'peak' && k.where === where) ?? {};
+const isaOf = (where) => peakOf(where).isa ?? '?';
+const kernelTable = [`| kernel | shape | what | native ${isaOf('native')} 1T | native ${isaOf('native')} 2T | ` +
+  `${isaOf('wasm-node')} 1T | ${isaOf('wasm-node')} 2T |`, '|---|---|---|---|---|---|---|'];
+const peakWhat = `mul+add, 12 chains: ${peakOf('native').vector ?? 'f32x4'} native, ${peakOf('wasm-node').vector ?? 'f32x4'} wasm`;
 const kkey = (k) => `${k.kind} ${k.shape ?? ''}`;
 for (const key of [...new Set(kernels.map(kkey))]) {
   const cell = (where, t) => {
@@ -70,7 +75,7 @@ for (const key of [...new Set(kernels.map(kkey))]) {
     return k ? `${fmt(k.gflops)}${k.of_peak !== undefined ? ` (${Math.round(100 * k.of_peak)}%)` : ''}` : '—';
   };
   const k0 = kernels.find((x) => kkey(x) === key);
-  kernelTable.push(`| ${k0.kind} | ${k0.shape ?? ''} | ${k0.what ?? 'f32x4 mul+add, 12 chains'} | ${cell('native', 1)} | ` +
+  kernelTable.push(`| ${k0.kind} | ${k0.shape ?? ''} | ${k0.what ?? peakWhat} | ${cell('native', 1)} | ` +
     `${cell('native', 2)} | ${cell('wasm-node', 1)} | ${cell('wasm-node', 2)} |`);
 }
 
