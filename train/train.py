@@ -218,6 +218,8 @@ class Trainer:
         while self.state["step"] < a.steps:
             s = self.state["step"]
             lr = a.lr * min(1.0, (s + 1) / 200)
+            if a.decay_steps:  # anneal linearly over the run's last decay_steps steps
+                lr *= max(0.05, min(1.0, (a.steps - s) / a.decay_steps))
             for g in self.opt.param_groups:
                 g["lr"] = lr
             idx = self.rng.integers(len(specs), size=a.batch)
@@ -279,6 +281,7 @@ def main():
     p.add_argument("--steps", type=int, default=100000)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=3e-4)
+    p.add_argument("--decay-steps", type=int, default=0, help="anneal the denoiser's learning rate over the last N steps")
     p.add_argument("--cond-drop", type=float, default=0.1)
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--ckpt-minutes", type=float, default=5.0)
