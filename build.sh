@@ -103,6 +103,14 @@ test_smoke() {
     rm -rf build/smoke-out
     build/kineto generate --weights build/smoke.kin --prompt "a red ball moving left on black" --seed 7 \
         --steps 2 --out build/smoke-out --gif build/smoke-out/clip.gif
+    check_clip build/smoke-out build/smoke-out/clip.gif 4 32 32
+    if [ -f weights/kineto-world.kin ]; then
+        say "default model: 2 steps through the CLI"
+        rm -rf build/default-out
+        build/kineto generate --prompt "a blue star bouncing on grass" --seed 3 --steps 2 \
+            --out build/default-out --gif build/default-out/clip.gif
+        check_clip build/default-out build/default-out/clip.gif 16 64 64
+    fi
     say "CLI refusals"
     expect_exit 1 build/kineto generate --weights build/smoke.kin --prompt "a red ball" --steps 1 --out build/smoke-out
     build/kineto generate --weights build/smoke.kin --prompt "a red ball" --steps 1 --out build/smoke-out --force >/dev/null
@@ -110,6 +118,26 @@ test_smoke() {
     expect_exit 1 build/kineto info --weights build/no-such.kin
     expect_exit 2 build/kineto generate --steps 500 --prompt "a red ball" --out build/smoke-out
     expect_exit 2 build/kineto generate --bogus
+}
+
+# check_clip DIR GIF FRAMES WIDTH HEIGHT: Pillow and ImageMagick decode the PNG frames and the GIF
+# with the expected frame count and size.
+check_clip() {
+    $PY - "$@" <<'PYEOF'
+import os, sys
+from PIL import Image
+d, gif, n, w, h = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:])
+pngs = sorted(f for f in os.listdir(d) if f.endswith(".png"))
+assert pngs == ["frame_%03d.png" % i for i in range(n)], "PNG frames: %s" % pngs
+for f in pngs:
+    assert Image.open(os.path.join(d, f)).size == (w, h), f
+g = Image.open(gif)
+assert (g.n_frames, g.size) == (n, (w, h)), "GIF: %d frames of %s" % (g.n_frames, g.size)
+print("    %d PNG frames and a %d-frame GIF of %dx%d decode" % (n, n, w, h))
+PYEOF
+    local frames
+    frames=$(identify "$2" | wc -l)
+    [ "$frames" = "$3" ] || { echo "error: ImageMagick reads $frames frames in $2, expected $3" >&2; return 1; }
 }
 
 # expect_exit CODE COMMAND...: the command must fail with exactly CODE (its one-line reason is shown).
