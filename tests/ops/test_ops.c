@@ -436,6 +436,7 @@ static void test_threads(void)
     if (kn_matrix_init(&mat, w, N, K) != 0 || kn_conv_init(&conv, w, 24, 16, 3) != 0) exit(2);
     float *img = random_floats(16 * 32 * 32, -1, 1), *scratch = zeros(kn_conv_scratch_floats(&conv, 32, 32));
     float *resid = random_floats((size_t)M * N, -1, 1), *y = zeros((size_t)M * N);
+    float *gate = random_floats(N, -1, 1);
     enum { KERNELS = 7 };
     float *out[3][KERNELS];
     for (int t = 0; t < 3; t++) {
@@ -449,7 +450,7 @@ static void test_threads(void)
         kn_group_norm(out[t][3], img, b, b + 16, 16, 32 * 32, 4, 1e-6f, 1);
         kn_linear_silu(out[t][4], x, &mat, b, M);
         memcpy(out[t][5], resid, (size_t)M * N * sizeof(float));
-        kn_linear_residual(out[t][5], y, x, &mat, b, b + 7, M);
+        kn_linear_residual(out[t][5], y, x, &mat, b, gate, M);
         kn_layer_norm_modulate(out[t][6], x, b, b + K, M, K, 1e-6f);
     }
     size_t sizes[KERNELS] = {(size_t)M * N, 24 * 32 * 32, (size_t)M * K, 16 * 32 * 32, (size_t)M * N, (size_t)M * N,
@@ -466,7 +467,7 @@ static void test_threads(void)
     for (int t = 0; t < 3; t++) for (int k = 0; k < KERNELS; k++) free(out[t][k]);
     free(resid), free(y);
     kn_matrix_free(&mat), kn_conv_free(&conv);
-    free(x), free(w), free(b), free(img), free(scratch);
+    free(x), free(w), free(b), free(gate), free(img), free(scratch);
     kn_threads_set(1);
 }
 
