@@ -109,6 +109,44 @@ def export_model(model, vocab, path):
     return write_kin(path, model.cfg, vocab, shipped_tensors(model))
 
 
+def export_encoder(model, vocab, path):
+    """The VAE encoder in its own .kin file: the engine never needs it, but training resumes from it
+    (train.py --init), since new latents must come from the encoder the denoiser learnt on."""
+    tensors = {n: t.detach().float().cpu().clone() for n, t in model.state_dict().items()
+               if n.startswith("vae_enc.") and t.dtype.is_floating_point}
+    return write_kin(path, model.cfg, vocab, tensors)
+
+
+def read_kin(path):
+    """-> (Config, vocab, {name: float32 tensor}) of a .kin file; the inverse of write_kin."""
+    with open(path, "rb") as f:
+        data = f.read()
+    magic, version, size, crc, n = struct.unpack_from("<4sIQII", data, 0)
+    if magic != MAGIC or version != VERSION or size != len(data) or zlib.crc32(data[24:]) & 0xFFFFFFFF != crc:
+        raise ValueError("%s: not an intact Kineto v%d weights file" % (path, VERSION))
+    u = struct.unpack_from("<19I", data, 24)
+    scale = struct.unpack_from("<f", data, 24 + 76)[0]
+    cfg = Config(frames=u[0], height=u[1], width=u[2], fps=u[3], latent_channels=u[4], vae_ch=tuple(u[5:8]),
+                 vae_groups=u[8], vocab_size=u[9], max_tokens=u[10], text_dim=u[11], text_layers=u[12],
+                 text_heads=u[13], patch=u[14], dim=u[15], depth=u[16], heads=u[17], mlp_ratio=u[18],
+                 latent_scale=scale)
+    vocab_len = struct.unpack_from("<I", data, HEADER_BYTES)[0]
+    vocab, off = [], HEADER_BYTES + 4
+    for _ in range(cfg.vocab_size):
+        k = data[off]
+        vocab.append(data[off + 1:off + 1 + k].decode("ascii"))
+        off += 1 + k
+    tensors, table = {}, HEADER_BYTES + 4 + vocab_len
+    for i in range(n):
+        e = table + i * ENTRY_BYTES
+        name = data[e:e + NAME_BYTES].rstrip(b"\0").decode("ascii")
+        dt, ndim, *shape = struct.unpack_from("<II4I", data, e + NAME_BYTES)
+        t_off, nbytes = struct.unpack_from("<QQ", data, e + NAME_BYTES + 24)
+        arr = np.frombuffer(data, np.float16 if dt == 1 else np.float32, nbytes // (2 if dt == 1 else 4), t_off)
+        tensors[name] = torch.from_numpy(arr.astype(np.float32).reshape(shape[:ndim]))
+    return cfg, vocab, tensors
+
+
 def load_checkpoint(path, use_ema=True):
     blob = torch.load(path, map_location="cpu")
     d = dict(blob["cfg"])
@@ -129,10 +167,13 @@ def main():
     p.add_argument("--ckpt", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--no-ema", action="store_true")
+    p.add_argument("--encoder-out", default=None, help="also write the VAE encoder here (to resume training)")
     a = p.parse_args()
     model, vocab, state = load_checkpoint(a.ckpt, not a.no_ema)
     n = export_model(model, vocab, a.out)
     print("wrote %s: %d bytes, stage %s step %d" % (a.out, n, state["stage"], state["step"]))
+    if a.encoder_out:
+        print("wrote %s: %d bytes" % (a.encoder_out, export_encoder(model, vocab, a.encoder_out)))
 
 
 if __name__ == "__main__":

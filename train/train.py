@@ -53,6 +53,8 @@ class Trainer:
         os.makedirs(args.run, exist_ok=True)
         if os.path.exists(self.ckpt_path) and not args.smoke:
             self.load()
+        elif args.init:
+            self.init_from_kin(args.init)
 
     # ------------------------------------------------------------ checkpoints
     def save(self):
@@ -76,6 +78,29 @@ class Trainer:
         self._resume_opt = blob["opt"]
         self._resume_ema = blob["ema"]
         log("resumed stage=%s step=%d" % (self.state["stage"], self.state["step"]))
+
+    def init_from_kin(self, paths):
+        """Start from exported weights (the shipped model plus its encoder file): re-cache latents
+        with that encoder, then train the denoiser on. The optimizer state starts fresh."""
+        from export import read_kin
+        tensors = {}
+        for path in paths:
+            cfg, vocab, t = read_kin(path)
+            if vocab != VOCAB:
+                raise SystemExit("%s: its vocabulary differs from train/world.py's" % path)
+            tensors.update(t)
+        self.cfg = cfg
+        self.model = Kineto(cfg).to(self.device)
+        tensors["preview.weight"] = tensors["preview.weight"] * cfg.latent_scale  # export folds 1/scale in
+        sd = self.model.state_dict()
+        missing = [n for n, v in sd.items() if v.dtype.is_floating_point and n not in tensors]
+        if missing:
+            raise SystemExit("--init lacks %d tensors, e.g. %s (pass the encoder file too)" % (len(missing), missing[0]))
+        with torch.no_grad():
+            for n, t in tensors.items():
+                sd[n].copy_(t.to(sd[n].device))
+        self.state.update(stage="cache", step=0)
+        log("initialised from %s" % ", ".join(paths))
 
     def allreduce_grads(self, params):
         if self.world_size == 1:
@@ -273,6 +298,8 @@ def main():
     p.add_argument("--run", default="train/runs/main")
     p.add_argument("--smoke", action="store_true", help="tiny config, a few steps, export to --out")
     p.add_argument("--out", default=None, help="export the EMA model to this .kin file at the end")
+    p.add_argument("--init", nargs="+", default=None, metavar="KIN",
+                   help="start from exported weights: the model and its encoder file")
     p.add_argument("--vae-steps", type=int, default=900)
     p.add_argument("--vae-batch", type=int, default=32)
     p.add_argument("--vae-lr", type=float, default=1e-3)
