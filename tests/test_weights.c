@@ -280,11 +280,8 @@ static void test_hparams(void) {
 }
 
 int main(void) {
-    good = read_file(FIXTURES "/tiny.kin", &good_size);
-    if (!good) {
-        fprintf(stderr, "cannot read %s/tiny.kin\n", FIXTURES);
-        return 1;
-    }
+    good = read_tiny_fixture(&good_size);
+    if (!good) return 1;
     kineto_set_log(quiet, NULL);
 
     test_primitives();

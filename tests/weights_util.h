@@ -42,4 +42,15 @@ static inline void fix_header(uint8_t *buf, size_t size) {
 /* for kineto_set_log: the loaders' refusals are expected here */
 static inline void quiet(int level, const char *msg, void *user) { (void)level; (void)msg; (void)user; }
 
+#ifndef FIXTURES
+#define FIXTURES "tests/fixtures" /* tests run from the repository root */
+#endif
+
+/* The tiny model every weights test damages; NULL (after saying why) when it cannot be read. */
+static inline uint8_t *read_tiny_fixture(size_t *size) {
+    uint8_t *buf = read_file(FIXTURES "/tiny.kin", size);
+    if (!buf) fprintf(stderr, "cannot read %s/tiny.kin\n", FIXTURES);
+    return buf;
+}
+
 #endif
