@@ -71,9 +71,10 @@ class FrameClassifier(nn.Module):
         self.net = nn.Sequential(
             nn.Conv2d(3, 32, 3, stride=2, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
             nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.BatchNorm2d(64), nn.ReLU(),
-            nn.Conv2d(64, 64, 3, stride=2, padding=1), nn.BatchNorm2d(64), nn.ReLU())
-        self.color = nn.Linear(64, HEADS["color"])
-        self.shape = nn.Linear(64, HEADS["shape"])
+            nn.Conv2d(64, 96, 3, stride=2, padding=1), nn.BatchNorm2d(96), nn.ReLU(),
+            nn.Conv2d(96, 96, 3, stride=1, padding=1), nn.BatchNorm2d(96), nn.ReLU())
+        self.color = nn.Linear(96, HEADS["color"])
+        self.shape = nn.Linear(96, HEADS["shape"])
 
     def forward(self, frames):
         f = self.net(frames.permute(0, 3, 1, 2) * 2 - 1).amax((2, 3))
@@ -109,9 +110,11 @@ def train_classifiers(path, steps, log_every=100):
         x, y = real_batch(rng, 24, held_out=False)
         logits, _ = clip_net(x)
         loss = sum(F.cross_entropy(logits[k], y[k]) for k in HEADS)
-        fi = torch.randint(16, (x.shape[0],))
-        fc, fs = frame_net(x[torch.arange(x.shape[0]), fi])
-        loss = loss + F.cross_entropy(fc, y["color"]) + F.cross_entropy(fs, y["shape"])
+        # every frame of every clip: the smallest (shrunk) objects are the ones it must not miss
+        B, Fr = x.shape[:2]
+        fc, fs = frame_net(x.reshape(B * Fr, *x.shape[2:]))
+        loss = loss + F.cross_entropy(fc, y["color"].repeat_interleave(Fr)) \
+            + F.cross_entropy(fs, y["shape"].repeat_interleave(Fr))
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -218,7 +221,7 @@ def main():
     p.add_argument("--steps", type=int, default=0, help="0 = the model's default")
     p.add_argument("--guidance", type=float, default=None)
     p.add_argument("--classifier", default=os.path.join(ROOT, "train", "runs", "classifier.pt"))
-    p.add_argument("--classifier-steps", type=int, default=1500)
+    p.add_argument("--classifier-steps", type=int, default=2500)
     p.add_argument("--no-ablation", action="store_true", help="skip the run without temporal attention")
     p.add_argument("--json", default=None, help="write the figures here")
     a = p.parse_args()

@@ -224,11 +224,33 @@ class Trainer:
         self.state.update(stage="dit", step=0)
         self.save()
 
+    def extend_cache(self):
+        """Grow a resumed run's latent cache to --cache-clips with fresh clips; the latent scale stays."""
+        a, c, m = self.args, self.cfg, self.model
+        have = len(self.cache["specs"])
+        rng = np.random.default_rng(4321 + have)
+        specs, lats = list(self.cache["specs"]), [self.cache["latents"]]
+        t0 = time.time()
+        with torch.no_grad():
+            for i in range(have, a.cache_clips):
+                spec = world.sample_spec(rng, held_out=False)
+                fr, _ = world.render_clip(spec, c.frames, c.height, c.width)
+                x = torch.from_numpy(fr).permute(0, 3, 1, 2).to(self.device) * 2 - 1
+                lats.append(m.vae_enc(x)[0].half().cpu()[None])
+                specs.append(spec)
+                if i % 500 == 0:
+                    log("cache %d/%d (%.0f s)" % (i, a.cache_clips, time.time() - t0))
+        self.cache = {"latents": torch.cat(lats), "specs": specs, "scale": self.cache.get("scale")}
+        torch.save(self.cache, os.path.join(a.run, "latents.pt"))
+        log("cache grown from %d to %d clips" % (have, len(specs)))
+
     # ------------------------------------------------------------ stage 3: text encoder + denoiser
     def train_dit(self):
         a, c, m = self.args, self.cfg, self.model
         if not hasattr(self, "cache"):
             self.cache = torch.load(os.path.join(a.run, "latents.pt"))
+            if len(self.cache["specs"]) < a.cache_clips:
+                self.extend_cache()
         lat, specs = self.cache["latents"], self.cache["specs"]
         params = list(m.text.parameters()) + list(m.denoiser.parameters())
         self.opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0)
