@@ -197,24 +197,30 @@ class Trainer:
 
     # ------------------------------------------------------------ stage 2: latent cache
     @torch.no_grad()
-    def build_cache(self):
-        a, c, m = self.args, self.cfg, self.model
-        path = os.path.join(a.run, "latents.pt")
-        if os.path.exists(path) and not a.smoke:
-            self.state.update(stage="dit", step=0)
-            return
-        rng = np.random.default_rng(4321)
+    def encode_clips(self, first, last):
+        """Latents (N, F, C, h, w) f16 and specs of training clips first..last-1 (clip i's draw
+        depends on `first`, so a grown cache never repeats the clips it already holds)."""
+        c, m = self.cfg, self.model
+        rng = np.random.default_rng(4321 + first)
         specs, lats = [], []
         t0 = time.time()
-        for i in range(a.cache_clips):
+        for i in range(first, last):
             spec = world.sample_spec(rng, held_out=False)
             fr, _ = world.render_clip(spec, c.frames, c.height, c.width)
             x = torch.from_numpy(fr).permute(0, 3, 1, 2).to(self.device) * 2 - 1
             lats.append(m.vae_enc(x)[0].half().cpu())
             specs.append(spec)
             if i % 500 == 0:
-                log("cache %d/%d (%.0f s)" % (i, a.cache_clips, time.time() - t0))
-        lat = torch.stack(lats)  # (N, F, C, h, w)
+                log("cache %d/%d (%.0f s)" % (i, last, time.time() - t0))
+        return torch.stack(lats), specs
+
+    def build_cache(self):
+        a, c, m = self.args, self.cfg, self.model
+        path = os.path.join(a.run, "latents.pt")
+        if os.path.exists(path) and not a.smoke:
+            self.state.update(stage="dit", step=0)
+            return
+        lat, specs = self.encode_clips(0, a.cache_clips)
         std = lat.float().std().item()
         m.cfg.latent_scale = self.cfg.latent_scale = 1.0 / std
         log("cached %d clips, latent std %.4f -> scale %.4f" % (len(specs), std, 1.0 / std))
@@ -225,24 +231,13 @@ class Trainer:
         self.save()
 
     def extend_cache(self):
-        """Grow a resumed run's latent cache to --cache-clips with fresh clips; the latent scale stays."""
-        a, c, m = self.args, self.cfg, self.model
+        """Grow a resumed run's latent cache to --cache-clips; the latent scale stays."""
         have = len(self.cache["specs"])
-        rng = np.random.default_rng(4321 + have)
-        specs, lats = list(self.cache["specs"]), [self.cache["latents"]]
-        t0 = time.time()
-        with torch.no_grad():
-            for i in range(have, a.cache_clips):
-                spec = world.sample_spec(rng, held_out=False)
-                fr, _ = world.render_clip(spec, c.frames, c.height, c.width)
-                x = torch.from_numpy(fr).permute(0, 3, 1, 2).to(self.device) * 2 - 1
-                lats.append(m.vae_enc(x)[0].half().cpu()[None])
-                specs.append(spec)
-                if i % 500 == 0:
-                    log("cache %d/%d (%.0f s)" % (i, a.cache_clips, time.time() - t0))
-        self.cache = {"latents": torch.cat(lats), "specs": specs, "scale": self.cache.get("scale")}
-        torch.save(self.cache, os.path.join(a.run, "latents.pt"))
-        log("cache grown from %d to %d clips" % (have, len(specs)))
+        lat, specs = self.encode_clips(have, self.args.cache_clips)
+        self.cache = {"latents": torch.cat([self.cache["latents"], lat]),
+                      "specs": self.cache["specs"] + specs, "scale": self.cache.get("scale")}
+        torch.save(self.cache, os.path.join(self.args.run, "latents.pt"))
+        log("cache grown from %d to %d clips" % (have, len(self.cache["specs"])))
 
     # ------------------------------------------------------------ stage 3: text encoder + denoiser
     def train_dit(self):
