@@ -44,9 +44,11 @@ static void normalize_channel(float *y, const float *x, int n, float mean, float
     }
 }
 
-static float inverse_std(float sum_sq_dev, float count, float eps)
+/* mean and 1/std of n floats, the statistics every norm here starts from */
+static void span_stats(const float *x, size_t n, float eps, float *mean, float *rstd)
 {
-    return 1.0f / kn_sqrtf(sum_sq_dev / count + eps);
+    *mean = kn_sum(x, n) / (float)n;
+    *rstd = 1.0f / kn_sqrtf(kn_sum_sq_dev(x, n, *mean) / (float)n + eps);
 }
 
 typedef struct {
@@ -61,8 +63,8 @@ static void layer_norm_rows(void *arg, int begin, int end)
     const norm_job *job = arg;
     for (int i = begin; i < end; i++) {
         const float *x = job->x + (size_t)i * job->D;
-        float mean = kn_sum(x, job->D) / (float)job->D;
-        float rstd = inverse_std(kn_sum_sq_dev(x, job->D, mean), (float)job->D, job->eps);
+        float mean, rstd;
+        span_stats(x, job->D, job->eps, &mean, &rstd);
         normalize_span(job->y + (size_t)i * job->D, x, job->D, mean, rstd, job->gamma, job->beta);
     }
 }
@@ -89,8 +91,8 @@ static void layer_norm_modulate_rows(void *arg, int begin, int end)
     const norm_job *job = arg;
     for (int i = begin; i < end; i++) {
         const float *x = job->x + (size_t)i * job->D;
-        float mean = kn_sum(x, job->D) / (float)job->D;
-        float rstd = inverse_std(kn_sum_sq_dev(x, job->D, mean), (float)job->D, job->eps);
+        float mean, rstd;
+        span_stats(x, job->D, job->eps, &mean, &rstd);
         normalize_modulate_span(job->y + (size_t)i * job->D, x, job->D, mean, rstd, job->beta, job->gamma);
     }
 }
@@ -137,8 +139,8 @@ static void group_norm_groups(void *arg, int begin, int end)
     size_t count = (size_t)per_group * job->HW;
     for (int g = begin; g < end; g++) {
         const float *x = job->x + (size_t)g * count;
-        float mean = kn_sum(x, count) / (float)count;
-        float rstd = inverse_std(kn_sum_sq_dev(x, count, mean), (float)count, job->eps);
+        float mean, rstd;
+        span_stats(x, count, job->eps, &mean, &rstd);
         for (int c = g * per_group; c < (g + 1) * per_group; c++)
             normalize_channel(job->y + (size_t)c * job->HW, job->x + (size_t)c * job->HW, job->HW, mean, rstd,
                               job->gamma ? job->gamma[c] : 1.0f, job->beta ? job->beta[c] : 0.0f, job->silu);
