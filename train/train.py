@@ -2,7 +2,8 @@
 
   1. vae    the per-frame autoencoder (object-weighted MSE + a small KL term); reports PSNR
   2. cache  latents of a fixed set of training clips, and the latent scale
-  3. dit    text encoder + video denoiser jointly (rectified flow, condition dropout, EMA)
+  3. dit    text encoder + video denoiser jointly (rectified flow, condition dropout, EMA;
+            optionally object-weighted, so the few latents that carry shape and motion count more)
 
 Usage:
   /usr/bin/python3 train/train.py --run train/runs/main            # all stages, resumes
@@ -239,6 +240,28 @@ class Trainer:
         torch.save(self.cache, os.path.join(self.args.run, "latents.pt"))
         log("cache grown from %d to %d clips" % (have, len(self.cache["specs"])))
 
+    def latent_masks(self, specs):
+        """Per-latent object weights (N, F, 1, h, w) f16 in [0, 1]: each clip's object coverage,
+        pooled to latent resolution and widened by one latent, since the autoencoder spreads an
+        object's edge into its neighbours. Re-rendered from the specs (clips are seeded)."""
+        path = os.path.join(self.args.run, "masks.pt")
+        if os.path.exists(path):
+            m = torch.load(path)
+            if len(m) == len(specs):
+                return m
+        c = self.cfg
+        f = c.height // c.latent_h
+        out = []
+        for spec in specs:
+            _, mk = world.render_clip(spec, c.frames, c.height, c.width)
+            m = F.avg_pool2d(torch.from_numpy(mk)[:, None], f)
+            out.append(F.max_pool2d(m, 3, 1, 1).half())
+        out = torch.stack(out)
+        if not self.args.smoke:
+            torch.save(out, path)
+        log("object masks for %d clips, mean coverage %.3f" % (len(out), out.float().mean().item()))
+        return out
+
     # ------------------------------------------------------------ stage 3: text encoder + denoiser
     def train_dit(self):
         a, c, m = self.args, self.cfg, self.model
@@ -247,6 +270,7 @@ class Trainer:
             if len(self.cache["specs"]) < a.cache_clips:
                 self.extend_cache()
         lat, specs = self.cache["latents"], self.cache["specs"]
+        masks = self.latent_masks(specs) if a.object_weight > 0 else None
         params = list(m.text.parameters()) + list(m.denoiser.parameters())
         self.opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0)
         self.ema = Kineto(c).to(self.device)
@@ -278,7 +302,11 @@ class Trainer:
             zt = (1 - tt) * x + tt * noise
             tokens, pooled = m.text(ids, mask)
             v = m.denoiser(zt, t, tokens, mask, pooled)
-            loss = F.mse_loss(v, noise - x)
+            if masks is None:
+                loss = F.mse_loss(v, noise - x)
+            else:  # weights depend on the clean clip; normalised so the loss scale stays put
+                w = (1 + a.object_weight * masks[idx].float().to(self.device)).expand_as(v)
+                loss = (w * (v - (noise - x)) ** 2).sum() / w.sum()
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
             self.allreduce_grads(params)
@@ -326,6 +354,8 @@ def main():
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=3e-4)
     p.add_argument("--decay-steps", type=int, default=0, help="anneal the denoiser's learning rate over the last N steps")
+    p.add_argument("--object-weight", type=float, default=0.0,
+                   help="denoising loss on object latents counts 1 + this much more")
     p.add_argument("--cond-drop", type=float, default=0.1)
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--ckpt-minutes", type=float, default=5.0)
