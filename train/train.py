@@ -2,8 +2,8 @@
 
   1. vae    the per-frame autoencoder (object-weighted MSE + a small KL term); reports PSNR
   2. cache  latents of a fixed set of training clips, and the latent scale
-  3. dit    text encoder + video denoiser jointly (rectified flow, condition dropout, EMA;
-            optionally object-weighted, so the few latents that carry shape and motion count more)
+  3. dit    text encoder + video denoiser jointly (rectified flow, condition dropout, EMA; the loss
+            is object-weighted, so the few latents that carry shape and motion count more)
 
 Usage:
   /usr/bin/python3 train/train.py --run train/runs/main            # all stages, resumes
