@@ -96,7 +96,7 @@ def train_classifiers(path, steps, log_every=100):
     """Train both classifiers on training-combination clips; cache them at `path`.
     (Both change rarely; delete the file after changing either.)"""
     if os.path.exists(path):
-        blob = torch.load(path)
+        blob = torch.load(path, weights_only=False)
         clip_net, frame_net = ClipClassifier(), FrameClassifier()
         clip_net.load_state_dict(blob["clip"])
         frame_net.load_state_dict(blob["frame"])

@@ -148,7 +148,7 @@ def read_kin(path):
 
 
 def load_checkpoint(path, use_ema=True):
-    blob = torch.load(path, map_location="cpu")
+    blob = torch.load(path, map_location="cpu", weights_only=False)
     d = dict(blob["cfg"])
     d["vae_ch"] = tuple(d["vae_ch"])
     cfg = Config(**d)

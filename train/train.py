@@ -9,9 +9,14 @@ Usage:
   /usr/bin/python3 train/train.py --run train/runs/main            # all stages, resumes
   /usr/bin/python3 train/train.py --smoke --out /tmp/smoke.kin      # tiny end-to-end check
   torchrun --nproc_per_node=N train/train.py --run ...              # data-parallel (gloo / nccl)
+
+On a GPU the latent cache, object weights and caption phrasings live on the device and the
+denoiser runs under bf16 autocast; `--minutes M --decay-minutes D` sizes a run by time instead of
+steps, and `--out` is rewritten at every checkpoint, so a run cut short still leaves a model.
 """
 import argparse
 import math
+import multiprocessing
 import os
 import sys
 import time
@@ -30,6 +35,44 @@ VOCAB = ["<null>"] + world.vocabulary()
 
 def log(msg):
     print(time.strftime("%H:%M:%S"), msg, flush=True)
+
+
+# ---------------------------------------------------------------- data workers (numpy only, so they fork safely)
+CAPTIONS_PER_CLIP = 16  # drawn once per clip; with ~4 synonyms a word this covers the phrasings well
+
+
+def latent_mask(mask, f):
+    """(F, H, W) object coverage -> (F, 1, H/f, W/f) f16 weights: averaged over f x f pixels, then
+    widened by one latent (3x3 max), since the autoencoder spreads an object's edge into its neighbours."""
+    Fr, H, W = mask.shape
+    h, w = H // f, W // f
+    m = mask.reshape(Fr, h, f, w, f).mean(axis=(2, 4))
+    p = np.pad(m, ((0, 0), (1, 1), (1, 1)))  # coverage is >= 0, so zero padding never wins the max
+    m = np.max([p[:, i:i + h, j:j + w] for i in range(3) for j in range(3)], axis=0)
+    return m[:, None].astype(np.float16)
+
+
+def render_job(job):
+    """-> a clip's frames (F, H, W, 3) f16 in [0, 1] and its latent object weights."""
+    spec, Fr, H, W, f = job
+    frames, mask = world.render_clip(spec, Fr, H, W)
+    return frames.astype(np.float16), latent_mask(mask, f)
+
+
+def caption_job(job):
+    """-> CAPTIONS_PER_CLIP random phrasings of one clip's caption, as token ids."""
+    spec, seed = job
+    rng = np.random.default_rng(seed)
+    return [tokenize(world.caption(spec, rng), VOCAB)[0] for _ in range(CAPTIONS_PER_CLIP)]
+
+
+def pool_map(fn, jobs, workers):
+    """map(fn, jobs) in order, over `workers` forked processes when that pays."""
+    if workers <= 1 or len(jobs) < 256:
+        yield from map(fn, jobs)
+        return
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        yield from pool.imap(fn, jobs, chunksize=32)
 
 
 class Trainer:
@@ -67,9 +110,13 @@ class Trainer:
         torch.save(blob, self.ckpt_path + ".tmp")
         os.replace(self.ckpt_path + ".tmp", self.ckpt_path)
         log("checkpoint %s stage=%s step=%d" % (self.ckpt_path, self.state["stage"], self.state["step"]))
+        if self.args.out and self.ema is not None:  # a run cut short still leaves its latest model
+            from export import export_model
+            export_model(self.ema, VOCAB, self.args.out)
+            log("exported %s" % self.args.out)
 
     def load(self):
-        blob = torch.load(self.ckpt_path, map_location=self.device)
+        blob = torch.load(self.ckpt_path, map_location=self.device, weights_only=False)
         d = blob["cfg"]
         d["vae_ch"] = tuple(d["vae_ch"])
         self.cfg = Config(**d)
@@ -199,21 +246,33 @@ class Trainer:
     # ------------------------------------------------------------ stage 2: latent cache
     @torch.no_grad()
     def encode_clips(self, first, last):
-        """Latents (N, F, C, h, w) f16 and specs of training clips first..last-1 (clip i's draw
-        depends on `first`, so a grown cache never repeats the clips it already holds)."""
+        """Latents (N, F, C, h, w) f16, object weights (N, F, 1, h, w) f16 and specs of training
+        clips first..last-1 (clip i's draw depends on `first`, so a grown cache never repeats the
+        clips it already holds)."""
         c, m = self.cfg, self.model
         rng = np.random.default_rng(4321 + first)
-        specs, lats = [], []
+        specs = [world.sample_spec(rng, held_out=False) for _ in range(first, last)]
+        jobs = [(s, c.frames, c.height, c.width, c.height // c.latent_h) for s in specs]
+        lats, masks, chunk = [], [], []
         t0 = time.time()
-        for i in range(first, last):
-            spec = world.sample_spec(rng, held_out=False)
-            fr, _ = world.render_clip(spec, c.frames, c.height, c.width)
-            x = torch.from_numpy(fr).permute(0, 3, 1, 2).to(self.device) * 2 - 1
-            lats.append(m.vae_enc(x)[0].half().cpu())
-            specs.append(spec)
-            if i % 500 == 0:
-                log("cache %d/%d (%.0f s)" % (i, last, time.time() - t0))
-        return torch.stack(lats), specs
+
+        def encode(chunk):
+            x = torch.from_numpy(np.stack([fr for fr, _ in chunk])).to(self.device).float()
+            x = x.reshape(-1, *x.shape[2:]).permute(0, 3, 1, 2) * 2 - 1
+            z = m.vae_enc(x)[0].half().cpu()
+            lats.append(z.reshape(len(chunk), c.frames, *z.shape[1:]))
+            masks.extend(torch.from_numpy(mk) for _, mk in chunk)
+
+        for i, out in enumerate(pool_map(render_job, jobs, self.args.workers)):
+            chunk.append(out)
+            if len(chunk) == 64:
+                encode(chunk)
+                chunk = []
+            if (first + i) % 5000 == 0:
+                log("cache %d/%d (%.0f s)" % (first + i, last, time.time() - t0))
+        if chunk:
+            encode(chunk)
+        return torch.cat(lats), torch.stack(masks), specs
 
     def build_cache(self):
         a, c, m = self.args, self.cfg, self.model
@@ -221,92 +280,114 @@ class Trainer:
         if os.path.exists(path) and not a.smoke:
             self.state.update(stage="dit", step=0)
             return
-        lat, specs = self.encode_clips(0, a.cache_clips)
-        std = lat.float().std().item()
-        m.cfg.latent_scale = self.cfg.latent_scale = 1.0 / std
-        log("cached %d clips, latent std %.4f -> scale %.4f" % (len(specs), std, 1.0 / std))
+        lat, masks, specs = self.encode_clips(0, a.cache_clips)
+        if not a.init:  # a model started from exported weights keeps the scale its denoiser learnt
+            std = lat.float().std().item()
+            m.cfg.latent_scale = self.cfg.latent_scale = 1.0 / std
+            log("latent std %.4f -> scale %.4f" % (std, 1.0 / std))
+        log("cached %d clips" % len(specs))
+        self.cache = {"latents": lat, "masks": masks, "specs": specs, "scale": c.latent_scale}
         if not a.smoke:
-            torch.save({"latents": lat, "specs": specs, "scale": 1.0 / std}, path)
-        self.cache = {"latents": lat, "specs": specs}
+            torch.save(self.cache, path)
         self.state.update(stage="dit", step=0)
         self.save()
 
-    def extend_cache(self):
-        """Grow a resumed run's latent cache to --cache-clips; the latent scale stays."""
-        have = len(self.cache["specs"])
-        lat, specs = self.encode_clips(have, self.args.cache_clips)
-        self.cache = {"latents": torch.cat([self.cache["latents"], lat]),
-                      "specs": self.cache["specs"] + specs, "scale": self.cache.get("scale")}
-        torch.save(self.cache, os.path.join(self.args.run, "latents.pt"))
-        log("cache grown from %d to %d clips" % (have, len(self.cache["specs"])))
+    def load_cache(self):
+        """The run's latent cache, grown to --cache-clips; object weights are added to a cache that
+        lacks them by re-rendering its clips (they are seeded). The latent scale stays."""
+        path = os.path.join(self.args.run, "latents.pt")
+        cache = torch.load(path, weights_only=False)
+        have, grown = len(cache["specs"]), False
+        if "masks" not in cache:
+            c = self.cfg
+            jobs = [(s, c.frames, c.height, c.width, c.height // c.latent_h) for s in cache["specs"]]
+            cache["masks"] = torch.stack([torch.from_numpy(mk) for _, mk in
+                                          pool_map(render_job, jobs, self.args.workers)])
+            grown = True
+        if have < self.args.cache_clips:
+            lat, masks, specs = self.encode_clips(have, self.args.cache_clips)
+            cache = {"latents": torch.cat([cache["latents"], lat]), "masks": torch.cat([cache["masks"], masks]),
+                     "specs": cache["specs"] + specs, "scale": cache.get("scale")}
+            log("cache grown from %d to %d clips" % (have, len(cache["specs"])))
+            grown = True
+        if grown:
+            torch.save(cache, path)
+        return cache
 
-    def latent_masks(self, specs):
-        """Per-latent object weights (N, F, 1, h, w) f16 in [0, 1]: each clip's object coverage,
-        pooled to latent resolution and widened by one latent, since the autoencoder spreads an
-        object's edge into its neighbours. Re-rendered from the specs (clips are seeded)."""
-        path = os.path.join(self.args.run, "masks.pt")
-        if os.path.exists(path):
-            m = torch.load(path)
-            if len(m) == len(specs):
-                return m
-        c = self.cfg
-        f = c.height // c.latent_h
-        out = []
-        for spec in specs:
-            _, mk = world.render_clip(spec, c.frames, c.height, c.width)
-            m = F.avg_pool2d(torch.from_numpy(mk)[:, None], f)
-            out.append(F.max_pool2d(m, 3, 1, 1).half())
-        out = torch.stack(out)
-        if not self.args.smoke:
-            torch.save(out, path)
-        log("object masks for %d clips, mean coverage %.3f" % (len(out), out.float().mean().item()))
-        return out
+    def caption_table(self, specs):
+        """(N, CAPTIONS_PER_CLIP, max_tokens) token ids, 0-padded: each clip's phrasings, drawn once."""
+        seed = int(self.rng.integers(1 << 31))
+        table = np.zeros((len(specs), CAPTIONS_PER_CLIP, self.cfg.max_tokens), np.int64)
+        jobs = [(s, (seed, i)) for i, s in enumerate(specs)]
+        for i, caps in enumerate(pool_map(caption_job, jobs, self.args.workers)):
+            for k, ids in enumerate(caps):
+                ids = ids[:self.cfg.max_tokens]
+                table[i, k, :len(ids)] = ids
+        return torch.from_numpy(table)
 
     # ------------------------------------------------------------ stage 3: text encoder + denoiser
+    def lr_at(self, s, minutes):
+        """Warm up over 200 steps; anneal linearly to 5% over the last --decay-steps steps or, in a
+        timed run, over its last --decay-minutes."""
+        a = self.args
+        lr = a.lr * min(1.0, (s + 1) / 200)
+        if a.minutes:
+            left = (a.minutes - minutes) / a.decay_minutes if a.decay_minutes else 1.0
+        else:
+            left = (a.steps - s) / a.decay_steps if a.decay_steps else 1.0
+        return lr * max(0.05, min(1.0, left))
+
     def train_dit(self):
         a, c, m = self.args, self.cfg, self.model
+        dev = self.device
         if not hasattr(self, "cache"):
-            self.cache = torch.load(os.path.join(a.run, "latents.pt"))
-            if len(self.cache["specs"]) < a.cache_clips:
-                self.extend_cache()
-        lat, specs = self.cache["latents"], self.cache["specs"]
-        masks = self.latent_masks(specs) if a.object_weight > 0 else None
+            self.cache = self.load_cache()
+        specs = self.cache["specs"]
+        lat = self.cache["latents"].to(dev)  # kept where the model is: no per-step copies on a GPU
+        masks = self.cache["masks"].to(dev)
+        captions = self.caption_table(specs).to(dev)
         params = list(m.text.parameters()) + list(m.denoiser.parameters())
         self.opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0)
-        self.ema = Kineto(c).to(self.device)
+        self.ema = Kineto(c).to(dev)
         self.ema.load_state_dict(m.state_dict())
         if getattr(self, "_resume_opt", None) and self.state["stage"] == "dit":
             self.opt.load_state_dict(self._resume_opt)
             self.ema.load_state_dict(self._resume_ema)
+        ema_params, model_params = list(self.ema.parameters()), list(m.parameters())
+        cuda = dev.type == "cuda"
+        if cuda:
+            torch.backends.cuda.matmul.allow_tf32 = True
+        gen = torch.Generator(device=dev)
+        gen.manual_seed(int(self.rng.integers(1 << 62)))
         scale = c.latent_scale
-        t_last, t_ckpt = time.time(), time.time()
-        losses = []
-        while self.state["step"] < a.steps:
+        t_start = t_last = t_ckpt = time.time()
+        loss_sum, loss_n = torch.zeros((), device=dev), 0
+        while True:
             s = self.state["step"]
-            lr = a.lr * min(1.0, (s + 1) / 200)
-            if a.decay_steps:  # anneal linearly over the run's last decay_steps steps
-                lr *= max(0.05, min(1.0, (a.steps - s) / a.decay_steps))
+            minutes = (time.time() - t_start) / 60
+            if (a.minutes and minutes >= a.minutes) or (not a.minutes and s >= a.steps):
+                break
+            lr = self.lr_at(s, minutes)
             for g in self.opt.param_groups:
                 g["lr"] = lr
-            idx = self.rng.integers(len(specs), size=a.batch)
-            x = lat[idx].float().to(self.device) * scale
-            ids = []
-            for i in idx:
-                tok, _ = tokenize(world.caption(specs[i], self.rng), VOCAB)
-                ids.append([] if self.rng.random() < a.cond_drop else tok)
-            ids, mask = pad_ids(ids, c.max_tokens)
-            ids, mask = ids.to(self.device), mask.to(self.device)
-            t = torch.sigmoid(torch.randn(a.batch, device=self.device))  # logit-normal
-            noise = torch.randn_like(x)
+            idx = torch.randint(len(specs), (a.batch,), device=dev, generator=gen)
+            x = lat[idx].float() * scale
+            pick = torch.randint(CAPTIONS_PER_CLIP, (a.batch,), device=dev, generator=gen)
+            ids = captions[idx, pick]
+            drop = torch.rand(a.batch, device=dev, generator=gen) < a.cond_drop
+            ids = ids.masked_fill(drop[:, None], NULL_ID)  # the unconditional sequence [NULL_ID]
+            mask = ids != NULL_ID
+            mask[:, 0] = True
+            t = torch.sigmoid(torch.randn(a.batch, device=dev, generator=gen))  # logit-normal
+            noise = torch.randn(x.shape, device=dev, generator=gen)
             tt = t.view(-1, 1, 1, 1, 1)
             zt = (1 - tt) * x + tt * noise
-            tokens, pooled = m.text(ids, mask)
-            v = m.denoiser(zt, t, tokens, mask, pooled)
-            if masks is None:
-                loss = F.mse_loss(v, noise - x)
-            else:  # weights depend on the clean clip; normalised so the loss scale stays put
-                w = (1 + a.object_weight * masks[idx].float().to(self.device)).expand_as(v)
-                loss = (w * (v - (noise - x)) ** 2).sum() / w.sum()
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cuda):
+                tokens, pooled = m.text(ids, mask)
+                v = m.denoiser(zt, t, tokens, mask, pooled).float()
+            # the object weights depend on the clean clip; normalised so the loss scale stays put
+            w = (1 + a.object_weight * masks[idx].float()).expand_as(v)
+            loss = (w * (v - (noise - x)) ** 2).sum() / w.sum()
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
             self.allreduce_grads(params)
@@ -314,15 +395,18 @@ class Trainer:
             self.opt.step()
             decay = min(a.ema, (1 + s) / (10 + s))
             with torch.no_grad():
-                for pe, pm in zip(self.ema.parameters(), m.parameters()):
-                    pe.mul_(decay).add_(pm.detach(), alpha=1 - decay)
-            losses.append(loss.item())
+                torch._foreach_mul_(ema_params, decay)
+                torch._foreach_add_(ema_params, [p.detach() for p in model_params], alpha=1 - decay)
+            loss_sum += loss.detach()
+            loss_n += 1
             self.state["step"] += 1
             now = time.time()
             self.state["seconds"] += now - t_last
             t_last = now
-            if s % 25 == 0:
-                log("dit step %d loss %.4f (avg %.4f) lr %.2e" % (s, loss.item(), np.mean(losses[-100:]), lr))
+            if s % a.log_every == 0:  # the only per-step sync with the device
+                log("dit step %d loss %.4f (avg of %d) lr %.2e" % (s, loss_sum.item() / loss_n, loss_n, lr))
+                loss_sum.zero_()
+                loss_n = 0
             if now - t_ckpt > a.ckpt_minutes * 60:
                 self.save()
                 t_ckpt = now
@@ -358,6 +442,11 @@ def main():
                    help="denoising loss on object latents counts 1 + this much more")
     p.add_argument("--cond-drop", type=float, default=0.1)
     p.add_argument("--ema", type=float, default=0.999)
+    p.add_argument("--minutes", type=float, default=0,
+                   help="train the denoiser for this many minutes instead of up to --steps")
+    p.add_argument("--decay-minutes", type=float, default=0, help="with --minutes: anneal over the last N minutes")
+    p.add_argument("--workers", type=int, default=os.cpu_count(), help="processes that render clips")
+    p.add_argument("--log-every", type=int, default=25)
     p.add_argument("--ckpt-minutes", type=float, default=5.0)
     a = p.parse_args()
     if a.smoke:
@@ -366,9 +455,9 @@ def main():
     t0 = time.time()
     tr = Trainer(a)
     tr.run()
-    if a.out and tr.rank == 0:
+    if a.out and tr.rank == 0 and tr.ema is None:  # save() exported the EMA model already
         from export import export_model
-        export_model(tr.ema if tr.ema is not None else tr.model, VOCAB, a.out)
+        export_model(tr.model, VOCAB, a.out)
         log("exported %s" % a.out)
     log("finished in %.1f s" % (time.time() - t0))
 
