@@ -118,7 +118,7 @@ def sincos_2d(gh, gw, dim):
 def timestep_embedding(t, dim):
     """t (B,) in [0, 1] -> (B, dim): [cos(1000 t f_i), sin(1000 t f_i)], f_i = 10000^(-i/(dim/2))."""
     half = dim // 2
-    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32, device=t.device) / half)
     args = (t.float() * 1000.0)[:, None] * freqs[None, :]
     return torch.cat([torch.cos(args), torch.sin(args)], 1)
 
