@@ -97,6 +97,8 @@ test_c() {
 
 # The training script end to end on a tiny model, then the CLI reading what it wrote.
 test_smoke() {
+    say "training data path"
+    nice $PY tests/train/test_data.py
     say "smoke training -> build/smoke.kin"
     nice $PY train/train.py --smoke --out build/smoke.kin
     build/kineto info --weights build/smoke.kin
