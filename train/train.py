@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import world  # noqa: E402
-from model import Config, Kineto, tiny_config, pad_ids, tokenize, NULL_ID  # noqa: E402
+from model import Config, Kineto, tiny_config, tokenize, NULL_ID  # noqa: E402
 
 VOCAB = ["<null>"] + world.vocabulary()
 
@@ -83,6 +83,8 @@ class Trainer:
             backend = "nccl" if torch.cuda.is_available() else "gloo"
             dist.init_process_group(backend)
             self.rank, self.world_size = dist.get_rank(), dist.get_world_size()
+            if args.minutes:  # each rank's clock would stop it at a different step
+                raise SystemExit("--minutes needs one process; give data-parallel runs --steps")
         self.device = torch.device(f"cuda:{self.rank % max(1, torch.cuda.device_count())}"
                                    if torch.cuda.is_available() else "cpu")
         cfg = tiny_config(len(VOCAB)) if args.smoke else Config(vocab_size=len(VOCAB))
