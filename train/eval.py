@@ -239,8 +239,8 @@ def main():
     p.add_argument("--classifier", default=os.path.join(ROOT, "train", "runs", "classifier.pt"))
     p.add_argument("--train-classifier", action="store_true",
                    help="(re)train the classifiers into --classifier and stop")
-    p.add_argument("--classifier-steps", type=int, default=3000)
-    p.add_argument("--classifier-batch", type=int, default=64)
+    p.add_argument("--classifier-steps", type=int, default=2500)
+    p.add_argument("--classifier-batch", type=int, default=24)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
                    help="where the classifiers train")
     p.add_argument("--workers", type=int, default=os.cpu_count(), help="processes that render clips")
