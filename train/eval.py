@@ -120,51 +120,44 @@ def load_classifiers(path):
     return clip_net.eval(), frame_net.eval()
 
 
-def lr_at(s, steps):
-    return 2e-3 * (0.05 + 0.95 * (1 - s / steps))
+def fit(net, steps, data, loss_of, name):
+    """AdamW 2e-3, decayed linearly to 5%, over `steps` batches of `data`; -> the net, on the CPU."""
+    opt = torch.optim.AdamW(net.parameters(), 2e-3)
+    for s in range(steps):
+        for g in opt.param_groups:
+            g["lr"] = 2e-3 * (0.05 + 0.95 * (1 - s / steps))
+        loss = loss_of(*next(data))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if s % 100 == 0:
+            log("%s step %d loss %.4f" % (name, s, loss.item()))
+    return net.cpu().eval()
 
 
 def train_clip_classifier(steps, batch, workers, dev):
     torch.manual_seed(0)
     net = ClipClassifier().to(dev)
-    opt = torch.optim.AdamW(net.parameters(), 2e-3)
-    data = real_batches(np.random.default_rng(7), batch, workers)
-    for s in range(steps):
-        for g in opt.param_groups:
-            g["lr"] = lr_at(s, steps)
-        x, y = next(data)
+
+    def loss_of(x, y):
         logits, _ = net(x.to(dev))
-        loss = sum(F.cross_entropy(logits[k], y[k].to(dev)) for k in HEADS)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if s % 100 == 0:
-            log("clip classifier step %d loss %.4f" % (s, loss.item()))
-    return net.cpu().eval()
+        return sum(F.cross_entropy(logits[k], y[k].to(dev)) for k in HEADS)
+    return fit(net, steps, real_batches(np.random.default_rng(7), batch, workers), loss_of, "clip classifier")
 
 
 def train_frame_classifier(steps, batch, workers, dev, per_clip=8):
     """batch clips a step, per_clip random frames of each; half the clips turn, grow or shrink."""
     torch.manual_seed(1)
     net = FrameClassifier().to(dev)
-    opt = torch.optim.AdamW(net.parameters(), 2e-3)
-    data = real_batches(np.random.default_rng(8), batch, workers, hard_share=0.5)
-    for s in range(steps):
-        for g in opt.param_groups:
-            g["lr"] = lr_at(s, steps)
-        x, y = next(data)
+
+    def loss_of(x, y):
         B, Fr = x.shape[:2]
         fi = torch.stack([torch.randperm(Fr)[:per_clip] for _ in range(B)])
-        frames = x[torch.arange(B)[:, None], fi].reshape(B * per_clip, *x.shape[2:]).to(dev)
-        fc, fs = net(frames)
-        loss = F.cross_entropy(fc, y["color"].repeat_interleave(per_clip).to(dev)) \
+        fc, fs = net(x[torch.arange(B)[:, None], fi].reshape(B * per_clip, *x.shape[2:]).to(dev))
+        return F.cross_entropy(fc, y["color"].repeat_interleave(per_clip).to(dev)) \
             + F.cross_entropy(fs, y["shape"].repeat_interleave(per_clip).to(dev))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if s % 100 == 0:
-            log("frame classifier step %d loss %.4f" % (s, loss.item()))
-    return net.cpu().eval()
+    data = real_batches(np.random.default_rng(8), batch, workers, hard_share=0.5)
+    return fit(net, steps, data, loss_of, "frame classifier")
 
 
 def train_classifiers(path, which, a):
