@@ -9,7 +9,9 @@ Figures (held-out and training combinations, single-object prompts, default step
   background flicker: mean absolute frame-to-frame change, against the world's own clips;
   Frechet distance in the classifier's penultimate features, beside the real-vs-real floor;
   the same with the temporal attention layers skipped at inference.
-The classifier's own accuracy on real held-out clips is the ceiling.
+The classifier's own accuracy on real held-out clips is the ceiling. Both classifiers learn from real
+clips of every combination and are cached in train/runs/classifier.pt:
+  /usr/bin/python3 train/eval.py --train-classifier all     # or `frame` for the per-frame one alone
 """
 import argparse
 import json
