@@ -166,6 +166,9 @@ def train_classifiers(path, which, a):
     """Train the clip classifier, the frame classifier or both (which: all | frame) and save them at
     `path`, keeping the other one from the file; eval.py reuses that file. Retrain after changing
     either network or the world."""
+    if which == "frame" and not os.path.exists(path):
+        raise SystemExit("--train-classifier frame keeps the clip classifier from %s, which does not exist: "
+                         "use --train-classifier all" % path)
     dev = torch.device(a.device)
     blob = torch.load(path, map_location="cpu", weights_only=False) if which != "all" else {}
     if which == "all":
