@@ -100,8 +100,14 @@ test_smoke() {
     say "training data path"
     nice $PY tests/train/test_data.py
     say "smoke training -> build/smoke.kin"
-    nice $PY train/train.py --smoke --out build/smoke.kin
+    rm -rf build/smoke-run
+    nice $PY train/train.py --smoke --run build/smoke-run --out build/smoke.kin
     build/kineto info --weights build/smoke.kin
+    say "decoder tuning on the smoke weights"
+    nice $PY train/export.py --ckpt build/smoke-run/ckpt.pt --out build/smoke-again.kin \
+        --encoder-out build/smoke-encoder.kin >/dev/null
+    cmp build/smoke.kin build/smoke-again.kin  # the checkpoint exports to the bytes training wrote
+    nice $PY tests/train/test_tune_decoder.py build/smoke.kin build/smoke-encoder.kin
     rm -rf build/smoke-out
     build/kineto generate --weights build/smoke.kin --prompt "a red ball moving left on black" --seed 7 \
         --steps 2 --out build/smoke-out --gif build/smoke-out/clip.gif

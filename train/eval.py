@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import world  # noqa: E402
+from train import pool_map, use_all_cores  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HEADS = {"color": len(world.COLOR_NAMES), "shape": len(world.SHAPES),
@@ -97,7 +98,6 @@ def real_batches(rng, batch, workers, hard_share=0.0):
     the classifiers are the measuring instrument, and a judge that has never seen a held-out
     combination misreads correct clips of it. hard_share of the clips turn, grow or shrink, the
     motions whose frames (a rotated, half-shaded or tiny shape) are hardest to read one at a time."""
-    from train import pool_map
     n_c, n_s = len(world.COLOR_NAMES), len(world.SHAPES)
     while True:
         specs = []
@@ -292,7 +292,7 @@ def main():
                    help="seed of the held-out prompt set (training: +1); tune settings on another one")
     a = p.parse_args()
     os.makedirs(os.path.dirname(a.classifier), exist_ok=True)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+    use_all_cores()
     if a.train_classifier or not os.path.exists(a.classifier):
         train_classifiers(a.classifier, a.train_classifier or "all", a)
         if a.train_classifier:

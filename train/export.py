@@ -147,6 +147,26 @@ def read_kin(path):
     return cfg, vocab, tensors
 
 
+def model_from_kin(paths, vocab):
+    """A Kineto model from exported weights (the shipped file plus, to train on, its encoder file).
+    -> (model, the tensors' names that were missing). Raises SystemExit on a vocabulary other than `vocab`."""
+    tensors = {}
+    for path in paths:
+        cfg, file_vocab, t = read_kin(path)
+        if file_vocab != vocab:
+            raise SystemExit("%s: its vocabulary differs from train/world.py's" % path)
+        tensors.update(t)
+    model = Kineto(cfg)
+    if "preview.weight" in tensors:
+        tensors["preview.weight"] = tensors["preview.weight"] * cfg.latent_scale  # export folds 1/scale in
+    sd = model.state_dict()
+    missing = [n for n, v in sd.items() if v.dtype.is_floating_point and n not in tensors]
+    with torch.no_grad():
+        for n, t in tensors.items():
+            sd[n].copy_(t)
+    return model, missing
+
+
 def load_checkpoint(path, use_ema=True):
     blob = torch.load(path, map_location="cpu", weights_only=False)
     d = dict(blob["cfg"])

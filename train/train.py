@@ -66,6 +66,12 @@ def caption_job(job):
     return [tokenize(world.caption(spec, rng), VOCAB)[0] for _ in range(CAPTIONS_PER_CLIP)]
 
 
+def use_all_cores():
+    """Give torch's OpenMP pool every core (shared among data-parallel ranks): this torch starts with
+    one thread, and its convolutions run on that pool (matrix products go to OpenBLAS's own threads)."""
+    torch.set_num_threads(max(1, os.cpu_count() // int(os.environ.get("WORLD_SIZE", "1"))))
+
+
 def pool_map(fn, jobs, workers):
     """map(fn, jobs) in order, over `workers` forked processes when that pays."""
     if workers <= 1 or len(jobs) < 256:
@@ -132,23 +138,12 @@ class Trainer:
     def init_from_kin(self, paths):
         """Start from exported weights (the shipped model plus its encoder file): re-cache latents
         with that encoder, then train the denoiser on. The optimizer state starts fresh."""
-        from export import read_kin
-        tensors = {}
-        for path in paths:
-            cfg, vocab, t = read_kin(path)
-            if vocab != VOCAB:
-                raise SystemExit("%s: its vocabulary differs from train/world.py's" % path)
-            tensors.update(t)
-        self.cfg = cfg
-        self.model = Kineto(cfg).to(self.device)
-        tensors["preview.weight"] = tensors["preview.weight"] * cfg.latent_scale  # export folds 1/scale in
-        sd = self.model.state_dict()
-        missing = [n for n, v in sd.items() if v.dtype.is_floating_point and n not in tensors]
+        from export import model_from_kin
+        model, missing = model_from_kin(paths, VOCAB)
         if missing:
             raise SystemExit("--init lacks %d tensors, e.g. %s (pass the encoder file too)" % (len(missing), missing[0]))
-        with torch.no_grad():
-            for n, t in tensors.items():
-                sd[n].copy_(t.to(sd[n].device))
+        self.cfg = model.cfg
+        self.model = model.to(self.device)
         self.state.update(stage="cache", step=0)
         log("initialised from %s" % ", ".join(paths))
 
@@ -454,6 +449,7 @@ def main():
     if a.smoke:
         a.vae_steps, a.vae_batch, a.cache_clips, a.steps, a.batch = 4, 8, 8, 4, 4
         a.run = a.run if a.run != "train/runs/main" else "/tmp/kineto-smoke"
+    use_all_cores()
     t0 = time.time()
     tr = Trainer(a)
     tr.run()

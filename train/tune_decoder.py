@@ -1,0 +1,150 @@
+"""Train the VAE decoder of exported weights further, with everything else frozen.
+
+The denoiser learnt on the encoder's latents, so the encoder must not move; the decoder can. It is
+the cheapest part of the model to train (168k parameters, one frame at a time) and the last one a
+clip passes through: a shape it blurs is a shape the judge misreads, however good the latent was.
+Frames come from training combinations only, as in stage 1, with the same object-weighted MSE.
+The latent the decoder sees is the encoder's sample (mean + std * noise) plus, on part of each
+batch, extra noise: the denoiser's latents are never exactly the encoder's.
+
+Usage (resumes from --run; --out is rewritten at every checkpoint):
+  /usr/bin/python3 train/tune_decoder.py --init weights/kineto-world.kin weights/kineto-world-encoder.kin \\
+      --run train/runs/decoder --minutes 60 --out weights/kineto-world.kin
+"""
+import argparse
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import world  # noqa: E402
+from export import export_model, model_from_kin  # noqa: E402
+from train import VOCAB, log, pool_map, use_all_cores  # noqa: E402
+
+
+def render_frames(job):
+    """-> one clip's frames (F, H, W, 3) uint8 and object masks (F, H, W) uint8."""
+    spec, Fr, H, W = job
+    frames, mask = world.render_clip(spec, Fr, H, W)
+    return (frames * 255 + 0.5).astype(np.uint8), (mask > 0.5).astype(np.uint8)
+
+
+@torch.no_grad()
+def frame_set(model, n_clips, seed, held_out, workers):
+    """Frames (N, 3, H, W) uint8, object masks (N, 1, H, W) uint8 and the frozen encoder's latent
+    mean and std (N, C, h, w) of n_clips seeded clips, every frame of each."""
+    c = model.cfg
+    rng = np.random.default_rng(seed)
+    jobs = [(world.sample_spec(rng, held_out=held_out), c.frames, c.height, c.width) for _ in range(n_clips)]
+    frames, masks, means, stds = [], [], [], []
+    for fr, mk in pool_map(render_frames, jobs, workers):
+        x = torch.from_numpy(fr).permute(0, 3, 1, 2)
+        mean, logvar = model.vae_enc(x.float() / 127.5 - 1)
+        frames.append(x)
+        masks.append(torch.from_numpy(mk)[:, None])
+        means.append(mean)
+        stds.append(torch.exp(0.5 * logvar))
+    return torch.cat(frames), torch.cat(masks), torch.cat(means), torch.cat(stds)
+
+
+def weighted_mse(y, x, mask):
+    w = 1.0 + 8.0 * mask  # objects are small: weight their pixels up, as in stage 1
+    return (w * (y - x) ** 2).mean() / w.mean()
+
+
+@torch.no_grad()
+def psnr(decoder, data):
+    """PSNR (dB) of the decoded mean latents over whole frames and over object pixels only."""
+    x, mask, mean, _ = data
+    err, obj = [], []
+    for i in range(0, len(x), 256):
+        y = decoder(mean[i:i + 256]).clamp(-1, 1)
+        e = ((y - (x[i:i + 256].float() / 127.5 - 1)) / 2) ** 2
+        err.append(e.mean().item())
+        m = mask[i:i + 256].bool().expand_as(e)
+        obj.append((e[m].sum().item(), m.sum().item()))
+    return -10 * math.log10(np.mean(err)), -10 * math.log10(sum(a for a, _ in obj) / max(1, sum(b for _, b in obj)))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--init", nargs=2, required=True, metavar="KIN", help="the weights file and its encoder file")
+    p.add_argument("--run", required=True, help="checkpoint folder")
+    p.add_argument("--out", required=True, help="the weights file to write")
+    p.add_argument("--minutes", type=float, default=60.0, help="training time, cosine-decayed over it")
+    p.add_argument("--clips", type=int, default=3000, help="training clips (16 frames each) held in memory")
+    p.add_argument("--batch", type=int, default=64, help="frames a step")
+    p.add_argument("--lr", type=float, default=3e-4)
+    p.add_argument("--latent-noise", type=float, default=0.1,
+                   help="largest extra latent noise, in units of the latents' std, on half of each batch")
+    p.add_argument("--ckpt-minutes", type=float, default=5.0)
+    p.add_argument("--workers", type=int, default=os.cpu_count())
+    a = p.parse_args()
+
+    use_all_cores()
+    torch.manual_seed(0)
+    model, missing = model_from_kin(a.init, VOCAB)
+    if missing:
+        raise SystemExit("--init lacks %d tensors, e.g. %s (pass the encoder file too)" % (len(missing), missing[0]))
+    model.eval()
+    dec = model.vae_dec.train()
+    opt = torch.optim.AdamW(dec.parameters(), lr=a.lr, weight_decay=0.0)
+    state = {"seconds": 0.0, "step": 0}
+    os.makedirs(a.run, exist_ok=True)
+    ckpt = os.path.join(a.run, "decoder.pt")
+    if os.path.exists(ckpt):
+        blob = torch.load(ckpt, weights_only=False)
+        dec.load_state_dict(blob["decoder"])
+        opt.load_state_dict(blob["opt"])
+        state = blob["state"]
+        log("resumed at step %d (%.1f min)" % (state["step"], state["seconds"] / 60))
+
+    t0 = time.time()
+    train = frame_set(model, a.clips, 777, False, a.workers)
+    held = frame_set(model, 64, 99, True, a.workers)
+    noise_scale = a.latent_noise * train[2].std().item()
+    log("%d training frames, %d held-out frames in %.0f s; held-out PSNR %.2f dB (objects %.2f dB)"
+        % (len(train[0]), len(held[0]), time.time() - t0, *psnr(dec, held)))
+
+    def save():
+        torch.save({"decoder": dec.state_dict(), "opt": opt.state_dict(), "state": state}, ckpt + ".tmp")
+        os.replace(ckpt + ".tmp", ckpt)
+        export_model(model, VOCAB, a.out)
+        log("step %d: held-out PSNR %.2f dB (objects %.2f dB); wrote %s" % (state["step"], *psnr(dec, held), a.out))
+
+    rng = torch.Generator().manual_seed(1000 + state["step"])
+    total, t_last, t_ckpt = a.minutes * 60, time.time(), time.time()
+    while state["seconds"] < total:
+        warm = min(1.0, (state["step"] + 1) / 100)  # a fresh optimizer on trained weights: ease in
+        lr = a.lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * state["seconds"] / total)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        idx = torch.randint(len(train[0]), (a.batch,), generator=rng)
+        x = train[0][idx].float() / 127.5 - 1
+        mean, std = train[2][idx], train[3][idx]
+        z = mean + std * torch.randn(mean.shape, generator=rng)
+        half = a.batch // 2
+        z[:half] += noise_scale * torch.rand(half, 1, 1, 1, generator=rng) * torch.randn(z[:half].shape, generator=rng)
+        loss = weighted_mse(dec(z), x, train[1][idx].float())
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(dec.parameters(), 1.0)
+        opt.step()
+        state["step"] += 1
+        now = time.time()
+        state["seconds"] += now - t_last
+        t_last = now
+        if state["step"] % 100 == 0:
+            log("step %d loss %.5f lr %.2e (%.1f min)" % (state["step"], loss.item(), lr, state["seconds"] / 60))
+        if now - t_ckpt > a.ckpt_minutes * 60:
+            save()
+            t_ckpt = t_last = time.time()
+    save()
+
+
+if __name__ == "__main__":
+    main()
