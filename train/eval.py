@@ -9,7 +9,8 @@ Figures (held-out and training combinations, single-object prompts, default step
   background flicker: mean absolute frame-to-frame change, against the world's own clips;
   Frechet distance in the classifier's penultimate features, beside the real-vs-real floor;
   the same with the temporal attention layers skipped at inference.
-The classifier's own accuracy on real held-out clips is the ceiling. Both classifiers learn from real
+The classifier's own accuracy on real held-out clips is the ceiling, and the same clips passed through
+the autoencoder (the weights' decoder and, from --encoder, its encoder; PyTorch) the autoencoder's. Both classifiers learn from real
 clips of every combination and are cached in train/runs/classifier.pt:
   /usr/bin/python3 train/eval.py --train-classifier all     # or `frame` for the per-frame one alone
 """
@@ -234,6 +235,21 @@ def classify(clip_net, frame_net, clips_u8):
             torch.cat(stable).float())
 
 
+@torch.no_grad()
+def autoencoded(weights, encoder, clips_u8):
+    """Clips (N, F, H, W, 3) uint8 through the VAE encoder (its mean) and the weights' decoder."""
+    from export import model_from_kin
+    from model import decode_frames
+    from train import VOCAB
+    model = model_from_kin([weights, encoder], VOCAB)[0].eval()
+    N, Fr, H, W, _ = clips_u8.shape
+    out = []
+    for clip in torch.from_numpy(clips_u8):
+        z = model.vae_enc(clip.permute(0, 3, 1, 2).float() / 127.5 - 1)[0]
+        out.append(decode_frames(model, z * model.cfg.latent_scale))
+    return torch.stack(out).numpy()
+
+
 def flicker(clips_u8):
     """Mean absolute change between consecutive frames, 0..255 scale."""
     x = clips_u8.astype(np.float32)
@@ -271,6 +287,8 @@ def prompt_set(n, held_out, seed):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--weights", default=os.path.join(ROOT, "weights", "kineto-world.kin"))
+    p.add_argument("--encoder", default=os.path.join(ROOT, "weights", "kineto-world-encoder.kin"),
+                   help="the weights' VAE encoder file, for the autoencoder's ceiling (skipped if absent)")
     p.add_argument("--ckpt", default=None)
     p.add_argument("--engine", choices=["c", "torch"], default="c")
     p.add_argument("--n", type=int, default=300, help="clips per split (held-out, training)")
@@ -312,6 +330,12 @@ def main():
     _, rf2, _ = classify(clip_net, frame_net, real2)
     results["fd_real_vs_real"] = frechet(rf, rf2)
     log("real held-out: %s" % json.dumps(results["real_held_out"]))
+    if os.path.exists(a.encoder):
+        ae_u8 = autoencoded(a.weights, a.encoder, real_u8)
+        ap, _, as_ = classify(clip_net, frame_net, ae_u8)
+        results["real_held_out_autoencoded"] = dict(accuracy(ap, real_labs), identity_stable=float(as_.mean()),
+                                                    flicker=flicker(ae_u8))
+        log("real held-out, autoencoded: %s" % json.dumps(results["real_held_out_autoencoded"]))
 
     variants = [("temporal_on", False)] + ([] if a.no_ablation else [("temporal_off", True)])
     for split, held in (("held_out", True), ("training", False)):
