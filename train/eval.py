@@ -9,9 +9,9 @@ Figures (held-out and training combinations, single-object prompts, default step
   background flicker: mean absolute frame-to-frame change, against the world's own clips;
   Frechet distance in the classifier's penultimate features, beside the real-vs-real floor;
   the same with the temporal attention layers skipped at inference.
-The classifier's own accuracy on real held-out clips is the ceiling, and the same clips passed through
-the autoencoder (the weights' decoder and, from --encoder, its encoder; PyTorch) the autoencoder's. Both classifiers learn from real
-clips of every combination and are cached in train/runs/classifier.pt:
+The classifier's own accuracy on real held-out clips is the ceiling; the same clips passed through the
+autoencoder (the --encoder file's encoder, the weights' decoder; in PyTorch) give the autoencoder's.
+Both classifiers learn from real clips of every combination and are cached in train/runs/classifier.pt:
   /usr/bin/python3 train/eval.py --train-classifier all     # or `frame` for the per-frame one alone
 """
 import argparse
@@ -242,7 +242,6 @@ def autoencoded(weights, encoder, clips_u8):
     from model import decode_frames
     from train import VOCAB
     model = model_from_kin([weights, encoder], VOCAB)[0].eval()
-    N, Fr, H, W, _ = clips_u8.shape
     out = []
     for clip in torch.from_numpy(clips_u8):
         z = model.vae_enc(clip.permute(0, 3, 1, 2).float() / 127.5 - 1)[0]

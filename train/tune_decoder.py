@@ -9,7 +9,7 @@ batch, extra noise: the denoiser's latents are never exactly the encoder's.
 
 Usage (resumes from --run; --out is rewritten at every checkpoint):
   /usr/bin/python3 train/tune_decoder.py --init weights/kineto-world.kin weights/kineto-world-encoder.kin \\
-      --run train/runs/decoder --minutes 60 --out weights/kineto-world.kin
+      --run train/runs/decoder --minutes 85 --out weights/kineto-world.kin
 """
 import argparse
 import math
