@@ -29,7 +29,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import world  # noqa: E402
-from train import pool_map, use_all_cores  # noqa: E402
+from train import VOCAB, pool_map, use_all_cores  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HEADS = {"color": len(world.COLOR_NAMES), "shape": len(world.SHAPES),
@@ -240,8 +240,7 @@ def autoencoded(weights, encoder, clips_u8):
     """Clips (N, F, H, W, 3) uint8 through the VAE encoder (its mean) and the weights' decoder."""
     from export import model_from_kin
     from model import decode_frames
-    from train import VOCAB
-    model = model_from_kin([weights, encoder], VOCAB)[0].eval()
+    model = model_from_kin([weights, encoder], VOCAB).eval()
     out = []
     for clip in torch.from_numpy(clips_u8):
         z = model.vae_enc(clip.permute(0, 3, 1, 2).float() / 127.5 - 1)[0]

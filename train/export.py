@@ -148,8 +148,8 @@ def read_kin(path):
 
 
 def model_from_kin(paths, vocab):
-    """A Kineto model from exported weights (the shipped file plus, to train on, its encoder file).
-    -> (model, the tensors' names that were missing). Raises SystemExit on a vocabulary other than `vocab`."""
+    """A Kineto model from exported weights: the shipped file plus its encoder file, since every caller
+    encodes. Raises SystemExit on a vocabulary other than `vocab` or a missing tensor."""
     tensors = {}
     for path in paths:
         cfg, file_vocab, t = read_kin(path)
@@ -161,10 +161,13 @@ def model_from_kin(paths, vocab):
         tensors["preview.weight"] = tensors["preview.weight"] * cfg.latent_scale  # export folds 1/scale in
     sd = model.state_dict()
     missing = [n for n, v in sd.items() if v.dtype.is_floating_point and n not in tensors]
+    if missing:
+        raise SystemExit("%s: %d tensors missing, e.g. %s (pass the encoder file too)"
+                         % (" + ".join(paths), len(missing), missing[0]))
     with torch.no_grad():
         for n, t in tensors.items():
             sd[n].copy_(t)
-    return model, missing
+    return model
 
 
 def load_checkpoint(path, use_ema=True):

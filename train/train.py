@@ -139,9 +139,7 @@ class Trainer:
         """Start from exported weights (the shipped model plus its encoder file): re-cache latents
         with that encoder, then train the denoiser on. The optimizer state starts fresh."""
         from export import model_from_kin
-        model, missing = model_from_kin(paths, VOCAB)
-        if missing:
-            raise SystemExit("--init lacks %d tensors, e.g. %s (pass the encoder file too)" % (len(missing), missing[0]))
+        model = model_from_kin(paths, VOCAB)
         self.cfg = model.cfg
         self.model = model.to(self.device)
         self.state.update(stage="cache", step=0)

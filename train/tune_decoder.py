@@ -60,14 +60,15 @@ def weighted_mse(y, x, mask):
 def psnr(decoder, data):
     """PSNR (dB) of the decoded mean latents over whole frames and over object pixels only."""
     x, mask, mean, _ = data
-    err, obj = [], []
+    err = err_obj = n_obj = 0.0
     for i in range(0, len(x), 256):
         y = decoder(mean[i:i + 256]).clamp(-1, 1)
         e = ((y - (x[i:i + 256].float() / 127.5 - 1)) / 2) ** 2
-        err.append(e.mean().item())
         m = mask[i:i + 256].bool().expand_as(e)
-        obj.append((e[m].sum().item(), m.sum().item()))
-    return -10 * math.log10(np.mean(err)), -10 * math.log10(sum(a for a, _ in obj) / max(1, sum(b for _, b in obj)))
+        err += e.sum().item()
+        err_obj += e[m].sum().item()
+        n_obj += m.sum().item()
+    return -10 * math.log10(err / x.numel()), -10 * math.log10(err_obj / max(1.0, n_obj))
 
 
 def main():
@@ -87,10 +88,7 @@ def main():
 
     use_all_cores()
     torch.manual_seed(0)
-    model, missing = model_from_kin(a.init, VOCAB)
-    if missing:
-        raise SystemExit("--init lacks %d tensors, e.g. %s (pass the encoder file too)" % (len(missing), missing[0]))
-    model.eval()
+    model = model_from_kin(a.init, VOCAB).eval()
     dec = model.vae_dec.train()
     opt = torch.optim.AdamW(dec.parameters(), lr=a.lr, weight_decay=0.0)
     state = {"seconds": 0.0, "step": 0}
