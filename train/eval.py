@@ -182,7 +182,7 @@ def train_classifiers(path, which, a):
 
 
 # ---------------------------------------------------------------- clip sources
-def clips_from_engine(prompts, seeds, weights, no_temporal, steps, guidance):
+def clips_from_engine(prompts, seeds, weights, no_temporal, steps, guidance, negative=None):
     """Run the C CLI once per prompt; -> uint8 array (N, F, H, W, 3)."""
     from PIL import Image
     cli = os.path.join(ROOT, "build", "kineto")
@@ -195,6 +195,8 @@ def clips_from_engine(prompts, seeds, weights, no_temporal, steps, guidance):
                 cmd += ["--steps", str(steps)]
             if guidance is not None:
                 cmd += ["--guidance", str(guidance)]
+            if negative:
+                cmd += ["--negative", negative]
             if no_temporal:
                 cmd.append("--no-temporal")
             subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
@@ -203,14 +205,15 @@ def clips_from_engine(prompts, seeds, weights, no_temporal, steps, guidance):
     return np.stack(out)
 
 
-def clips_from_torch(prompts, seeds, ckpt, no_temporal, steps, guidance):
+def clips_from_torch(prompts, seeds, ckpt, no_temporal, steps, guidance, negative=None):
     from export import load_checkpoint, DEFAULT_STEPS, DEFAULT_GUIDANCE
     from model import tokenize, sample, decode_frames
     model, vocab, _ = load_checkpoint(ckpt)
+    neg_ids = tokenize(negative, vocab)[0] if negative else []
     out = []
     for p, s in zip(prompts, seeds):
         ids, _ = tokenize(p, vocab)
-        lat = sample(model, ids, [], s, steps or DEFAULT_STEPS,
+        lat = sample(model, ids, neg_ids, s, steps or DEFAULT_STEPS,
                      DEFAULT_GUIDANCE if guidance is None else guidance, temporal_on=not no_temporal)
         out.append(decode_frames(model, lat).numpy())
     return np.stack(out)
@@ -273,6 +276,12 @@ def accuracy(preds, labs):
     return res
 
 
+def identity_by_motion(stable, labs):
+    """The identity-stable share per motion: where the object is lost, not only how often."""
+    m = labs["motion"]
+    return {name: round(float(stable[m == i].mean()), 4) for i, name in enumerate(world.MOTIONS) if (m == i).any()}
+
+
 def prompt_set(n, held_out, seed):
     rng = np.random.default_rng(seed)
     specs = [world.sample_spec(rng, held_out=held_out, two_prob=0.0) for _ in range(n)]
@@ -292,6 +301,7 @@ def main():
     p.add_argument("--n", type=int, default=300, help="clips per split (held-out, training)")
     p.add_argument("--steps", type=int, default=0, help="0 = the model's default")
     p.add_argument("--guidance", type=float, default=None)
+    p.add_argument("--negative", default=None, help="negative prompt for every clip (default: the null prompt)")
     p.add_argument("--classifier", default=os.path.join(ROOT, "train", "runs", "classifier.pt"))
     p.add_argument("--train-classifier", choices=["all", "frame"], default=None,
                    help="(re)train both classifiers, or only the per-frame one, into --classifier and stop")
@@ -316,13 +326,13 @@ def main():
     clip_net, frame_net = load_classifiers(a.classifier)
 
     results = {"engine": a.engine, "n_per_split": a.n, "steps": a.steps or "default",
-               "guidance": a.guidance if a.guidance is not None else "default"}
+               "guidance": a.guidance if a.guidance is not None else "default", "negative": a.negative or ""}
     # the ceiling: the classifier on real clips of held-out combinations
     real_specs, _, real_labs, _ = prompt_set(a.n, True, 11)
     real_u8 = np.stack([(world.render_clip(s)[0] * 255 + 0.5).astype(np.uint8) for s in real_specs])
     rp, rf, rs = classify(clip_net, frame_net, real_u8)
     results["real_held_out"] = dict(accuracy(rp, real_labs), identity_stable=float(rs.mean()),
-                                    flicker=flicker(real_u8))
+                                    flicker=flicker(real_u8), identity_by_motion=identity_by_motion(rs, real_labs))
     other_specs = prompt_set(a.n, True, 12)[0]
     real2 = np.stack([(world.render_clip(s)[0] * 255 + 0.5).astype(np.uint8) for s in other_specs])
     _, rf2, _ = classify(clip_net, frame_net, real2)
@@ -332,7 +342,8 @@ def main():
         ae_u8 = autoencoded(a.weights, a.encoder, real_u8)
         ap, _, as_ = classify(clip_net, frame_net, ae_u8)
         results["real_held_out_autoencoded"] = dict(accuracy(ap, real_labs), identity_stable=float(as_.mean()),
-                                                    flicker=flicker(ae_u8))
+                                                    flicker=flicker(ae_u8),
+                                                    identity_by_motion=identity_by_motion(as_, real_labs))
         log("real held-out, autoencoded: %s" % json.dumps(results["real_held_out_autoencoded"]))
 
     variants = [("temporal_on", False)] + ([] if a.no_ablation else [("temporal_off", True)])
@@ -341,13 +352,13 @@ def main():
         for name, no_temporal in (variants if held else variants[:1]):  # the ablation on held-out prompts
             t0 = time.time()
             if a.engine == "c":
-                clips = clips_from_engine(prompts, seeds, a.weights, no_temporal, a.steps, a.guidance)
+                clips = clips_from_engine(prompts, seeds, a.weights, no_temporal, a.steps, a.guidance, a.negative)
             else:
-                clips = clips_from_torch(prompts, seeds, a.ckpt, no_temporal, a.steps, a.guidance)
+                clips = clips_from_torch(prompts, seeds, a.ckpt, no_temporal, a.steps, a.guidance, a.negative)
             preds, feats, stable = classify(clip_net, frame_net, clips)
             r = accuracy(preds, labs)
             r.update(identity_stable=float(stable.mean()), flicker=flicker(clips), fd=frechet(rf, feats),
-                     seconds=time.time() - t0)
+                     identity_by_motion=identity_by_motion(stable, labs), seconds=time.time() - t0)
             results["%s/%s" % (split, name)] = r
             log("%s %s: %s" % (split, name, json.dumps(r)))
     if a.json:

@@ -21,7 +21,7 @@ ENTRY_BYTES = 88
 NAME_BYTES = 48
 ALIGN = 32
 DEFAULT_STEPS = 16
-DEFAULT_GUIDANCE = 3.0
+DEFAULT_GUIDANCE = 2.0  # of 1.5, 2, 3 and 5, the best identity on the tuning set (weights/README.md)
 SHIPPED_PREFIXES = ("text.", "denoiser.", "vae_dec.", "preview.")
 
 
@@ -186,12 +186,22 @@ def load_checkpoint(path, use_ema=True):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--ckpt", required=True)
+    p = argparse.ArgumentParser(description="Write a .kin weights file from a training checkpoint, or copy one "
+                                "(--kin) with its tensors unchanged and this file's DEFAULT_STEPS and DEFAULT_GUIDANCE.")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--ckpt")
+    src.add_argument("--kin")
     p.add_argument("--out", required=True)
     p.add_argument("--no-ema", action="store_true")
     p.add_argument("--encoder-out", default=None, help="also write the VAE encoder here (to resume training)")
     a = p.parse_args()
+    if a.kin:
+        if a.no_ema or a.encoder_out:
+            p.error("--no-ema and --encoder-out need --ckpt")
+        cfg, vocab, tensors = read_kin(a.kin)
+        n = write_kin(a.out, cfg, vocab, tensors)
+        print("wrote %s: %d bytes, default %d steps, guidance %g" % (a.out, n, DEFAULT_STEPS, DEFAULT_GUIDANCE))
+        return
     model, vocab, state = load_checkpoint(a.ckpt, not a.no_ema)
     n = export_model(model, vocab, a.out)
     print("wrote %s: %d bytes, stage %s step %d" % (a.out, n, state["stage"], state["step"]))

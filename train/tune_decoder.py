@@ -5,7 +5,8 @@ the cheapest part of the model to train (168k parameters, one frame at a time) a
 clip passes through: a shape it blurs is a shape the judge misreads, however good the latent was.
 Frames come from training combinations only, as in stage 1, with the same object-weighted MSE.
 The latent the decoder sees is the encoder's sample (mean + std * noise) plus, on part of each
-batch, extra noise: the denoiser's latents are never exactly the encoder's.
+batch, extra noise: the denoiser's latents are never exactly the encoder's. --hard-share draws more
+of the clips whose frames it reconstructs worst (turning, growing, shrinking shapes).
 
 Usage (resumes from --run; --out is rewritten at every checkpoint):
   /usr/bin/python3 train/tune_decoder.py --init weights/kineto-world.kin weights/kineto-world-encoder.kin \\
@@ -33,13 +34,27 @@ def render_frames(job):
     return (frames * 255 + 0.5).astype(np.uint8), (mask > 0.5).astype(np.uint8)
 
 
+HARD_MOTIONS = [world.MOTIONS.index(m) for m in ("spinning", "growing", "shrinking")]
+
+
+def clip_specs(rng, n_clips, held_out, hard_share):
+    """hard_share of the clips turn, grow or shrink: a rotated or tiny shape is what the decoder
+    blurs most, and at the world's rate (a third of the motions) it sees too few of them."""
+    hard = [c for c in world.combos(held_out) if c[2] in HARD_MOTIONS]
+    specs = []
+    for _ in range(n_clips):
+        combo = hard[rng.integers(len(hard))] if hard_share and rng.random() < hard_share else None
+        specs.append(world.sample_spec(rng, held_out=held_out, combo=combo))
+    return specs
+
+
 @torch.no_grad()
-def frame_set(model, n_clips, seed, held_out, workers):
+def frame_set(model, n_clips, seed, held_out, workers, hard_share=0.0):
     """Frames (N, 3, H, W) uint8, object masks (N, 1, H, W) uint8 and the frozen encoder's latent
     mean and std (N, C, h, w) of n_clips seeded clips, every frame of each."""
     c = model.cfg
     rng = np.random.default_rng(seed)
-    jobs = [(world.sample_spec(rng, held_out=held_out), c.frames, c.height, c.width) for _ in range(n_clips)]
+    jobs = [(spec, c.frames, c.height, c.width) for spec in clip_specs(rng, n_clips, held_out, hard_share)]
     frames, masks, means, stds = [], [], [], []
     for fr, mk in pool_map(render_frames, jobs, workers):
         x = torch.from_numpy(fr).permute(0, 3, 1, 2)
@@ -82,6 +97,9 @@ def main():
     p.add_argument("--lr", type=float, default=3e-4)
     p.add_argument("--latent-noise", type=float, default=0.1,
                    help="largest extra latent noise, in units of the latents' std, on half of each batch")
+    p.add_argument("--hard-share", type=float, default=0.0,
+                   help="share of training clips that spin, grow or shrink (the world's own rate if 0)")
+    p.add_argument("--seed", type=int, default=777, help="seed of the training clips")
     p.add_argument("--ckpt-minutes", type=float, default=5.0)
     p.add_argument("--workers", type=int, default=os.cpu_count())
     a = p.parse_args()
@@ -102,7 +120,7 @@ def main():
         log("resumed at step %d (%.1f min)" % (state["step"], state["seconds"] / 60))
 
     t0 = time.time()
-    train = frame_set(model, a.clips, 777, False, a.workers)
+    train = frame_set(model, a.clips, a.seed, False, a.workers, a.hard_share)
     held = frame_set(model, 64, 99, True, a.workers)
     noise_scale = a.latent_noise * train[2].std().item()
     log("%d training frames, %d held-out frames in %.0f s; held-out PSNR %.2f dB (objects %.2f dB)"

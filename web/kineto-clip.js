@@ -1,4 +1,4 @@
-// kineto-clip.js — <kineto-clip prompt="a red ball moving left" seed="7" steps="16" guidance="3"
+// kineto-clip.js — <kineto-clip prompt="a red ball moving left" seed="7" steps="16" guidance="2"
 // autoplay loop controls>: generates a clip with kineto.js and plays it. Importing this module
 // registers the element; every element of a page shares the one worker, so they queue.
 // Attribute values only ever reach the page as text (textContent), never as HTML.

@@ -1,5 +1,6 @@
 """The decoder tuning end to end on exported smoke weights: only the decoder's tensors change, and
-the lowered loss shows up as a higher held-out PSNR than the untouched decoder's.
+the lowered loss shows up as a higher held-out PSNR than the untouched decoder's. Also its clip
+choice: --hard-share clips turn, grow or shrink, and none is a held-out combination.
 Run: /usr/bin/python3 tests/train/test_tune_decoder.py WEIGHTS.kin ENCODER.kin"""
 import os
 import re
@@ -7,11 +8,14 @@ import subprocess
 import sys
 import tempfile
 
+import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "train"))
+import world  # noqa: E402
 from export import read_kin  # noqa: E402
+from tune_decoder import HARD_MOTIONS, clip_specs  # noqa: E402
 
 
 def check(cond, what):
@@ -19,6 +23,20 @@ def check(cond, what):
         raise SystemExit("FAIL: " + what)
     print("    ok: " + what)
 
+
+def combo(spec):
+    return (*spec["objects"][0], spec["motion"])
+
+
+plain = clip_specs(np.random.default_rng(1), 400, False, 0.0)
+hard = clip_specs(np.random.default_rng(1), 400, False, 1.0)
+mixed = clip_specs(np.random.default_rng(1), 400, False, 0.5)
+training = set(world.combos(False))
+check(all(combo(s) in training for s in plain + hard + mixed), "every clip shows a training combination")
+check(all(s["motion"] in HARD_MOTIONS for s in hard), "--hard-share 1: every clip turns, grows or shrinks")
+share = [sum(s["motion"] in HARD_MOTIONS for s in specs) / 400 for specs in (plain, mixed)]
+check(share[0] < 0.45 < share[1], "hard motions: %.0f%% of plain clips, %.0f%% at --hard-share 0.5"
+      % (100 * share[0], 100 * share[1]))
 
 weights, encoder = sys.argv[1:3]
 with tempfile.TemporaryDirectory() as tmp:
