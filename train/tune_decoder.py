@@ -100,6 +100,7 @@ def main():
     p.add_argument("--hard-share", type=float, default=0.0,
                    help="share of training clips that spin, grow or shrink (the world's own rate if 0)")
     p.add_argument("--seed", type=int, default=777, help="seed of the training clips")
+    p.add_argument("--max-steps", type=int, default=0, help="also stop after this many steps (0 = no limit)")
     p.add_argument("--ckpt-minutes", type=float, default=5.0)
     p.add_argument("--workers", type=int, default=os.cpu_count())
     a = p.parse_args()
@@ -134,7 +135,7 @@ def main():
 
     rng = torch.Generator().manual_seed(1000 + state["step"])
     total, t_last, t_ckpt = a.minutes * 60, time.time(), time.time()
-    while state["seconds"] < total:
+    while state["seconds"] < total and not (a.max_steps and state["step"] >= a.max_steps):
         warm = min(1.0, (state["step"] + 1) / 100)  # a fresh optimizer on trained weights: ease in
         lr = a.lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * state["seconds"] / total)))
         for g in opt.param_groups:
