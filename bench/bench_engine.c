@@ -36,6 +36,7 @@ int main(int argc, char **argv) {
     p.prompt = argv[2];
     p.seed = strtoull(argv[3], NULL, 10);
     p.threads = threads;
+    p.renoise = 0.0f; /* Euler steps, as the PyTorch and ONNX pipelines whose bytes are the reference */
     const size_t pixels = (size_t)info.frames * info.height * info.width, rgba_size = pixels * 4;
     uint8_t *rgba = malloc(rgba_size), *ref = malloc(pixels * 3);
     FILE *f = fopen(argv[6], "rb");

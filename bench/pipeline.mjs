@@ -28,7 +28,8 @@ function maxDiff(a, ref, channels) {
 export function kinetoRunner(engine, inputs, ref) {
   const clip = async () => {
     const t0 = now();
-    engine.begin({ prompt: inputs.prompt, seed: inputs.seed, steps: inputs.steps, guidance: inputs.guidance });
+    engine.begin({ prompt: inputs.prompt, seed: inputs.seed, steps: inputs.steps, guidance: inputs.guidance,
+      renoise: 0 });   // Euler steps, as the PyTorch and ONNX pipelines
     const t1 = now();
     const steps = [];
     let firstPreview = 0, previewMs = 0;

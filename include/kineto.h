@@ -26,7 +26,8 @@
                       vae_groups, vocab_size, max_tokens, text_dim, text_layers, text_heads,
                       patch, dim, depth, heads, mlp_ratio
                   f32 latent_scale, norm_eps
-                  u32 default_steps; f32 default_guidance; u32 reserved (0)
+                  u32 default_steps; f32 default_guidance; f32 default_renoise (0..1; files
+                  written before this field existed hold 0 there, deterministic Euler steps)
    120    4     u32 vocab_bytes: size of the vocabulary section, a multiple of 4
    124    ...   vocabulary: vocab_size entries of (u8 length, length bytes of lower-case ASCII),
                 then zero bytes up to vocab_bytes. Entry 0 is "<null>", the learned null prompt.
@@ -71,7 +72,7 @@ typedef enum {
     KINETO_ERR_PROMPT_EMPTY,    /* the prompt has no words */
     KINETO_ERR_PROMPT_TOO_LONG, /* the prompt has more known words than the model's max_tokens */
     KINETO_ERR_PROMPT_UNKNOWN,  /* none of the prompt's words is in the vocabulary */
-    KINETO_ERR_PARAM,           /* steps, guidance, seed or frames out of range */
+    KINETO_ERR_PARAM,           /* steps, guidance, renoise, seed or frames out of range */
     KINETO_ERR_STATE,           /* a call out of order, e.g. kineto_step before kineto_begin */
 } kineto_status;
 
@@ -101,6 +102,7 @@ typedef struct {
     int vocab_size, max_tokens;
     int default_steps;
     float default_guidance;
+    float default_renoise;
     int64_t n_params;                 /* parameters the engine loaded */
 } kineto_info;
 kineto_info kineto_model_info(const kineto_ctx *ctx);
@@ -118,10 +120,14 @@ typedef struct {
     int frames;                   /* 1..model frames; 0 = the model's */
     int threads;                  /* worker threads; 0 = as many as the build allows (max 8) */
     int temporal_attention;       /* 1 = on; 0 skips temporal blocks (for ablations) */
+    float renoise;                /* 0..1: the share of each step's noise estimate replaced by fresh
+                                     noise (drawn from the seed); 0 = deterministic Euler steps;
+                                     KINETO_RENOISE_DEFAULT = the model's default */
 } kineto_params;
 #define KINETO_MAX_STEPS 200
 #define KINETO_MAX_GUIDANCE 30.0f
 #define KINETO_GUIDANCE_DEFAULT (-1.0f)
+#define KINETO_RENOISE_DEFAULT (-1.0f)
 
 kineto_params kineto_default_params(void);
 

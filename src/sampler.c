@@ -1,4 +1,5 @@
-/* sampler.c — a generation's buffers and the Euler sampler of train/model.py sample(). */
+/* sampler.c — a generation's buffers and the sampler of train/model.py sample(). */
+#include <math.h>
 #include <stdlib.h>
 
 #include "rng.h"
@@ -11,6 +12,7 @@ static void carve_all(kn_generation *g, const kn_hparams *hp, int frames, kn_are
     g->clean = kn_carve(a, latent);
     g->v = kn_carve(a, latent);
     g->v_uncond = kn_carve(a, latent);
+    g->fresh = kn_carve(a, latent);
     g->rgb = kn_carve(a, 3 * (uint64_t)hp->height * (uint64_t)hp->width);
     kn_condition_carve(&g->cond, hp, a);
     kn_condition_carve(&g->uncond, hp, a);
@@ -62,6 +64,7 @@ void kn_sampler_start(const kn_model *m, kn_generation *g, const int *ids, int n
     else encode(m, g, &g->uncond, null_prompt, 1);
     kn_gaussian_noise(g->z, n, seed);
     for (size_t i = 0; i < n; i++) g->clean[i] = g->z[i]; /* before any step the best guess is the noise */
+    g->seed = seed;
     g->steps_done = 0;
 }
 
@@ -78,9 +81,22 @@ void kn_sampler_step(const kn_model *m, kn_generation *g) {
         for (size_t i = 0; i < n; i++) g->v[i] = g->v_uncond[i] + g->guidance * (g->v[i] - g->v_uncond[i]);
     }
     /* z_t = (1 - t) x + t eps and v = eps - x, so x = z_t - t v; at the last step this equals z. */
-    for (size_t i = 0; i < n; i++) {
-        g->clean[i] = g->z[i] + to_clean * g->v[i];
-        g->z[i] = g->z[i] + dt * g->v[i];
+    if (g->renoise > 0.0f && t1 > 0.0) {
+        /* Replacing part of eps = z_t + (1 - t) v with fresh noise lets a later step undo an earlier
+           step's error instead of following it to t = 0. */
+        const float keep = sqrtf(1.0f - g->renoise * g->renoise), r = g->renoise, to_noise = (float)(1.0 - t0);
+        const float a = (float)(1.0 - t1), b = (float)t1;
+        kn_gaussian_noise(g->fresh, n, kn_splitmix64(g->seed, (uint64_t)g->steps_done));
+        for (size_t i = 0; i < n; i++) {
+            float x = g->z[i] + to_clean * g->v[i], eps = g->z[i] + to_noise * g->v[i];
+            g->clean[i] = x;
+            g->z[i] = a * x + b * (keep * eps + r * g->fresh[i]);
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            g->clean[i] = g->z[i] + to_clean * g->v[i];
+            g->z[i] = g->z[i] + dt * g->v[i];
+        }
     }
     g->steps_done++;
 }

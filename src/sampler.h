@@ -1,5 +1,6 @@
 /* sampler.h — one generation: its buffers (planned in one allocation) and Euler sampling of the
-   rectified flow from t = 1 (noise) to t = 0, with classifier-free guidance (model.py sample). */
+   rectified flow from t = 1 (noise) to t = 0, with classifier-free guidance and optional re-noising
+   (model.py sample). */
 #ifndef KN_SAMPLER_H
 #define KN_SAMPLER_H
 
@@ -12,11 +13,13 @@
 
 typedef struct {
     int frames, steps, steps_done, temporal_on;
-    float guidance;
+    float guidance, renoise;
+    uint64_t seed;
     kn_condition cond, uncond;     /* uncond: the negative prompt, or the null prompt [0] */
     float *z;                      /* (F, C, h, w) the latent at the current time */
     float *clean;                  /* (F, C, h, w) the current estimate of the clean latent */
     float *v, *v_uncond;           /* (F, C, h, w) velocities */
+    float *fresh;                  /* (F, C, h, w) a re-noising step's new noise */
     float *rgb;                    /* (3, H, W) one decoded or previewed frame */
     kn_text_ws text_ws;
     kn_denoiser_ws den_ws;
@@ -35,7 +38,9 @@ void kn_generation_free(kn_generation *g);
 /* Encodes both prompts (ids already checked: 1..max_tokens each), draws the noise. */
 void kn_sampler_start(const kn_model *m, kn_generation *g, const int *ids, int n_ids, const int *neg_ids, int n_neg,
                       uint64_t seed);
-/* One Euler step: t0 = 1 - i/steps to t1 = 1 - (i+1)/steps. */
+/* One step from t0 = 1 - i/steps to t1 = 1 - (i+1)/steps: Euler, or with renoise r > 0 (and t1 > 0)
+   z = (1 - t1) x + t1 (sqrt(1 - r^2) eps + r n), where x and eps are the step's estimates of the clean
+   latent and the noise and n is fresh noise drawn with seed kn_splitmix64(seed, i). */
 void kn_sampler_step(const kn_model *m, kn_generation *g);
 /* The time of step i, computed in double and rounded once, as model.py's Python floats. */
 double kn_step_time(int i, int steps);

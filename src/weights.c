@@ -87,7 +87,7 @@ static kineto_status parse_hparams(const uint8_t *p, kn_hparams *hp) {
     uint32_t steps = read_u32(p + 84);
     hp->default_steps = steps > KINETO_MAX_STEPS ? -1 : (int)steps;
     hp->default_guidance = read_f32(p + 88);
-    uint32_t reserved = read_u32(p + 92);
+    hp->default_renoise = read_f32(p + 92);
 
     /* Ranges keep every buffer size a product of at most four of these, far below 2^64. */
     const int_range ranges[] = {
@@ -115,7 +115,9 @@ static kineto_status parse_hparams(const uint8_t *p, kn_hparams *hp) {
     if (!(hp->default_guidance >= 0.0f && hp->default_guidance <= KINETO_MAX_GUIDANCE))
         return kn_fail(KINETO_ERR_HPARAMS, "hyperparameter default_guidance = %g out of range 0..%g",
                        (double)hp->default_guidance, (double)KINETO_MAX_GUIDANCE);
-    if (reserved != 0) return kn_fail(KINETO_ERR_HPARAMS, "reserved hyperparameter field is %u, expected 0", reserved);
+    if (!(hp->default_renoise >= 0.0f && hp->default_renoise <= 1.0f))
+        return kn_fail(KINETO_ERR_HPARAMS, "hyperparameter default_renoise = %g out of range 0..1",
+                       (double)hp->default_renoise);
 
     if (hp->height % 4 || hp->width % 4)
         return kn_fail(KINETO_ERR_HPARAMS, "height %d and width %d must be multiples of 4 (the VAE's factor)",

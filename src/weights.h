@@ -18,6 +18,7 @@ typedef struct {
     float latent_scale, norm_eps;
     int default_steps;
     float default_guidance;
+    float default_renoise;
     /* derived */
     int latent_h, latent_w, grid_h, grid_w, tokens_per_frame, patch_dim; /* patch_dim = C*P*P */
 } kn_hparams;

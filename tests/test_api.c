@@ -65,8 +65,8 @@ static void test_info(void) {
     check(kineto_vocab_word(ctx, info.vocab_size) == NULL && kineto_vocab_word(ctx, -1) == NULL, "vocab out of range");
     check(kineto_vocab_word(NULL, 1) == NULL, "vocab of NULL context");
     kineto_params d = kineto_default_params();
-    check(d.steps == 0 && d.guidance == KINETO_GUIDANCE_DEFAULT && d.frames == 0 && d.threads == 0 &&
-              d.temporal_attention == 1 && d.negative_prompt == NULL,
+    check(d.steps == 0 && d.guidance == KINETO_GUIDANCE_DEFAULT && d.renoise == KINETO_RENOISE_DEFAULT && d.frames == 0 &&
+              d.threads == 0 && d.temporal_attention == 1 && d.negative_prompt == NULL,
           "default params");
     for (int st = KINETO_OK; st <= KINETO_ERR_STATE; st++)
         if (!kineto_status_str((kineto_status)st)[0]) check(0, "status string");
@@ -96,17 +96,25 @@ static void test_params(void) {
         snprintf(what, sizeof what, "bad %s is refused by name", bad[i].field);
         expect_begin(p, KINETO_ERR_PARAM, bad[i].field, what);
     }
+    const float bad_renoise[] = {NAN, -0.5f, 1.01f, INFINITY};
+    for (size_t i = 0; i < sizeof bad_renoise / sizeof bad_renoise[0]; i++) {
+        p = params("a red ball");
+        p.renoise = bad_renoise[i];
+        expect_begin(p, KINETO_ERR_PARAM, "renoise", "bad renoise is refused by name");
+    }
     p = params("a red ball");
     p.steps = 200;
     p.guidance = 30;
+    p.renoise = 1;
     p.frames = 4;
     p.threads = 8;
     p.temporal_attention = 0;
     expect_begin(p, KINETO_OK, NULL, "limits of every range accepted");
     p.steps = 0;
     p.guidance = 0;
+    p.renoise = 0;
     p.frames = 1;
-    expect_begin(p, KINETO_OK, NULL, "steps 0 (default), guidance 0, one frame accepted");
+    expect_begin(p, KINETO_OK, NULL, "steps 0 (default), guidance 0, renoise 0, one frame accepted");
     check(kineto_begin(ctx, &p) == KINETO_OK && kineto_steps_total(ctx) == info.default_steps && kineto_frames(ctx) == 1,
           "steps 0 means the model's default");
     check(kineto_generation_bytes(ctx) > 0, "generation bytes reported while running");
@@ -215,10 +223,14 @@ static void test_determinism(void) {
     uint8_t *h = generate(other, NULL);
     check(h && memcmp(a, h, n) != 0, "guidance 1 (no unconditional pass) runs and differs");
     other = p;
+    other.renoise = info.default_renoise > 0 ? 0 : 0.5f;
+    uint8_t *r = generate(other, NULL);
+    check(r && memcmp(a, r, n) != 0, "another renoise, other frames");
+    other = p;
     other.frames = 2;
     uint8_t *two = generate(other, NULL);
     check(two != NULL, "a two-frame clip");
-    free(a); free(b); free(c); free(d); free(e); free(f); free(g); free(h); free(two);
+    free(a); free(b); free(c); free(d); free(e); free(f); free(g); free(h); free(r); free(two);
     free(mid1); free(mid2); free(mid4);
 }
 

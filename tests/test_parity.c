@@ -133,7 +133,7 @@ int main(void) {
     const kn_hparams *hp = &m->hp;
     char *prompt = golden_string("prompt"), *negative = golden_string("negative_prompt");
     const int seed = *(const int *)find("seed")->data, steps = *(const int *)find("steps")->data;
-    const float guidance = *gf("guidance");
+    const float guidance = *gf("guidance"), renoise = *gf("renoise");
 
     /* tokenizer */
     int ids[64], neg_ids[64], words;
@@ -198,6 +198,21 @@ int main(void) {
         compare(name, g.z, gf(name), latent, TRAJECTORY_TOL);
     }
     check(!memcmp(g.z, g.clean, latent * sizeof(float)), "clean estimate equals the final latent after the last step");
+    float *euler_final = malloc(latent * sizeof(float));
+    memcpy(euler_final, g.z, latent * sizeof(float));
+
+    /* the same with re-noising steps, which draw fresh noise from the seed at every step but the last */
+    g.renoise = renoise;
+    kn_sampler_start(m, &g, ids, n_ids, neg_ids, n_neg, (uint64_t)seed);
+    for (int i = 0; i < steps; i++) {
+        kn_sampler_step(m, &g);
+        char name[40];
+        snprintf(name, sizeof name, "latent.renoise.%d", i);
+        compare(name, g.z, gf(name), latent, TRAJECTORY_TOL);
+    }
+    check(memcmp(g.z, euler_final, latent * sizeof(float)) != 0, "re-noising changes the clip");
+    memcpy(g.z, euler_final, latent * sizeof(float));
+    free(euler_final);
 
     /* preview and VAE decode of the engine's final latent */
     const size_t hw = (size_t)hp->latent_h * hp->latent_w, HW = (size_t)hp->height * hp->width;
@@ -226,6 +241,7 @@ int main(void) {
         p.seed = (uint64_t)seed;
         p.steps = steps;
         p.guidance = guidance;
+        p.renoise = 0.0f; /* the golden frames come from Euler steps */
         st = kineto_begin(ctx, &p);
         while (st == KINETO_OK && !kineto_done(ctx)) st = kineto_step(ctx);
         size_t bytes = (size_t)hp->frames * HW * 4;

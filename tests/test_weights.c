@@ -249,7 +249,9 @@ static void test_hparams(void) {
     hparam_case(21, 0, KINETO_ERR_HPARAMS, "default_steps");
     hparam_case(21, 201, KINETO_ERR_HPARAMS, "default_steps");
     hparam_case(22, f32_bits(31.0f), KINETO_ERR_HPARAMS, "default_guidance");
-    hparam_case(23, 1, KINETO_ERR_HPARAMS, "reserved");
+    hparam_case(23, f32_bits(1.5f), KINETO_ERR_HPARAMS, "default_renoise");
+    hparam_case(23, f32_bits(-0.5f), KINETO_ERR_HPARAMS, "default_renoise");
+    hparam_case(23, f32_bits(NAN), KINETO_ERR_HPARAMS, "default_renoise");
     hparam_case(1, 30, KINETO_ERR_HPARAMS, "multiples of 4");     /* height */
     hparam_case(14, 3, KINETO_ERR_HPARAMS, "patch 3");            /* latent 8x8 */
     hparam_case(15, 33, KINETO_ERR_HPARAMS, "dim 33");

@@ -182,7 +182,7 @@ def train_classifiers(path, which, a):
 
 
 # ---------------------------------------------------------------- clip sources
-def clips_from_engine(prompts, seeds, weights, no_temporal, steps, guidance, negative=None):
+def clips_from_engine(prompts, seeds, weights, no_temporal, steps, guidance, negative=None, renoise=None):
     """Run the C CLI once per prompt; -> uint8 array (N, F, H, W, 3)."""
     from PIL import Image
     cli = os.path.join(ROOT, "build", "kineto")
@@ -197,6 +197,8 @@ def clips_from_engine(prompts, seeds, weights, no_temporal, steps, guidance, neg
                 cmd += ["--guidance", str(guidance)]
             if negative:
                 cmd += ["--negative", negative]
+            if renoise is not None:
+                cmd += ["--renoise", str(renoise)]
             if no_temporal:
                 cmd.append("--no-temporal")
             subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
@@ -205,8 +207,8 @@ def clips_from_engine(prompts, seeds, weights, no_temporal, steps, guidance, neg
     return np.stack(out)
 
 
-def clips_from_torch(prompts, seeds, ckpt, no_temporal, steps, guidance, negative=None):
-    from export import load_checkpoint, DEFAULT_STEPS, DEFAULT_GUIDANCE
+def clips_from_torch(prompts, seeds, ckpt, no_temporal, steps, guidance, negative=None, renoise=None):
+    from export import load_checkpoint, DEFAULT_STEPS, DEFAULT_GUIDANCE, DEFAULT_RENOISE
     from model import tokenize, sample, decode_frames
     model, vocab, _ = load_checkpoint(ckpt)
     neg_ids = tokenize(negative, vocab)[0] if negative else []
@@ -214,7 +216,8 @@ def clips_from_torch(prompts, seeds, ckpt, no_temporal, steps, guidance, negativ
     for p, s in zip(prompts, seeds):
         ids, _ = tokenize(p, vocab)
         lat = sample(model, ids, neg_ids, s, steps or DEFAULT_STEPS,
-                     DEFAULT_GUIDANCE if guidance is None else guidance, temporal_on=not no_temporal)
+                     DEFAULT_GUIDANCE if guidance is None else guidance, temporal_on=not no_temporal,
+                     renoise=DEFAULT_RENOISE if renoise is None else renoise)
         out.append(decode_frames(model, lat).numpy())
     return np.stack(out)
 
@@ -302,6 +305,7 @@ def main():
     p.add_argument("--steps", type=int, default=0, help="0 = the model's default")
     p.add_argument("--guidance", type=float, default=None)
     p.add_argument("--negative", default=None, help="negative prompt for every clip (default: the null prompt)")
+    p.add_argument("--renoise", type=float, default=None, help="default: the model's")
     p.add_argument("--classifier", default=os.path.join(ROOT, "train", "runs", "classifier.pt"))
     p.add_argument("--train-classifier", choices=["all", "frame"], default=None,
                    help="(re)train both classifiers, or only the per-frame one, into --classifier and stop")
@@ -326,7 +330,8 @@ def main():
     clip_net, frame_net = load_classifiers(a.classifier)
 
     results = {"engine": a.engine, "n_per_split": a.n, "steps": a.steps or "default",
-               "guidance": a.guidance if a.guidance is not None else "default", "negative": a.negative or ""}
+               "guidance": a.guidance if a.guidance is not None else "default",
+               "renoise": a.renoise if a.renoise is not None else "default", "negative": a.negative or ""}
     # the ceiling: the classifier on real clips of held-out combinations
     real_specs, _, real_labs, _ = prompt_set(a.n, True, 11)
     real_u8 = np.stack([(world.render_clip(s)[0] * 255 + 0.5).astype(np.uint8) for s in real_specs])
@@ -352,9 +357,11 @@ def main():
         for name, no_temporal in (variants if held else variants[:1]):  # the ablation on held-out prompts
             t0 = time.time()
             if a.engine == "c":
-                clips = clips_from_engine(prompts, seeds, a.weights, no_temporal, a.steps, a.guidance, a.negative)
+                clips = clips_from_engine(prompts, seeds, a.weights, no_temporal, a.steps, a.guidance, a.negative,
+                                          a.renoise)
             else:
-                clips = clips_from_torch(prompts, seeds, a.ckpt, no_temporal, a.steps, a.guidance, a.negative)
+                clips = clips_from_torch(prompts, seeds, a.ckpt, no_temporal, a.steps, a.guidance, a.negative,
+                                         a.renoise)
             preds, feats, stable = classify(clip_net, frame_net, clips)
             r = accuracy(preds, labs)
             r.update(identity_stable=float(stable.mean()), flicker=flicker(clips), fd=frechet(rf, feats),

@@ -22,6 +22,7 @@ NAME_BYTES = 48
 ALIGN = 32
 DEFAULT_STEPS = 16
 DEFAULT_GUIDANCE = 2.0  # of 1.5, 2, 3 and 5, the best identity on the tuning set (weights/README.md)
+DEFAULT_RENOISE = 0.8  # re-noising share of each step; chosen on the tuning set (weights/README.md)
 SHIPPED_PREFIXES = ("text.", "denoiser.", "vae_dec.", "preview.")
 
 
@@ -56,7 +57,7 @@ def hparams_bytes(cfg):
          cfg.dim, cfg.depth, cfg.heads, cfg.mlp_ratio]
     from model import NORM_EPS
     b = struct.pack("<19I", *u) + struct.pack("<ff", cfg.latent_scale, NORM_EPS)
-    b += struct.pack("<IfI", DEFAULT_STEPS, DEFAULT_GUIDANCE, 0)
+    b += struct.pack("<Iff", DEFAULT_STEPS, DEFAULT_GUIDANCE, DEFAULT_RENOISE)
     assert len(b) == 96
     return b
 
@@ -187,7 +188,8 @@ def load_checkpoint(path, use_ema=True):
 
 def main():
     p = argparse.ArgumentParser(description="Write a .kin weights file from a training checkpoint, or copy one "
-                                "(--kin) with its tensors unchanged and this file's DEFAULT_STEPS and DEFAULT_GUIDANCE.")
+                                "(--kin) with its tensors unchanged and this file's DEFAULT_STEPS, DEFAULT_GUIDANCE and "
+                                "DEFAULT_RENOISE.")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--ckpt")
     src.add_argument("--kin")
@@ -200,7 +202,8 @@ def main():
             p.error("--no-ema and --encoder-out need --ckpt")
         cfg, vocab, tensors = read_kin(a.kin)
         n = write_kin(a.out, cfg, vocab, tensors)
-        print("wrote %s: %d bytes, default %d steps, guidance %g" % (a.out, n, DEFAULT_STEPS, DEFAULT_GUIDANCE))
+        print("wrote %s: %d bytes, default %d steps, guidance %g, renoise %g"
+              % (a.out, n, DEFAULT_STEPS, DEFAULT_GUIDANCE, DEFAULT_RENOISE))
         return
     model, vocab, state = load_checkpoint(a.ckpt, not a.no_ema)
     n = export_model(model, vocab, a.out)

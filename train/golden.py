@@ -31,6 +31,7 @@ NEGATIVE = "blue square"
 SEED = 7
 STEPS = 3
 GUIDANCE = 3.0
+RENOISE = 0.6
 LATENT_SCALE = 0.8  # not 1, so the engine's division by it is exercised
 
 
@@ -105,6 +106,7 @@ def main():
     d.add("seed", SEED)
     d.add("steps", STEPS)
     d.add("guidance", np.float32(GUIDANCE))
+    d.add("renoise", np.float32(RENOISE))
 
     ids, unknown = tokenize(PROMPT, VOCAB)
     neg_ids, _ = tokenize(NEGATIVE, VOCAB)
@@ -138,6 +140,10 @@ def main():
     final = sample(model, ids, neg_ids, SEED, STEPS, GUIDANCE, trajectory=trajectory)
     for i, z in enumerate(trajectory):
         d.add("latent.%d" % i, z)
+    renoised = []
+    sample(model, ids, neg_ids, SEED, STEPS, GUIDANCE, trajectory=renoised, renoise=RENOISE)
+    for i, z in enumerate(renoised):
+        d.add("latent.renoise.%d" % i, z)
     # the preview as the engine applies it: the file's folded 1x1 map on the diffusion latent
     w = (model.preview.weight / cfg.latent_scale).half().float()
     d.add("preview", torch.nn.functional.conv2d(final, w, model.preview.bias))

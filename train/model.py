@@ -378,8 +378,11 @@ def gaussian_noise(seed, n):
 
 
 @torch.no_grad()
-def sample(model, ids, neg_ids, seed, steps, guidance, frames=None, trajectory=None, temporal_on=True):
-    """Euler sampling of the rectified flow from t=1 (noise) to t=0, one clip. -> latent (F, C, h, w)."""
+def sample(model, ids, neg_ids, seed, steps, guidance, frames=None, trajectory=None, temporal_on=True, renoise=0.0):
+    """Sampling of the rectified flow from t=1 (noise) to t=0, one clip. -> latent (F, C, h, w).
+    renoise 0: Euler steps. renoise r > 0: each step but the last goes to t1 through its estimates of
+    the clean latent x and the noise eps, with a share r of eps replaced by fresh noise drawn with seed
+    splitmix64(seed, step), so that a later step can undo an earlier one's error (src/sampler.c)."""
     cfg = model.cfg
     Fr = frames or cfg.frames
     shape = (1, Fr, cfg.latent_channels, cfg.latent_h, cfg.latent_w)
@@ -395,7 +398,12 @@ def sample(model, ids, neg_ids, seed, steps, guidance, frames=None, trajectory=N
         if guidance != 1.0:
             vu = model.denoiser(z, tt, ut, unc_mask, up, temporal_on)
             v = vu + guidance * (v - vu)
-        z = z + (t1 - t0) * v
+        if renoise > 0 and t1 > 0:
+            x, eps = z - t0 * v, z + (1.0 - t0) * v
+            fresh = gaussian_noise(splitmix64(seed, i), z.numel()).view(shape)
+            z = (1.0 - t1) * x + t1 * (math.sqrt(1.0 - renoise * renoise) * eps + renoise * fresh)
+        else:
+            z = z + (t1 - t0) * v
         if trajectory is not None:
             trajectory.append(z[0].clone())
     return z[0]

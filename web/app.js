@@ -14,7 +14,7 @@ const page = new URLSearchParams(location.search);
 const narrowScreen = matchMedia('(max-width: 40rem)');
 const form = new SettingsForm({
   prompt: $('prompt'), negative: $('negative'), seed: $('seed'), seedLock: $('seed-lock'), dice: $('dice'),
-  steps: $('steps'), guidance: $('guidance'), frames: $('frames'), fps: $('fps'),
+  steps: $('steps'), guidance: $('guidance'), renoise: $('renoise'), frames: $('frames'), fps: $('fps'),
 });
 const progress = new Progress($('progress'), $('progress-bar'), $('progress-text'));
 const player = createPlayer($);
@@ -125,7 +125,7 @@ async function runGeneration() {
   try {
     const result = await generate({
       prompt: settings.prompt, negativePrompt: settings.negativePrompt, seed: settings.seed,
-      steps: settings.steps, guidance: settings.guidance, frames: settings.frames,
+      steps: settings.steps, guidance: settings.guidance, renoise: settings.renoise, frames: settings.frames,
       signal: running.signal,
       onProgress: ({ step, total }) => progress.update(step, total),
       onPreview: showPreview,

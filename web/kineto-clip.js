@@ -19,7 +19,7 @@ button[hidden] { display: none; }
 let sheet = null;   // one constructed stylesheet for every element (allowed under style-src 'self')
 
 // Attribute -> generate() option. Empty or absent attributes take the model's defaults.
-const NUMBER_ATTRIBUTES = { seed: 'seed', steps: 'steps', guidance: 'guidance', frames: 'frames' };
+const NUMBER_ATTRIBUTES = { seed: 'seed', steps: 'steps', guidance: 'guidance', renoise: 'renoise', frames: 'frames' };
 
 export class KinetoClip extends HTMLElement {
   static get observedAttributes() {

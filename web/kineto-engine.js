@@ -98,7 +98,7 @@ export class EngineError extends Error {
 }
 
 const INFO_FIELDS = ['frames', 'height', 'width', 'fps', 'latentChannels', 'latentH', 'latentW',
-  'vocabSize', 'maxTokens', 'defaultSteps', 'defaultGuidance', 'params'];
+  'vocabSize', 'maxTokens', 'defaultSteps', 'defaultGuidance', 'params', 'defaultRenoise'];
 
 // One loaded model in one Emscripten module. Methods throw EngineError for what the engine
 // refuses; anything else thrown (a WebAssembly.RuntimeError) means the module trapped.
@@ -168,8 +168,8 @@ export class Engine {
     return ptr;
   }
 
-  // request: {prompt, negativePrompt, seed (u32), steps, guidance, frames} (checked by the engine too).
-  begin({ prompt, negativePrompt = '', seed = 0, steps = 0, guidance, frames = 0 }) {
+  // request: {prompt, negativePrompt, seed (u32), steps, guidance, renoise, frames} (checked by the engine too).
+  begin({ prompt, negativePrompt = '', seed = 0, steps = 0, guidance, renoise, frames = 0 }) {
     this.end();
     const promptPtr = this.cString(String(prompt ?? ''));
     const negativePtr = this.cString(String(negativePrompt ?? ''));
@@ -177,7 +177,7 @@ export class Engine {
       const seedNumber = Number(seed);
       this.check(this.m._kineto_js_begin(this.ctx, promptPtr, negativePtr, seedNumber >>> 0,
         Math.floor(seedNumber / 4294967296) >>> 0, steps, guidance ?? this.info.defaultGuidance,
-        frames, this.threads));
+        renoise ?? this.info.defaultRenoise, frames, this.threads));
     } finally {
       this.m._free(promptPtr);
       this.m._free(negativePtr);

@@ -91,10 +91,14 @@ export function checkRequest(request, info, vocab) {
   if (typeof guidance !== 'number' || !Number.isFinite(guidance) || guidance < 0 || guidance > MAX_GUIDANCE) {
     throw fail(RangeError, 'guidance', `must be a number from 0 to ${MAX_GUIDANCE} (got ${describe(guidance)})`);
   }
+  const renoise = request.renoise ?? info.defaultRenoise;
+  if (typeof renoise !== 'number' || !Number.isFinite(renoise) || renoise < 0 || renoise > 1) {
+    throw fail(RangeError, 'renoise', `must be a number from 0 to 1 (got ${describe(renoise)})`);
+  }
   const frames = checkInteger('frames', request.frames ?? info.frames, 1, info.frames);
   const seed = request.seed ?? randomSeed();
   checkInteger('seed', seed, 0, MAX_SEED);
-  return { prompt, negativePrompt, steps, guidance, frames, seed, unknownWords: unknown };
+  return { prompt, negativePrompt, steps, guidance, renoise, frames, seed, unknownWords: unknown };
 }
 
 export function randomSeed() {

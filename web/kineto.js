@@ -17,7 +17,8 @@ let nextJobId = 1;
 
 // options: weightsUrl (default ./wasm/kineto-world.kin beside this file) or weights (an ArrayBuffer),
 // mode ('auto' | 'simd-mt' | 'simd' | 'base'), threads (for simd-mt, default the core count, at most 4).
-// Resolves to {mode, info: {frames, width, height, fps, vocab, defaultSteps, defaultGuidance, maxTokens}}.
+// Resolves to {mode, info: {frames, width, height, fps, vocab, defaultSteps, defaultGuidance, defaultRenoise,
+// maxTokens}}.
 // Calling it again with the same options (or none) reuses the running worker; other options restart it.
 export function init(options) {
   if (session && (options === undefined || sameOptions(session.options, options))) return session.ready;
@@ -94,9 +95,9 @@ function onMessage(s, msg) {
   if (msg.type === 'ready') {
     s.info = msg.info;
     s.vocab = new Set(msg.vocab);
-    const { frames, width, height, fps, maxTokens, defaultSteps, defaultGuidance } = msg.info;
-    s.resolveReady({ mode: msg.mode,
-      info: { frames, width, height, fps, maxTokens, defaultSteps, defaultGuidance, vocab: msg.vocab } });
+    const { frames, width, height, fps, maxTokens, defaultSteps, defaultGuidance, defaultRenoise } = msg.info;
+    s.resolveReady({ mode: msg.mode, info: { frames, width, height, fps, maxTokens, defaultSteps, defaultGuidance,
+      defaultRenoise, vocab: msg.vocab } });
     return;
   }
   if (msg.type === 'init-error') return stop(s, msg.message);
@@ -133,7 +134,7 @@ function abortError() {
   return new DOMException('the generation was cancelled', 'AbortError');
 }
 
-// request: {prompt, negativePrompt, seed, steps, guidance, frames, onProgress, onPreview, signal}.
+// request: {prompt, negativePrompt, seed, steps, guidance, renoise, frames, onProgress, onPreview, signal}.
 // Resolves to {width, height, fps, frames: [Uint8ClampedArray RGBA], seed, unknownWords}.
 // Rejects with a TypeError/RangeError naming the field for bad input, an AbortError when signal
 // aborts (the worker stops within one step), or an Error with the engine's message.
@@ -165,8 +166,8 @@ export async function generate(request) {
       reject: (error) => settle(reject, error),
     });
     signal?.addEventListener('abort', onAbort, { once: true });
-    const { prompt, negativePrompt, seed, steps, guidance, frames } = checked;
-    s.worker.postMessage({ type: 'generate', id, prompt, negativePrompt, seed, steps, guidance, frames,
+    const { prompt, negativePrompt, seed, steps, guidance, renoise, frames } = checked;
+    s.worker.postMessage({ type: 'generate', id, prompt, negativePrompt, seed, steps, guidance, renoise, frames,
       previews: typeof request.onPreview === 'function' });
   });
 }

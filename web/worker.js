@@ -3,7 +3,8 @@
 // that progress, previews and cancellation reach the page between steps.
 //
 // Page -> worker: {type:'init', weightsUrl | weights, mode, threads}
-//                 {type:'generate', id, prompt, negativePrompt, seed, steps, guidance, frames, previews}
+//                 {type:'generate', id, prompt, negativePrompt, seed, steps, guidance, renoise, frames,
+//                  previews}
 //                 {type:'cancel', id}
 // Worker -> page: {type:'ready', mode, info, vocab} | {type:'init-error', message}
 //                 {type:'progress', id, step, total} | {type:'preview', id, step, frames:[ArrayBuffer]}

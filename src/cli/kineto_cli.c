@@ -1,6 +1,7 @@
 /* kineto_cli.c — the command line:
-     kineto generate --prompt TEXT [--seed N] [--steps N] [--guidance G] [--negative TEXT] [--frames N]
-                     [--threads N] [--no-temporal] [--out DIR] [--gif FILE] [--weights FILE] [--force] [--verbose]
+     kineto generate --prompt TEXT [--seed N] [--steps N] [--guidance G] [--renoise R] [--negative TEXT]
+                     [--frames N] [--threads N] [--no-temporal] [--out DIR] [--gif FILE] [--weights FILE]
+                     [--force] [--verbose]
      kineto info [--weights FILE]
    Weights: --weights, else $KINETO_WEIGHTS, else weights/kineto-world.kin of the repository the binary
    was built in (build/kineto -> ../weights/), else of the current directory. */
@@ -54,7 +55,7 @@ typedef struct {
     const char *prompt, *negative, *out_dir, *gif, *weights;
     unsigned long long seed;
     long steps, frames, threads;
-    double guidance;
+    double guidance, renoise;
     int no_temporal, force;
 } cli_args;
 
@@ -72,7 +73,7 @@ static int parse_long(const char *flag, const char *s, long lo, long hi, long *o
 
 static int is_value_flag(const char *flag) {
     static const char *const flags[] = {"--prompt", "--negative", "--out", "--gif", "--weights", "--steps",
-                                        "--frames", "--threads", "--seed", "--guidance"};
+                                        "--frames", "--threads", "--seed", "--guidance", "--renoise"};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         if (!strcmp(flag, flags[i])) return 1;
     return 0;
@@ -81,6 +82,7 @@ static int is_value_flag(const char *flag) {
 static int parse_args(int argc, char **argv, cli_args *a) {
     memset(a, 0, sizeof *a);
     a->guidance = KINETO_GUIDANCE_DEFAULT;
+    a->renoise = KINETO_RENOISE_DEFAULT;
     for (int i = 2; i < argc; i++) {
         const char *flag = argv[i];
         if (!strcmp(flag, "--no-temporal")) { a->no_temporal = 1; continue; }
@@ -103,6 +105,10 @@ static int parse_args(int argc, char **argv, cli_args *a) {
             a->seed = strtoull(value, &end, 0);
             if (errno || end == value || *end || value[0] == '-')
                 return !fail("--seed: '%s' is not a non-negative 64-bit integer", value);
+        } else if (!strcmp(flag, "--renoise")) {
+            a->renoise = strtod(value, &end);
+            if (end == value || *end || !(a->renoise >= 0 && a->renoise <= 1))
+                return !fail("--renoise: '%s' is not a number in 0..1", value);
         } else { /* --guidance */
             a->guidance = strtod(value, &end);
             if (end == value || *end || !(a->guidance >= 0 && a->guidance <= KINETO_MAX_GUIDANCE)) {
@@ -154,7 +160,8 @@ static int cmd_info(const cli_args *a) {
     printf("latent           %d channels of %dx%d\n", in.latent_channels, in.latent_w, in.latent_h);
     printf("parameters       %lld\n", (long long)in.n_params);
     printf("prompt           at most %d known words\n", in.max_tokens);
-    printf("defaults         %d steps, guidance %g\n", in.default_steps, (double)in.default_guidance);
+    printf("defaults         %d steps, guidance %g, renoise %g\n", in.default_steps, (double)in.default_guidance,
+           (double)in.default_renoise);
     printf("vocabulary       %d words:", in.vocab_size - 1);
     for (int i = 1; i < in.vocab_size; i++) printf(" %s", kineto_vocab_word(ctx, i));
     printf("\n");
@@ -228,6 +235,7 @@ static int cmd_generate(const cli_args *a) {
     p.seed = a->seed;
     p.steps = (int)a->steps;
     p.guidance = (float)a->guidance;
+    p.renoise = (float)a->renoise;
     p.frames = (int)a->frames;
     p.threads = (int)a->threads;
     p.temporal_attention = !a->no_temporal;
@@ -261,9 +269,9 @@ done:
 
 static void usage(FILE *to) {
     fprintf(to,
-            "usage: kineto generate --prompt TEXT [--seed N] [--steps N] [--guidance G] [--negative TEXT]\n"
-            "                       [--frames N] [--threads N] [--no-temporal] [--out DIR] [--gif FILE]\n"
-            "                       [--weights FILE] [--force] [--verbose]\n"
+            "usage: kineto generate --prompt TEXT [--seed N] [--steps N] [--guidance G] [--renoise R]\n"
+            "                       [--negative TEXT] [--frames N] [--threads N] [--no-temporal] [--out DIR]\n"
+            "                       [--gif FILE] [--weights FILE] [--force] [--verbose]\n"
             "       kineto info [--weights FILE]\n"
             "Weights default to $KINETO_WEIGHTS, else %s beside the build directory.\n",
             DEFAULT_WEIGHTS);

@@ -98,12 +98,14 @@ export async function openApp(page, url) {
   if (state === 'error') throw new Error(`the app did not start: ${await page.textContent('#status')}`);
 }
 
-export async function fillSettings(page, { prompt, negativePrompt = '', seed, steps = TEST_STEPS, guidance, frames }) {
+export async function fillSettings(page, { prompt, negativePrompt = '', seed, steps = TEST_STEPS, guidance, renoise,
+  frames }) {
   await page.fill('#prompt', prompt);
   await page.fill('#negative', negativePrompt);
   if (seed !== undefined) await page.fill('#seed', String(seed));   // typing a seed locks it
   await page.fill('#steps', String(steps));
   if (guidance !== undefined) await page.fill('#guidance', String(guidance));
+  if (renoise !== undefined) await page.fill('#renoise', String(renoise));
   if (frames !== undefined) await page.fill('#frames', String(frames));
 }
 

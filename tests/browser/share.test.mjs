@@ -9,7 +9,7 @@ after(async () => { await browser?.close(); server?.close(); });
 
 test('a shared link reproduces identical frames; another seed does not', async () => {
   const settings = { prompt: 'a green star spinning in the sky', negativePrompt: 'red', seed: 424242,
-    steps: TEST_STEPS, guidance: 2.5 };
+    steps: TEST_STEPS, guidance: 2.5, renoise: 0.5 };
   const first = await browser.context.newPage();
   await openApp(first, await appUrl(server, 'nosw'));
   await generate(first, settings);
@@ -17,6 +17,7 @@ test('a shared link reproduces identical frames; another seed does not', async (
   const link = await first.inputValue('#share-url');
   assert.match(link, /seed=424242/);
   assert.match(link, /n=red/);
+  assert.match(link, /r=0\.5/);
 
   const second = await browser.context.newPage();
   await second.goto(link);   // opening the link starts the generation by itself

@@ -67,6 +67,8 @@ test('bad parameters are refused by the engine with the field and its range', as
     [{ steps: -1 }, 'parameter out of range', /steps/],
     [{ guidance: 31 }, 'parameter out of range', /guidance = 31 out of range 0\.\.30/],
     [{ guidance: NaN }, 'parameter out of range', /guidance/],
+    [{ renoise: 1.5 }, 'parameter out of range', /renoise = 1\.5 out of range 0\.\.1/],
+    [{ renoise: -0.25 }, 'parameter out of range', /renoise/],
     [{ frames: frames + 1 }, 'parameter out of range', new RegExp(`frames = ${frames + 1} out of range 1\\.\\.${frames}`)],
   ];
   for (const [change, status, pattern] of cases) {

@@ -41,6 +41,7 @@ const text = (name) => Buffer.from(golden.get(name).data).toString('latin1');
 const request = {
   prompt: text('prompt'), negativePrompt: text('negative_prompt'), seed: golden.get('seed').data[0],
   steps: golden.get('steps').data[0], guidance: golden.get('guidance').data[0],
+  renoise: 0,   // the golden frames come from Euler steps
 };
 
 // src/model/vae_decoder.c kn_to_byte: [-1, 1] -> 0..255

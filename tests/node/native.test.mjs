@@ -14,7 +14,8 @@ after(stopThreads);
 const CLIS = ['build/kineto', 'build/nosimd/kineto'].map((p) => path.join(ROOT, p));
 const cases = [
   { prompt: 'A red ball, moving LEFT on black; zorbly!', negativePrompt: 'blue square', seed: 7, steps: 3, guidance: 3 },
-  { prompt: 'a blue square moving right', seed: 123456789, steps: 5, guidance: 1 },
+  { prompt: 'a blue square moving right', seed: 123456789, steps: 5, guidance: 1, renoise: 0 },
+  { prompt: 'a yellow ring spinning', seed: 99, steps: 4, guidance: 2, renoise: 0.5 },
   { prompt: 'green ball', seed: 2 ** 40 + 5, steps: 2, guidance: 7.5, frames: 2 },   // the seed's high half
 ];
 
@@ -25,6 +26,7 @@ function nativeFrames(cli, c, threads) {
     '--guidance', String(c.guidance), '--threads', String(threads), '--out', out];
   if (c.negativePrompt) args.push('--negative', c.negativePrompt);
   if (c.frames) args.push('--frames', String(c.frames));
+  if (c.renoise !== undefined) args.push('--renoise', String(c.renoise));
   execFileSync(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const files = fs.readdirSync(out).filter((f) => f.endsWith('.png')).sort();
   const frames = files.map((f) => new Uint8Array(PNG.sync.read(fs.readFileSync(path.join(out, f))).data));

@@ -57,12 +57,13 @@ test('bad parameters are named with their valid range', async () => {
   const cases = [
     ['steps', [-1, 0, 201, 1e9, Infinity, NaN, '3', 2 ** 53], /steps must be an integer from 1 to 200/],
     ['guidance', [NaN, Infinity, -Infinity, -0.001, 30.001, '3', null], /guidance must be a number from 0 to 30/],
+    ['renoise', [NaN, Infinity, -0.001, 1.001, '0.5', null], /renoise must be a number from 0 to 1/],
     ['seed', [-1, 2 ** 32, NaN, Infinity, 1e20, 0.5, '7', 7n], /seed must be an integer from 0 to 4294967295/],
     ['frames', [0, -1, info.frames + 1, NaN, 1.5], new RegExp(`frames must be an integer from 1 to ${info.frames}`)],
   ];
   for (const [field, values, pattern] of cases) {
     for (const value of values) {
-      if (field === 'guidance' && value === null) continue;   // null means the default, as undefined does
+      if ((field === 'guidance' || field === 'renoise') && value === null) continue;   // null means the default
       assert.throws(() => checkRequest({ prompt: 'a red ball', [field]: value }, info, vocab),
         (e) => e.field === field && e instanceof RangeError && pattern.test(e.message), `${field} = ${String(value)}`);
     }

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { splitWords, unknownWords, checkRequest, MAX_SEED } from '../../web/kineto-request.js';
 import { simdSupported, pickVariant, describeMode } from '../../web/kineto-engine.js';
 
-const info = { frames: 16, width: 64, height: 64, fps: 8, maxTokens: 4, defaultSteps: 16, defaultGuidance: 3 };
+const info = { frames: 16, width: 64, height: 64, fps: 8, maxTokens: 4, defaultSteps: 16, defaultGuidance: 3,
+  defaultRenoise: 0.7 };
 const vocab = new Set(['a', 'red', 'ball', 'moving', 'left', "it's"]);
 
 test('splitWords lower-cases ASCII and splits on everything but [a-z0-9\']', () => {
@@ -29,6 +30,8 @@ test('checkRequest fills the model defaults', () => {
   const r = checkRequest({ prompt: 'a red ball', seed: 5 }, info, vocab);
   assert.equal(r.steps, 16);
   assert.equal(r.guidance, 3);
+  assert.equal(r.renoise, 0.7);
+  assert.equal(checkRequest({ prompt: 'ball', renoise: 0 }, info, vocab).renoise, 0, '0 is kept, not the default');
   assert.equal(r.frames, 16);
   assert.equal(r.seed, 5);
   assert.equal(r.negativePrompt, '');
@@ -52,6 +55,10 @@ test('checkRequest names the field and its range for bad input', () => {
   bad({ prompt: 'ball', guidance: NaN }, 'guidance', /number from 0 to 30 \(got NaN\)/);
   bad({ prompt: 'ball', guidance: Infinity }, 'guidance', /0 to 30/);
   bad({ prompt: 'ball', guidance: -1 }, 'guidance', /0 to 30/);
+  bad({ prompt: 'ball', renoise: 1.5 }, 'renoise', /number from 0 to 1 \(got 1\.5\)/);
+  bad({ prompt: 'ball', renoise: -0.1 }, 'renoise', /0 to 1/);
+  bad({ prompt: 'ball', renoise: NaN }, 'renoise', /0 to 1/);
+  bad({ prompt: 'ball', renoise: '0.5' }, 'renoise', /0 to 1/);
   bad({ prompt: 'ball', seed: -1 }, 'seed', /integer from 0 to 4294967295/);
   bad({ prompt: 'ball', seed: 2 ** 32 }, 'seed', /0 to 4294967295/);
   bad({ prompt: 'ball', seed: 1.5 }, 'seed', /integer/);

@@ -27,6 +27,7 @@ test('model info and vocabulary match the weights file header', async () => {
   assert.equal(info.maxTokens, header(10));
   assert.equal(info.defaultSteps, header(21));
   assert.equal(info.defaultGuidance, bytes.readFloatLE(24 + 4 * 22));
+  assert.equal(info.defaultRenoise, bytes.readFloatLE(24 + 4 * 23));
   assert.equal(engine.vocab.length, info.vocabSize - 1);
   assert.ok(engine.vocab.every((w) => /^[a-z0-9']+$/.test(w)), 'vocabulary words are lower-case ASCII');
   engine.free();
@@ -46,6 +47,9 @@ test('a generation gives frames of the model size that vary, the same for the sa
   assert.ok(sameClip(first.frames, runGeneration(engine, request).frames), 'same seed, same clip');
   assert.ok(!sameClip(first.frames, runGeneration(engine, { ...request, seed: 8 }).frames), 'another seed, another clip');
   assert.ok(!sameClip(first.frames, runGeneration(engine, { ...request, guidance: 1 }).frames), 'guidance changes the clip');
+  const otherRenoise = engine.info.defaultRenoise > 0 ? 0 : 0.5;
+  assert.ok(!sameClip(first.frames, runGeneration(engine, { ...request, renoise: otherRenoise }).frames),
+    'renoise changes the clip');
   const short = runGeneration(engine, { ...request, frames: 2 });
   assert.equal(short.frames.length, 2);
   engine.free();

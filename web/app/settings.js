@@ -7,7 +7,7 @@ export function randomSeed() {
 
 export class SettingsForm {
   constructor(elements) {
-    this.el = elements;   // {prompt, negative, seed, seedLock, dice, steps, guidance, frames, fps}
+    this.el = elements;   // {prompt, negative, seed, seedLock, dice, steps, guidance, renoise, frames, fps}
     this.el.dice.addEventListener('click', () => { this.el.seed.value = randomSeed(); });
     this.el.seed.addEventListener('input', () => { this.el.seedLock.checked = true; });
   }
@@ -16,6 +16,7 @@ export class SettingsForm {
     this.el.frames.max = info.frames;
     this.el.steps.value ||= info.defaultSteps;
     this.el.guidance.value ||= info.defaultGuidance;
+    if (this.el.renoise.value === '') this.el.renoise.value = info.defaultRenoise;   // 0 is a valid choice
     this.el.frames.value = Math.min(Number(this.el.frames.value) || info.frames, info.frames);
     this.el.fps.value = info.fps;
     if (this.el.seed.value === '') this.el.seed.value = randomSeed();
@@ -36,6 +37,7 @@ export class SettingsForm {
       seed: integerIn(this.el.seed, 'Seed', 0, MAX_SEED),
       steps: integerIn(this.el.steps, 'Steps', 1, Number(this.el.steps.max)),
       guidance: numberIn(this.el.guidance, 'Guidance', 0, Number(this.el.guidance.max)),
+      renoise: numberIn(this.el.renoise, 'Renoise', 0, Number(this.el.renoise.max)),
       frames: integerIn(this.el.frames, 'Frames', 1, Number(this.el.frames.max)),
       fps: integerIn(this.el.fps, 'FPS', 1, Number(this.el.fps.max)),
     };
@@ -44,7 +46,7 @@ export class SettingsForm {
   // Fills the form from a share link or a history entry; the seed is locked so it is reused.
   write(settings) {
     const fields = { prompt: 'prompt', negativePrompt: 'negative', seed: 'seed', steps: 'steps',
-      guidance: 'guidance', frames: 'frames', fps: 'fps' };
+      guidance: 'guidance', renoise: 'renoise', frames: 'frames', fps: 'fps' };
     for (const [name, field] of Object.entries(fields)) {
       if (settings[name] !== undefined) this.el[field].value = settings[name];
     }

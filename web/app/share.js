@@ -1,5 +1,6 @@
 // Settings <-> URL hash, so a link reproduces the very same clip (the engine is deterministic).
-const KEYS = { prompt: 'p', negativePrompt: 'n', seed: 'seed', steps: 'steps', guidance: 'g', frames: 'f', fps: 'fps' };
+const KEYS = { prompt: 'p', negativePrompt: 'n', seed: 'seed', steps: 'steps', guidance: 'g', renoise: 'r', frames: 'f',
+  fps: 'fps' };
 
 export function settingsToHash(settings) {
   const params = new URLSearchParams();
@@ -20,6 +21,7 @@ export function hashToSettings(hash) {
     const raw = params.get(key);
     settings[name] = name === 'prompt' || name === 'negativePrompt' ? raw : Number(raw);
   }
+  if (!params.has(KEYS.renoise) && params.has(KEYS.seed)) settings.renoise = 0;   // links from before renoise: Euler steps
   return settings;
 }
 
