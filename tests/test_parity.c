@@ -116,6 +116,18 @@ static char *golden_string(const char *name) {
     return s;
 }
 
+/* Runs every step of a generation, comparing each latent with the golden "<prefix>.<step>". */
+static void sampler_trajectory(const kn_model *m, kn_generation *g, const int *ids, int n_ids, const int *neg_ids,
+                               int n_neg, uint64_t seed, const char *prefix, size_t latent) {
+    kn_sampler_start(m, g, ids, n_ids, neg_ids, n_neg, seed);
+    for (int i = 0; i < g->steps; i++) {
+        kn_sampler_step(m, g);
+        char name[48];
+        snprintf(name, sizeof name, "%s.%d", prefix, i);
+        compare(name, g->z, gf(name), latent, TRAJECTORY_TOL);
+    }
+}
+
 int main(void) {
     check_show_passes = 1;
     if (!load_goldens(FIXTURES "/golden.bin")) {
@@ -186,33 +198,20 @@ int main(void) {
         compare(passes[i].out, g.v, gf(passes[i].out), latent, STAGE_TOL);
     }
 
-    /* the whole sampler from the engine's own start: every latent of the trajectory */
+    /* the whole sampler from the engine's own start: every latent of the trajectory, first with
+       re-noising steps (fresh noise from the seed at every step but the last), then Euler steps */
     g.steps = steps;
     g.guidance = guidance;
     g.temporal_on = 1;
-    kn_sampler_start(m, &g, ids, n_ids, neg_ids, n_neg, (uint64_t)seed);
-    for (int i = 0; i < steps; i++) {
-        kn_sampler_step(m, &g);
-        char name[32];
-        snprintf(name, sizeof name, "latent.%d", i);
-        compare(name, g.z, gf(name), latent, TRAJECTORY_TOL);
-    }
-    check(!memcmp(g.z, g.clean, latent * sizeof(float)), "clean estimate equals the final latent after the last step");
-    float *euler_final = malloc(latent * sizeof(float));
-    memcpy(euler_final, g.z, latent * sizeof(float));
-
-    /* the same with re-noising steps, which draw fresh noise from the seed at every step but the last */
     g.renoise = renoise;
-    kn_sampler_start(m, &g, ids, n_ids, neg_ids, n_neg, (uint64_t)seed);
-    for (int i = 0; i < steps; i++) {
-        kn_sampler_step(m, &g);
-        char name[40];
-        snprintf(name, sizeof name, "latent.renoise.%d", i);
-        compare(name, g.z, gf(name), latent, TRAJECTORY_TOL);
-    }
-    check(memcmp(g.z, euler_final, latent * sizeof(float)) != 0, "re-noising changes the clip");
-    memcpy(g.z, euler_final, latent * sizeof(float));
-    free(euler_final);
+    sampler_trajectory(m, &g, ids, n_ids, neg_ids, n_neg, (uint64_t)seed, "latent.renoise", latent);
+    float *renoised = malloc(latent * sizeof(float));
+    memcpy(renoised, g.z, latent * sizeof(float));
+    g.renoise = 0.0f;
+    sampler_trajectory(m, &g, ids, n_ids, neg_ids, n_neg, (uint64_t)seed, "latent", latent);
+    check(!memcmp(g.z, g.clean, latent * sizeof(float)), "clean estimate equals the final latent after the last step");
+    check(memcmp(g.z, renoised, latent * sizeof(float)) != 0, "re-noising changes the clip");
+    free(renoised);
 
     /* preview and VAE decode of the engine's final latent */
     const size_t hw = (size_t)hp->latent_h * hp->latent_w, HW = (size_t)hp->height * hp->width;
