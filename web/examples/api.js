@@ -46,7 +46,7 @@ async function onSubmit(event) {
   try {
     const clip = await generate({
       prompt: $('prompt').value, seed: numberField('seed'), steps: numberField('steps'),
-      guidance: numberField('guidance'), signal: running.signal,
+      guidance: numberField('guidance'), renoise: numberField('renoise'), signal: running.signal,
       onProgress: ({ step, total }) => {
         $('progress').max = total;
         $('progress').value = step;
@@ -76,6 +76,7 @@ async function start() {
   canvas.height = model.info.height;
   $('steps').placeholder = String(model.info.defaultSteps);
   $('guidance').placeholder = String(model.info.defaultGuidance);
+  $('renoise').placeholder = String(model.info.defaultRenoise);
   $('generate').disabled = false;
   flagUnknown();
 }
