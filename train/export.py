@@ -21,8 +21,8 @@ ENTRY_BYTES = 88
 NAME_BYTES = 48
 ALIGN = 32
 DEFAULT_STEPS = 16
-DEFAULT_GUIDANCE = 2.0  # of 1.5, 2, 3 and 5, the best identity on the tuning set (weights/README.md)
-DEFAULT_RENOISE = 0.8  # re-noising share of each step; chosen on the tuning set (weights/README.md)
+DEFAULT_GUIDANCE = 1.5  # with DEFAULT_RENOISE, the best identity on the tuning set (weights/README.md)
+DEFAULT_RENOISE = 1.0  # of 0, 0.8 and 1 (with guidance 1, 1.25, 1.5, 2 and 3), the best identity on the tuning set
 SHIPPED_PREFIXES = ("text.", "denoiser.", "vae_dec.", "preview.")
 
 

@@ -1,4 +1,4 @@
-// kineto-clip.js — <kineto-clip prompt="a red ball moving left" seed="7" steps="16" guidance="2"
+// kineto-clip.js — <kineto-clip prompt="a red ball moving left" seed="7" steps="16" guidance="1.5"
 // autoplay loop controls>: generates a clip with kineto.js and plays it. Importing this module
 // registers the element; every element of a page shares the one worker, so they queue.
 // Attribute values only ever reach the page as text (textContent), never as HTML.
@@ -19,7 +19,9 @@ button[hidden] { display: none; }
 let sheet = null;   // one constructed stylesheet for every element (allowed under style-src 'self')
 
 // Attribute -> generate() option. Empty or absent attributes take the model's defaults.
-const NUMBER_ATTRIBUTES = { seed: 'seed', steps: 'steps', guidance: 'guidance', renoise: 'renoise', frames: 'frames' };
+const NUMBER_ATTRIBUTES = {
+  seed: 'seed', steps: 'steps', guidance: 'guidance', renoise: 'renoise', frames: 'frames',
+};
 
 export class KinetoClip extends HTMLElement {
   static get observedAttributes() {
