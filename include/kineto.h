@@ -120,8 +120,9 @@ typedef struct {
     int frames;                   /* 1..model frames; 0 = the model's */
     int threads;                  /* worker threads; 0 = as many as the build allows (max 8) */
     int temporal_attention;       /* 1 = on; 0 skips temporal blocks (for ablations) */
-    float renoise;                /* 0..1: the share of each step's noise estimate replaced by fresh
-                                     noise (drawn from the seed); 0 = deterministic Euler steps;
+    float renoise;                /* 0..1: how much of each step's noise estimate eps is replaced by
+                                     fresh noise n drawn from the seed (sqrt(1 - r^2) eps + r n), so
+                                     the same seed still gives the same clip; 0 = Euler steps;
                                      KINETO_RENOISE_DEFAULT = the model's default */
 } kineto_params;
 #define KINETO_MAX_STEPS 200

@@ -381,8 +381,9 @@ def gaussian_noise(seed, n):
 def sample(model, ids, neg_ids, seed, steps, guidance, frames=None, trajectory=None, temporal_on=True, renoise=0.0):
     """Sampling of the rectified flow from t=1 (noise) to t=0, one clip. -> latent (F, C, h, w).
     renoise 0: Euler steps. renoise r > 0: each step but the last goes to t1 through its estimates of
-    the clean latent x and the noise eps, with a share r of eps replaced by fresh noise drawn with seed
-    splitmix64(seed, step), so that a later step can undo an earlier one's error (src/sampler.c)."""
+    the clean latent x and the noise eps, with eps replaced by sqrt(1 - r^2) eps + r n, where n is
+    fresh noise drawn with seed splitmix64(seed, step), so that a later step can undo an earlier one's
+    error (src/sampler.c)."""
     cfg = model.cfg
     Fr = frames or cfg.frames
     shape = (1, Fr, cfg.latent_channels, cfg.latent_h, cfg.latent_w)
