@@ -1,0 +1,23 @@
+// Share links (web/app/share.js): settings survive the URL hash, and links made before renoise
+// existed keep the Euler steps they were made with.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { settingsToHash, hashToSettings } from '../../web/app/share.js';
+
+const settings = { prompt: 'a red ball & a "star"', negativePrompt: 'blue', seed: 4294967295, steps: 16,
+  guidance: 1.5, renoise: 0.5, frames: 12, fps: 8 };
+
+test('settings survive a round trip through the hash', () => {
+  assert.deepEqual(hashToSettings(settingsToHash(settings)), settings);
+  assert.deepEqual(hashToSettings(settingsToHash({ ...settings, renoise: 0 })).renoise, 0);
+});
+
+test('a link from before renoise existed gets Euler steps (renoise 0)', () => {
+  assert.equal(hashToSettings('#p=a+red+ball&seed=7&steps=16&g=2').renoise, 0);
+  assert.equal(hashToSettings('#p=a+red+ball').renoise, undefined, 'no seed: a fresh clip with the defaults');
+});
+
+test('a hash without a prompt is no link', () => {
+  assert.equal(hashToSettings('#seed=7&r=1'), null);
+  assert.equal(hashToSettings(''), null);
+});
