@@ -27,7 +27,7 @@
                       patch, dim, depth, heads, mlp_ratio
                   f32 latent_scale, norm_eps
                   u32 default_steps; f32 default_guidance; f32 default_renoise (0..1; files
-                  written before this field existed hold 0 there, deterministic Euler steps)
+                  written before this field existed hold 0 there, so they keep Euler steps)
    120    4     u32 vocab_bytes: size of the vocabulary section, a multiple of 4
    124    ...   vocabulary: vocab_size entries of (u8 length, length bytes of lower-case ASCII),
                 then zero bytes up to vocab_bytes. Entry 0 is "<null>", the learned null prompt.

@@ -156,7 +156,8 @@ static kineto_status check_params(const kn_hparams *hp, const kineto_params *p) 
         return kn_fail(KINETO_ERR_PARAM, "guidance = %g out of range 0..%g (or KINETO_GUIDANCE_DEFAULT)", (double)p->guidance,
                        (double)KINETO_MAX_GUIDANCE);
     if (p->renoise != KINETO_RENOISE_DEFAULT && !(p->renoise >= 0.0f && p->renoise <= 1.0f))
-        return kn_fail(KINETO_ERR_PARAM, "renoise = %g out of range 0..1 (or KINETO_RENOISE_DEFAULT)", (double)p->renoise);
+        return kn_fail(KINETO_ERR_PARAM, "renoise = %g out of range 0..1 (or KINETO_RENOISE_DEFAULT)",
+                       (double)p->renoise);
     if (p->frames < 0 || p->frames > hp->frames)
         return kn_fail(KINETO_ERR_PARAM, "frames = %d out of range 1..%d (0 = the model's %d)", p->frames, hp->frames,
                        hp->frames);
@@ -227,8 +228,9 @@ kineto_status kineto_begin(kineto_ctx *ctx, const kineto_params *params) {
     g->renoise = params->renoise == KINETO_RENOISE_DEFAULT ? hp->default_renoise : params->renoise;
     g->temporal_on = params->temporal_attention;
     kn_threads_set(params->threads ? params->threads : machine_threads());
-    kn_log(KN_LOG_INFO, "generation: %d frames, %d steps, guidance %g, renoise %g, %d threads, %llu KB of buffers", frames,
-           g->steps, (double)g->guidance, (double)g->renoise, kn_threads_get(), (unsigned long long)(g->bytes >> 10));
+    kn_log(KN_LOG_INFO, "generation: %d frames, %d steps, guidance %g, renoise %g, %d threads, %llu KB of buffers",
+           frames, g->steps, (double)g->guidance, (double)g->renoise, kn_threads_get(),
+           (unsigned long long)(g->bytes >> 10));
     kn_sampler_start(ctx->model, g, ids, n_ids, neg_ids, n_neg, params->seed);
     free(ids);
     ctx->state = RUNNING;

@@ -65,8 +65,8 @@ static void test_info(void) {
     check(kineto_vocab_word(ctx, info.vocab_size) == NULL && kineto_vocab_word(ctx, -1) == NULL, "vocab out of range");
     check(kineto_vocab_word(NULL, 1) == NULL, "vocab of NULL context");
     kineto_params d = kineto_default_params();
-    check(d.steps == 0 && d.guidance == KINETO_GUIDANCE_DEFAULT && d.renoise == KINETO_RENOISE_DEFAULT && d.frames == 0 &&
-              d.threads == 0 && d.temporal_attention == 1 && d.negative_prompt == NULL,
+    check(d.steps == 0 && d.guidance == KINETO_GUIDANCE_DEFAULT && d.renoise == KINETO_RENOISE_DEFAULT &&
+              d.frames == 0 && d.threads == 0 && d.temporal_attention == 1 && d.negative_prompt == NULL,
           "default params");
     for (int st = KINETO_OK; st <= KINETO_ERR_STATE; st++)
         if (!kineto_status_str((kineto_status)st)[0]) check(0, "status string");

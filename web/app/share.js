@@ -21,7 +21,8 @@ export function hashToSettings(hash) {
     const raw = params.get(key);
     settings[name] = name === 'prompt' || name === 'negativePrompt' ? raw : Number(raw);
   }
-  if (!params.has(KEYS.renoise) && params.has(KEYS.seed)) settings.renoise = 0;   // links from before renoise: Euler steps
+  // A link made before renoise existed had Euler steps: renoise 0 reproduces its clip.
+  if (!params.has(KEYS.renoise) && params.has(KEYS.seed)) settings.renoise = 0;
   return settings;
 }
 
