@@ -91,9 +91,6 @@ def render_labelled(spec):
     return world.render_clip(spec)[0], world.labels(spec)
 
 
-HARD_MOTIONS = [world.MOTIONS.index(m) for m in ("spinning", "growing", "shrinking")]
-
-
 def real_batches(rng, batch, workers, hard_share=0.0):
     """Endless batches of real single-object clips over every combination, held-out ones included:
     the classifiers are the measuring instrument, and a judge that has never seen a held-out
@@ -104,7 +101,7 @@ def real_batches(rng, batch, workers, hard_share=0.0):
         specs = []
         for _ in range(batch * 32):
             if hard_share and rng.random() < hard_share:
-                combo = (rng.integers(n_c), rng.integers(n_s), HARD_MOTIONS[rng.integers(3)])
+                combo = (rng.integers(n_c), rng.integers(n_s), world.HARD_MOTIONS[rng.integers(3)])
                 specs.append(world.sample_spec(rng, two_prob=0.0, combo=combo))
             else:
                 specs.append(world.sample_spec(rng, held_out=None, two_prob=0.0))

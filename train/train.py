@@ -246,7 +246,7 @@ class Trainer:
         clips it already holds)."""
         c, m = self.cfg, self.model
         rng = np.random.default_rng(4321 + first)
-        specs = [world.sample_spec(rng, held_out=False) for _ in range(first, last)]
+        specs = world.sample_specs(rng, last - first, False, self.args.hard_share)
         jobs = [(s, c.frames, c.height, c.width, c.height // c.latent_h) for s in specs]
         lats, masks, chunk = [], [], []
         t0 = time.time()
@@ -429,6 +429,8 @@ def main():
     p.add_argument("--vae-lr", type=float, default=1e-3)
     p.add_argument("--vae-kl", type=float, default=1e-5)
     p.add_argument("--cache-clips", type=int, default=5000)
+    p.add_argument("--hard-share", type=float, default=0.0,
+                   help="share of newly cached clips that turn, grow or shrink (0: the world's own rate)")
     p.add_argument("--steps", type=int, default=100000)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=3e-4)

@@ -34,27 +34,14 @@ def render_frames(job):
     return (frames * 255 + 0.5).astype(np.uint8), (mask > 0.5).astype(np.uint8)
 
 
-HARD_MOTIONS = [world.MOTIONS.index(m) for m in ("spinning", "growing", "shrinking")]
-
-
-def clip_specs(rng, n_clips, held_out, hard_share):
-    """hard_share of the clips turn, grow or shrink: a rotated or tiny shape is what the decoder
-    blurs most, and at the world's rate (a third of the motions) it sees too few of them."""
-    hard = [c for c in world.combos(held_out) if c[2] in HARD_MOTIONS]
-    specs = []
-    for _ in range(n_clips):
-        combo = hard[rng.integers(len(hard))] if hard_share and rng.random() < hard_share else None
-        specs.append(world.sample_spec(rng, held_out=held_out, combo=combo))
-    return specs
-
-
 @torch.no_grad()
 def frame_set(model, n_clips, seed, held_out, workers, hard_share=0.0):
     """Frames (N, 3, H, W) uint8, object masks (N, 1, H, W) uint8 and the frozen encoder's latent
     mean and std (N, C, h, w) of n_clips seeded clips, every frame of each."""
     c = model.cfg
     rng = np.random.default_rng(seed)
-    jobs = [(spec, c.frames, c.height, c.width) for spec in clip_specs(rng, n_clips, held_out, hard_share)]
+    specs = world.sample_specs(rng, n_clips, held_out, hard_share)
+    jobs = [(spec, c.frames, c.height, c.width) for spec in specs]
     frames, masks, means, stds = [], [], [], []
     for fr, mk in pool_map(render_frames, jobs, workers):
         x = torch.from_numpy(fr).permute(0, 3, 1, 2)

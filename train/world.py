@@ -171,6 +171,20 @@ def sample_spec(rng, held_out=None, two_prob=0.2, combo=None, background=None):
     return {"objects": objs, "motion": mi, "background": int(bi), "seed": int(rng.integers(1 << 31))}
 
 
+HARD_MOTIONS = [MOTIONS.index(m) for m in ("spinning", "growing", "shrinking")]
+
+
+def sample_specs(rng, n_clips, held_out, hard_share=0.0):
+    """n_clips clip descriptions, hard_share of them turning, growing or shrinking: a rotated or
+    tiny shape is the hardest to draw, and at the world's rate (a third of the motions) a model
+    sees too few of them. hard_share 0 draws exactly as sample_spec does."""
+    hard = [c for c in combos(held_out) if c[2] in HARD_MOTIONS]
+    specs = []
+    for _ in range(n_clips):
+        combo = hard[rng.integers(len(hard))] if hard_share and rng.random() < hard_share else None
+        specs.append(sample_spec(rng, held_out=held_out, combo=combo))
+    return specs
+
 def caption(spec, rng=None, canonical=False):
     def pick(opts):
         return opts[0] if canonical or rng is None else opts[rng.integers(len(opts))]
