@@ -3,7 +3,8 @@ the tuned decoder reconstructs the frames it trained on better than the untouche
 PSNR is printed, not checked: a smoke encoder's latents are mostly noise, and whether a decoder
 tuned on 16 clips of them does better on other clips varies from one smoke model to the next.)
 Also its clip choice:
---hard-share clips turn, grow or shrink, and none is a held-out combination.
+--hard-share clips (world.sample_specs, also train.py's) turn, grow or shrink, and none is a
+held-out combination.
 Run: /usr/bin/python3 tests/train/test_tune_decoder.py WEIGHTS.kin ENCODER.kin"""
 import os
 import re
@@ -20,7 +21,7 @@ import world  # noqa: E402
 from export import read_kin  # noqa: E402
 from export import model_from_kin  # noqa: E402
 from train import VOCAB  # noqa: E402
-from tune_decoder import HARD_MOTIONS, clip_specs, frame_set, weighted_mse  # noqa: E402
+from tune_decoder import frame_set, weighted_mse  # noqa: E402
 
 
 def check(cond, what):
@@ -33,13 +34,16 @@ def combo(spec):
     return (*spec["objects"][0], spec["motion"])
 
 
-plain = clip_specs(np.random.default_rng(1), 400, False, 0.0)
-hard = clip_specs(np.random.default_rng(1), 400, False, 1.0)
-mixed = clip_specs(np.random.default_rng(1), 400, False, 0.5)
+plain = world.sample_specs(np.random.default_rng(1), 400, False, 0.0)
+hard = world.sample_specs(np.random.default_rng(1), 400, False, 1.0)
+mixed = world.sample_specs(np.random.default_rng(1), 400, False, 0.5)
+rng = np.random.default_rng(1)
+check(plain == [world.sample_spec(rng, held_out=False) for _ in range(400)],
+      "--hard-share 0 draws as sample_spec does (a grown latent cache keeps its clips)")
 training = set(world.combos(False))
 check(all(combo(s) in training for s in plain + hard + mixed), "every clip shows a training combination")
-check(all(s["motion"] in HARD_MOTIONS for s in hard), "--hard-share 1: every clip turns, grows or shrinks")
-share = [sum(s["motion"] in HARD_MOTIONS for s in specs) / 400 for specs in (plain, mixed)]
+check(all(s["motion"] in world.HARD_MOTIONS for s in hard), "--hard-share 1: every clip turns, grows or shrinks")
+share = [sum(s["motion"] in world.HARD_MOTIONS for s in specs) / 400 for specs in (plain, mixed)]
 check(share[0] < 0.45 < share[1], "hard motions: %.0f%% of plain clips, %.0f%% at --hard-share 0.5"
       % (100 * share[0], 100 * share[1]))
 
