@@ -185,6 +185,7 @@ def sample_specs(rng, n_clips, held_out, hard_share=0.0):
         specs.append(sample_spec(rng, held_out=held_out, combo=combo))
     return specs
 
+
 def caption(spec, rng=None, canonical=False):
     def pick(opts):
         return opts[0] if canonical or rng is None else opts[rng.integers(len(opts))]
