@@ -47,20 +47,43 @@ test('after one visit, the page generates with the network off', async () => {
   await page.close();
 });
 
+// Weights are cache-first with a background refresh (web/sw.js): every fetch of them also stores a
+// fresh copy. A copy damaged while such a refresh is in flight would be quietly replaced, so the
+// test damages it only once none is, and checks that the damage stays.
+function weightsFetchesInFlight(context) {
+  const inFlight = new Set();
+  context.on('request', (r) => { if (r.url().endsWith('.kin')) inFlight.add(r); });
+  for (const end of ['requestfinished', 'requestfailed']) context.on(end, (r) => inFlight.delete(r));
+  return inFlight;
+}
+
+async function damageCachedWeights(page, weights, inFlight) {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    for (let i = 0; inFlight.size && i < 600; i++) await new Promise((r) => setTimeout(r, 100));
+    // Flips one byte inside the checksummed part; -> its length, or 0 if a refresh replaced it.
+    const size = await page.evaluate(async (weights) => {
+      const cache = await caches.open('kineto-v1');
+      const key = new URL(weights, location.href).href;
+      const read = async () => new Uint8Array(await (await cache.match(key)).arrayBuffer());
+      const bytes = await read();
+      bytes[bytes.length - 1] ^= 0xff;
+      await cache.put(key, new Response(bytes, { headers: { 'Content-Type': 'application/octet-stream' } }));
+      await new Promise((r) => setTimeout(r, 500));
+      const now = await read();
+      return now.length === bytes.length && now.every((b, i) => b === bytes[i]) ? bytes.length : 0;
+    }, weights);
+    if (size) return size;
+  }
+  throw new Error('the cached weights kept being replaced before the reload');
+}
+
 test('damaged cached weights are dropped and fetched again', async () => {
+  const inFlight = weightsFetchesInFlight(browser.context);
   const page = await browser.context.newPage();
   await openApp(page, await appUrl(server));
   await waitOfflineReady(page);
-  // Flip one byte inside the checksummed part of the cached weights.
   const weights = await testWeights();
-  const size = await page.evaluate(async (weights) => {
-    const cache = await caches.open('kineto-v1');
-    const key = new URL(weights, location.href).href;
-    const bytes = new Uint8Array(await (await cache.match(key)).arrayBuffer());
-    bytes[bytes.length - 1] ^= 0xff;
-    await cache.put(key, new Response(bytes, { headers: { 'Content-Type': 'application/octet-stream' } }));
-    return bytes.length;
-  }, weights);
+  const size = await damageCachedWeights(page, weights, inFlight);
   await page.reload();
   await openApp(page, await appUrl(server));
   assert.match(await page.textContent('#status'), /Ready\. The saved copy of the model was damaged, so it was downloaded again/);
