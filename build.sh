@@ -99,6 +99,7 @@ test_c() {
 test_smoke() {
     say "training data path"
     nice $PY tests/train/test_data.py
+    nice $PY tests/train/test_temporal_decoder.py
     say "smoke training -> build/smoke.kin"
     rm -rf build/smoke-run
     nice $PY train/train.py --smoke --run build/smoke-run --out build/smoke.kin

@@ -41,7 +41,11 @@
    then the tensor data, each tensor at its offset; bytes between tensors are zero.
 
    Tensor names and shapes are those of train/model.py's state dict (text.*, denoiser.*, vae_dec.*,
-   preview.*); Linear weights are (out, in), Conv2d weights (out, in, kh, kw). The loader checks
+   preview.*); Linear weights are (out, in), Conv2d weights (out, in, kh, kw). A decoder that mixes
+   neighbouring frames carries vae_dec.tmix2.* (width vae_ch2) and vae_dec.tmix1.* (vae_ch1): norm.weight,
+   norm.bias, prev.weight, cur.weight, cur.bias, next.weight, the three taps of a 3x3x3 convolution
+   over (frame, y, x). Any tensor named vae_dec.tmix* makes them all required; with none the
+   decoder works frame by frame. The loader checks
    magic, version, size, checksum, every hyperparameter, and the presence, dtype and shape of every
    tensor it needs, and names the first one that is wrong.
 */

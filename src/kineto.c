@@ -295,12 +295,11 @@ kineto_status kineto_decode(kineto_ctx *ctx, uint8_t *rgba, size_t size) {
     kineto_status st = check_output(ctx, rgba, size, "kineto_decode");
     if (st != KINETO_OK) return st;
     const kn_hparams *hp = &ctx->model->hp;
-    const size_t latent = (size_t)hp->latent_channels * hp->latent_h * hp->latent_w;
     const size_t frame_bytes = (size_t)hp->height * hp->width * 4;
-    for (int f = 0; f < ctx->gen.frames; f++) {
-        kn_vae_decode_frame(ctx->model, ctx->gen.clean + f * latent, ctx->gen.rgb, &ctx->gen.vae_ws);
-        store_rgba(rgba + f * frame_bytes, ctx->gen.rgb, hp->height, hp->width, 1);
-    }
+    const size_t frame_floats = (size_t)3 * hp->height * hp->width;
+    kn_vae_decode(ctx->model, ctx->gen.clean, ctx->gen.frames, ctx->gen.rgb, &ctx->gen.vae_ws);
+    for (int f = 0; f < ctx->gen.frames; f++)
+        store_rgba(rgba + f * frame_bytes, ctx->gen.rgb + f * frame_floats, hp->height, hp->width, 1);
     return KINETO_OK;
 }
 

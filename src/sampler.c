@@ -13,12 +13,12 @@ static void carve_all(kn_generation *g, const kn_hparams *hp, int frames, kn_are
     g->v = kn_carve(a, latent);
     g->v_uncond = kn_carve(a, latent);
     g->fresh = kn_carve(a, latent);
-    g->rgb = kn_carve(a, 3 * (uint64_t)hp->height * (uint64_t)hp->width);
+    g->rgb = kn_carve(a, (uint64_t)frames * 3 * (uint64_t)hp->height * (uint64_t)hp->width);
     kn_condition_carve(&g->cond, hp, a);
     kn_condition_carve(&g->uncond, hp, a);
     kn_text_ws_carve(&g->text_ws, hp, a);
     kn_denoiser_ws_carve(&g->den_ws, hp, frames, a);
-    kn_vae_ws_carve(&g->vae_ws, hp, a);
+    kn_vae_ws_carve(&g->vae_ws, hp, frames, a);
 }
 
 int kn_generation_bytes(const kn_hparams *hp, int frames, uint64_t limit, uint64_t *bytes) {

@@ -20,7 +20,7 @@ typedef struct {
     float *clean;                  /* (F, C, h, w) the current estimate of the clean latent */
     float *v, *v_uncond;           /* (F, C, h, w) velocities */
     float *fresh;                  /* (F, C, h, w) a re-noising step's new noise */
-    float *rgb;                    /* (3, H, W) one decoded or previewed frame */
+    float *rgb;                    /* (F, 3, H, W) the decoded clip; frame 0 also the preview's */
     kn_text_ws text_ws;
     kn_denoiser_ws den_ws;
     kn_vae_ws vae_ws;

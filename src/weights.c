@@ -88,6 +88,7 @@ static kineto_status parse_hparams(const uint8_t *p, kn_hparams *hp) {
     hp->default_steps = steps > KINETO_MAX_STEPS ? -1 : (int)steps;
     hp->default_guidance = read_f32(p + 88);
     hp->default_renoise = read_f32(p + 92);
+    hp->vae_temporal = 0; /* set from the tensor table */
 
     /* Ranges keep every buffer size a product of at most four of these, far below 2^64. */
     const int_range ranges[] = {
@@ -339,6 +340,28 @@ static void bind_conv(binder *b, kn_conv_layer *layer, const char *prefix, int c
         b->st = kn_fail(KINETO_ERR_NOMEM, "out of memory packing '%s'", prefix);
 }
 
+static void bind_conv_no_bias(binder *b, kn_conv_layer *layer, const char *name, int ch) {
+    float *w = bind(b, name, 4, ch, ch, 3, 3);
+    layer->b = NULL;
+    if (!b->loading) {
+        b->param_bytes += (uint64_t)ch * (uint64_t)ch * 9 * 4;
+        return;
+    }
+    if (w && b->st == KINETO_OK && kn_conv_init(&layer->w, w, ch, ch, 3) != 0)
+        b->st = kn_fail(KINETO_ERR_NOMEM, "out of memory packing '%s'", name);
+}
+
+static void bind_temporal_mix(binder *b, kn_temporal_mix *t, const char *prefix, int ch) {
+    char name[NAME_BYTES + 16];
+#define TM_NAME(field) (snprintf(name, sizeof name, "%s.%s", prefix, field), name)
+    t->norm_w = bind_vec(b, TM_NAME("norm.weight"), ch);
+    t->norm_b = bind_vec(b, TM_NAME("norm.bias"), ch);
+    bind_conv_no_bias(b, &t->prev, TM_NAME("prev.weight"), ch);
+    bind_conv(b, &t->cur, TM_NAME("cur"), ch, ch, 3);
+    bind_conv_no_bias(b, &t->next, TM_NAME("next.weight"), ch);
+#undef TM_NAME
+}
+
 static void bind_res_block(binder *b, kn_res_block *r, const char *prefix, int ch) {
     char name[NAME_BYTES + 16];
 #define RES_NAME(field) (snprintf(name, sizeof name, "%s.%s", prefix, field), name)
@@ -412,6 +435,10 @@ static void bind_model(binder *b) {
     v->norm_out_w = bind_vec(b, "vae_dec.norm_out.weight", c0);
     v->norm_out_b = bind_vec(b, "vae_dec.norm_out.bias", c0);
     bind_conv(b, &v->conv_out, "vae_dec.conv_out", 3, c0, 3);
+    if (hp->vae_temporal) {
+        bind_temporal_mix(b, &v->tmix2, "vae_dec.tmix2", c2);
+        bind_temporal_mix(b, &v->tmix1, "vae_dec.tmix1", c1);
+    }
 
     m->preview_w = bind(b, "preview.weight", 4, 3, C, 1, 1);
     m->preview_b = bind_vec(b, "preview.bias", 3);
@@ -462,6 +489,12 @@ void kn_model_free(kn_model *m) {
     kn_conv_layer *convs[] = {&v->conv_in, &v->up1, &v->up0, &v->conv_out, &v->res2.conv1, &v->res2.conv2,
                               &v->res1.conv1, &v->res1.conv2, &v->res0.conv1, &v->res0.conv2};
     for (int k = 0; k < 10; k++) kn_conv_free(&convs[k]->w);
+    kn_temporal_mix *mixes[] = {&v->tmix2, &v->tmix1};
+    for (int k = 0; k < 2; k++) {
+        kn_conv_free(&mixes[k]->prev.w);
+        kn_conv_free(&mixes[k]->cur.w);
+        kn_conv_free(&mixes[k]->next.w);
+    }
     for (int i = 0; i < m->n_owned; i++) free(m->owned[i]);
     free(m->owned);
     free(m->text.blocks);
@@ -513,8 +546,15 @@ kn_model *kn_model_load(const uint8_t *data, size_t size, kineto_status *status)
     table = malloc(sizeof *table * n_tensors);
     m = calloc(1, sizeof *m);
     if (!table || !m) goto nomem;
-    m->hp = hp;
     if ((st = parse_table(data, file_size, table_off, n_tensors, table)) != KINETO_OK) goto fail;
+    for (uint32_t i = 0; i < n_tensors; i++)
+        if (!strncmp(table[i].name, "vae_dec.tmix", 12)) hp.vae_temporal = 1;
+    if (hp.vae_temporal && !kn_generation_bytes(&hp, hp.frames, KN_MEMORY_CAP, &gen_bytes)) {
+        st = kn_fail(KINETO_ERR_HPARAMS, "weights: a clip of this model needs more than the %llu MB limit",
+                     (unsigned long long)(KN_MEMORY_CAP >> 20));
+        goto fail;
+    }
+    m->hp = hp;
 
     /* pass 1: shapes and memory; every block binds into one probe, as nothing is allocated yet */
     kn_text_block text_probe;

@@ -19,6 +19,7 @@ typedef struct {
     int default_steps;
     float default_guidance;
     float default_renoise;
+    int vae_temporal;   /* the file carries the decoder's TemporalMix tensors (vae_dec.tmix*) */
     /* derived */
     int latent_h, latent_w, grid_h, grid_w, tokens_per_frame, patch_dim; /* patch_dim = C*P*P */
 } kn_hparams;
@@ -67,10 +68,17 @@ typedef struct {
     kn_conv_layer conv1, conv2;
 } kn_res_block;
 
+/* A 3x3x3 convolution over (frame, y, x) as its three frame taps; only `cur` has a bias. */
+typedef struct {
+    float *norm_w, *norm_b;
+    kn_conv_layer prev, cur, next;
+} kn_temporal_mix;
+
 typedef struct {
     kn_conv_layer conv_in, up1, up0, conv_out;
     kn_res_block res2, res1, res0;
     float *norm_out_w, *norm_out_b;
+    kn_temporal_mix tmix2, tmix1;   /* after res2 and res1, when hp.vae_temporal */
 } kn_vae_decoder;
 
 typedef struct {

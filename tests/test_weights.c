@@ -182,6 +182,26 @@ static void test_tensor_table(void) {
     entry(b, (uint32_t)pb)[11] = 'X';
     fix_crc(b, good_size);
     expect(b, good_size, KINETO_ERR_TENSOR_MISSING, "'preview.bias'", "renamed tensor");
+    /* one TemporalMix tensor renamed: the decoder is temporal, so the rest of it is required */
+    memcpy(b, good, good_size);
+    int tn = find_entry("vae_dec.tmix1.next.weight");
+    check(tn >= 0, "fixture has a temporal decoder");
+    entry(b, (uint32_t)tn)[8] = 'X';
+    fix_crc(b, good_size);
+    expect(b, good_size, KINETO_ERR_TENSOR_MISSING, "'vae_dec.tmix1.next.weight'", "renamed TemporalMix tensor");
+    /* every TemporalMix tensor renamed: a per-frame decoder, as files without them have */
+    memcpy(b, good, good_size);
+    for (uint32_t i = 0; i < n_tensors(); i++)
+        if (!strncmp((const char *)entry(b, i), "vae_dec.tmix", 12)) entry(b, i)[8] = 'X';
+    fix_crc(b, good_size);
+    kineto_status st = KINETO_ERR_ARG;
+    kn_model *flat = kn_model_load(b, good_size, &st);
+    kn_model *temporal = kn_model_load(good, good_size, &st);
+    check(flat && temporal && !flat->hp.vae_temporal && temporal->hp.vae_temporal &&
+              flat->n_params < temporal->n_params,
+          "a decoder without TemporalMix tensors loads as a per-frame one");
+    kn_model_free(flat);
+    kn_model_free(temporal);
     /* a duplicate name */
     memcpy(b, good, good_size);
     int pw = find_entry("preview.weight");

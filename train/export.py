@@ -145,7 +145,13 @@ def read_kin(path):
         t_off, nbytes = struct.unpack_from("<QQ", data, e + NAME_BYTES + 24)
         arr = np.frombuffer(data, np.float16 if dt == 1 else np.float32, nbytes // (2 if dt == 1 else 4), t_off)
         tensors[name] = torch.from_numpy(arr.astype(np.float32).reshape(shape[:ndim]))
+    cfg.vae_temporal = has_temporal_decoder(tensors)
     return cfg, vocab, tensors
+
+
+def has_temporal_decoder(tensors):
+    """The header has no field for it: a decoder is temporal when it carries TemporalMix tensors."""
+    return any(name.startswith("vae_dec.tmix") for name in tensors)
 
 
 def model_from_kin(paths, vocab):
@@ -157,6 +163,7 @@ def model_from_kin(paths, vocab):
         if file_vocab != vocab:
             raise SystemExit("%s: its vocabulary differs from train/world.py's" % path)
         tensors.update(t)
+    cfg.vae_temporal = has_temporal_decoder(tensors)
     model = Kineto(cfg)
     if "preview.weight" in tensors:
         tensors["preview.weight"] = tensors["preview.weight"] * cfg.latent_scale  # export folds 1/scale in

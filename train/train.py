@@ -185,7 +185,7 @@ class Trainer:
             x, mask = self.frames_batch(a.vae_batch)
             mean, logvar = m.vae_enc(x)
             z = mean + torch.randn_like(mean) * torch.exp(0.5 * logvar)
-            y = m.vae_dec(z)
+            y = m.vae_dec(z, frames=1)  # single frames, not clips
             w = 1.0 + 8.0 * mask  # objects are small: weight their pixels up
             rec = (w * (y - x) ** 2).mean() / w.mean()
             kl = 0.5 * (mean ** 2 + logvar.exp() - 1 - logvar).mean()
@@ -216,7 +216,7 @@ class Trainer:
         self.rng = np.random.default_rng(99)
         x, mask = self.frames_batch(64, held_out=True)
         self.rng = rng_state
-        y = m.vae_dec(m.vae_enc(x)[0]).clamp(-1, 1)
+        y = m.vae_dec(m.vae_enc(x)[0], frames=1).clamp(-1, 1)
         err = ((y - x) / 2) ** 2
         psnr = -10 * math.log10(err.mean().item())
         obj = mask.expand_as(err) > 0.5

@@ -6,7 +6,9 @@ clip passes through: a shape it blurs is a shape the judge misreads, however goo
 Frames come from training combinations only, as in stage 1, with the same object-weighted MSE.
 The latent the decoder sees is the encoder's sample (mean + std * noise) plus, on part of each
 batch, extra noise: the denoiser's latents are never exactly the encoder's. --hard-share draws more
-of the clips whose frames it reconstructs worst (turning, growing, shrinking shapes).
+of the clips whose frames it reconstructs worst (turning, growing, shrinking shapes). --temporal gives
+a decoder without them the TemporalMix layers (zero-initialised, so training starts from the same
+output), which let each frame draw on its neighbours; such a decoder trains on whole clips.
 
 Usage (resumes from --run; --out is rewritten at every checkpoint):
   /usr/bin/python3 train/tune_decoder.py --init weights/kineto-world.kin weights/kineto-world-encoder.kin \\
@@ -24,6 +26,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import world  # noqa: E402
 from export import export_model, model_from_kin  # noqa: E402
+from model import VAEDecoder  # noqa: E402
 from train import VOCAB, log, pool_map, use_all_cores  # noqa: E402
 
 
@@ -59,14 +62,15 @@ def weighted_mse(y, x, mask):
 
 
 @torch.no_grad()
-def psnr(decoder, data):
+def psnr(decoder, data, frames):
     """PSNR (dB) of the decoded mean latents over whole frames and over object pixels only."""
     x, mask, mean, _ = data
     err = err_obj = n_obj = 0.0
-    for i in range(0, len(x), 256):
-        y = decoder(mean[i:i + 256]).clamp(-1, 1)
-        e = ((y - (x[i:i + 256].float() / 127.5 - 1)) / 2) ** 2
-        m = mask[i:i + 256].bool().expand_as(e)
+    step = 16 * frames  # whole clips
+    for i in range(0, len(x), step):
+        y = decoder(mean[i:i + step], frames).clamp(-1, 1)
+        e = ((y - (x[i:i + step].float() / 127.5 - 1)) / 2) ** 2
+        m = mask[i:i + step].bool().expand_as(e)
         err += e.sum().item()
         err_obj += e[m].sum().item()
         n_obj += m.sum().item()
@@ -80,7 +84,8 @@ def main():
     p.add_argument("--out", required=True, help="the weights file to write")
     p.add_argument("--minutes", type=float, default=60.0, help="training time, cosine-decayed over it")
     p.add_argument("--clips", type=int, default=3000, help="training clips (16 frames each) held in memory")
-    p.add_argument("--batch", type=int, default=64, help="frames a step")
+    p.add_argument("--batch", type=int, default=64, help="frames a step (whole clips for a temporal decoder)")
+    p.add_argument("--temporal", action="store_true", help="add TemporalMix layers if the decoder has none")
     p.add_argument("--lr", type=float, default=3e-4)
     p.add_argument("--latent-noise", type=float, default=0.1,
                    help="largest extra latent noise, in units of the latents' std, on half of each batch")
@@ -95,6 +100,14 @@ def main():
     use_all_cores()
     torch.manual_seed(0)
     model = model_from_kin(a.init, VOCAB).eval()
+    if a.temporal and not model.cfg.vae_temporal:
+        model.cfg.vae_temporal = True
+        dec = VAEDecoder(model.cfg)
+        missing, _ = dec.load_state_dict(model.vae_dec.state_dict(), strict=False)
+        assert all(n.startswith("tmix") for n in missing), missing
+        model.vae_dec = dec
+    Fr = model.cfg.frames
+    per_step = max(1, a.batch // Fr) if model.cfg.vae_temporal else a.batch  # clips, or frames
     dec = model.vae_dec.train()
     opt = torch.optim.AdamW(dec.parameters(), lr=a.lr, weight_decay=0.0)
     state = {"seconds": 0.0, "step": 0}
@@ -112,13 +125,14 @@ def main():
     held = frame_set(model, 64, 99, True, a.workers)
     noise_scale = a.latent_noise * train[2].std().item()
     log("%d training frames, %d held-out frames in %.0f s; held-out PSNR %.2f dB (objects %.2f dB)"
-        % (len(train[0]), len(held[0]), time.time() - t0, *psnr(dec, held)))
+        % (len(train[0]), len(held[0]), time.time() - t0, *psnr(dec, held, Fr)))
 
     def save():
         torch.save({"decoder": dec.state_dict(), "opt": opt.state_dict(), "state": state}, ckpt + ".tmp")
         os.replace(ckpt + ".tmp", ckpt)
         export_model(model, VOCAB, a.out)
-        log("step %d: held-out PSNR %.2f dB (objects %.2f dB); wrote %s" % (state["step"], *psnr(dec, held), a.out))
+        log("step %d: held-out PSNR %.2f dB (objects %.2f dB); wrote %s"
+            % (state["step"], *psnr(dec, held, Fr), a.out))
 
     rng = torch.Generator().manual_seed(1000 + state["step"])
     total, t_last, t_ckpt = a.minutes * 60, time.time(), time.time()
@@ -127,13 +141,20 @@ def main():
         lr = a.lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * state["seconds"] / total)))
         for g in opt.param_groups:
             g["lr"] = lr
-        idx = torch.randint(len(train[0]), (a.batch,), generator=rng)
+        if model.cfg.vae_temporal:  # whole clips, each with its own noise level
+            clips = torch.randint(len(train[0]) // Fr, (per_step,), generator=rng)
+            idx = (clips[:, None] * Fr + torch.arange(Fr)).flatten()
+            level = torch.rand(per_step, generator=rng).repeat_interleave(Fr)
+            level[:(per_step // 2) * Fr] = 0.0
+        else:
+            idx = torch.randint(len(train[0]), (per_step,), generator=rng)
+            level = torch.rand(per_step, generator=rng)
+            level[per_step // 2:] = 0.0
         x = train[0][idx].float() / 127.5 - 1
         mean, std = train[2][idx], train[3][idx]
         z = mean + std * torch.randn(mean.shape, generator=rng)
-        half = a.batch // 2
-        z[:half] += noise_scale * torch.rand(half, 1, 1, 1, generator=rng) * torch.randn(z[:half].shape, generator=rng)
-        loss = weighted_mse(dec(z), x, train[1][idx].float())
+        z += noise_scale * level[:, None, None, None] * torch.randn(z.shape, generator=rng)
+        loss = weighted_mse(dec(z, Fr), x, train[1][idx].float())
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(dec.parameters(), 1.0)

@@ -66,9 +66,9 @@ with tempfile.TemporaryDirectory() as tmp:
         # latents drawn as in training: a barely trained smoke encoder's spread is far from zero
         z = mean + std * torch.randn(mean.shape, generator=torch.Generator().manual_seed(0))
         target = x.float() / 127.5 - 1
-        loss_before = weighted_mse(model.vae_dec(z), target, mask.float()).item()
+        loss_before = weighted_mse(model.vae_dec(z, model.cfg.frames), target, mask.float()).item()
         tuned = model_from_kin([out, encoder], VOCAB).eval()
-        loss_after = weighted_mse(tuned.vae_dec(z), target, mask.float()).item()
+        loss_after = weighted_mse(tuned.vae_dec(z, model.cfg.frames), target, mask.float()).item()
 
 check(sorted(before) == sorted(after), "the tuned file holds the same tensors")
 changed = sorted(n for n in before if not torch.equal(before[n], after[n]))
