@@ -22,6 +22,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "train"))
 from model import Config, Kineto, gaussian_noise, pad_ids, tokenize  # noqa: E402
+from export import has_temporal_decoder  # noqa: E402
 
 HPARAM_NAMES = ["frames", "height", "width", "fps", "latent_channels", "vae_ch0", "vae_ch1", "vae_ch2",
                 "vae_groups", "vocab_size", "max_tokens", "text_dim", "text_layers", "text_heads",
@@ -54,6 +55,7 @@ def read_kin(path):
         arr = np.frombuffer(b, np.float16 if dtype == 1 else np.float32, nbytes // (2 if dtype else 4), off)
         tensors[name] = torch.from_numpy(arr.astype(np.float32).reshape(shape[:ndim]))
         at += 88
+    cfg.vae_temporal = has_temporal_decoder(tensors)
     return cfg, vocab, tensors, steps, guidance
 
 

@@ -296,11 +296,12 @@ class TemporalMix(nn.Module):
 
     def forward(self, x, frames):
         h = F.silu(self.norm(x))
-        y = self.cur(h).unflatten(0, (-1, frames))
-        p = self.prev(h).unflatten(0, (-1, frames))
-        n = self.next(h).unflatten(0, (-1, frames))
+        clips = (-1, frames) + tuple(x.shape[1:])  # reshape, not unflatten: the benchmark exports to ONNX
+        y = self.cur(h).reshape(clips)
+        p = self.prev(h).reshape(clips)
+        n = self.next(h).reshape(clips)
         y = y + F.pad(p[:, :-1], (0, 0, 0, 0, 0, 0, 1, 0)) + F.pad(n[:, 1:], (0, 0, 0, 0, 0, 0, 0, 1))
-        return x + y.flatten(0, 1)
+        return x + y.reshape(x.shape)
 
 
 class VAEDecoder(nn.Module):

@@ -86,6 +86,8 @@ def main():
     p.add_argument("--clips", type=int, default=3000, help="training clips (16 frames each) held in memory")
     p.add_argument("--batch", type=int, default=64, help="frames a step (whole clips for a temporal decoder)")
     p.add_argument("--temporal", action="store_true", help="add TemporalMix layers if the decoder has none")
+    p.add_argument("--only-temporal", action="store_true",
+                   help="train the TemporalMix layers alone, the rest of the decoder frozen")
     p.add_argument("--lr", type=float, default=3e-4)
     p.add_argument("--latent-noise", type=float, default=0.1,
                    help="largest extra latent noise, in units of the latents' std, on half of each batch")
@@ -109,7 +111,12 @@ def main():
     Fr = model.cfg.frames
     per_step = max(1, a.batch // Fr) if model.cfg.vae_temporal else a.batch  # clips, or frames
     dec = model.vae_dec.train()
-    opt = torch.optim.AdamW(dec.parameters(), lr=a.lr, weight_decay=0.0)
+    if a.only_temporal and not model.cfg.vae_temporal:
+        p.error("--only-temporal needs a temporal decoder (--temporal)")
+    params = [q for n, q in dec.named_parameters() if n.startswith("tmix") or not a.only_temporal]
+    for q in dec.parameters():
+        q.requires_grad_(any(q is r for r in params))
+    opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0)
     state = {"seconds": 0.0, "step": 0}
     os.makedirs(a.run, exist_ok=True)
     ckpt = os.path.join(a.run, "decoder.pt")
@@ -157,7 +164,7 @@ def main():
         loss = weighted_mse(dec(z, Fr), x, train[1][idx].float())
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(dec.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         state["step"] += 1
         now = time.time()

@@ -2,9 +2,8 @@
 the tuned decoder reconstructs the frames it trained on better than the untouched one. (Held-out
 PSNR is printed, not checked: a smoke encoder's latents are mostly noise, and whether a decoder
 tuned on 16 clips of them does better on other clips varies from one smoke model to the next.)
-Also its clip choice:
---hard-share clips (world.sample_specs, also train.py's) turn, grow or shrink, and none is a
-held-out combination.
+Also: --only-temporal moves only the TemporalMix tensors, and --hard-share clips (world.sample_specs,
+also train.py's) turn, grow or shrink, none of them a held-out combination.
 Run: /usr/bin/python3 tests/train/test_tune_decoder.py WEIGHTS.kin ENCODER.kin"""
 import os
 import re
@@ -77,3 +76,15 @@ check(changed and all(n.startswith("vae_dec.") for n in changed),
 
 check(loss_after < loss_before, "loss on its training frames fell: %.4f -> %.4f (held-out PSNR %s dB)"
       % (loss_before, loss_after, " -> ".join("%.2f" % v for v in psnr)))
+
+# --only-temporal: the TemporalMix layers train, nothing else moves
+with tempfile.TemporaryDirectory() as tmp:
+    out = os.path.join(tmp, "mixed.kin")
+    subprocess.run([sys.executable, os.path.join(HERE, "..", "..", "train", "tune_decoder.py"),
+                    "--init", weights, encoder, "--run", os.path.join(tmp, "run"), "--out", out, "--clips", "4",
+                    "--batch", "8", "--max-steps", "5", "--only-temporal", "--workers", "1"],
+                   check=True, capture_output=True, text=True)
+    _, _, mixed = read_kin(out)
+changed = sorted(n for n in before if not torch.equal(before[n], mixed[n]))
+check(changed and all(n.startswith("vae_dec.tmix") for n in changed),
+      "--only-temporal changed only TemporalMix tensors (%d of %d)" % (len(changed), len(before)))
