@@ -1,22 +1,14 @@
 """Checks of the training data path: object weights, parallel rendering, caption phrasings.
 Run: /usr/bin/python3 tests/train/test_data.py"""
-import os
-import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "train"))
+from checks import check  # puts train/ on the path
 import train  # noqa: E402
 import world  # noqa: E402
 from model import NULL_ID  # noqa: E402
-
-
-def check(cond, what):
-    if not cond:
-        raise SystemExit("FAIL: " + what)
-    print("    ok: " + what)
 
 
 rng = np.random.default_rng(5)

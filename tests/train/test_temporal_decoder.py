@@ -1,19 +1,11 @@
 """The decoder's TemporalMix layers (train/model.py): zero-initialised they change nothing, each frame
 sees only its neighbours (two layers: two frames each way), and clips in one batch stay apart.
 Run: /usr/bin/python3 tests/train/test_temporal_decoder.py"""
-import os
-import sys
 
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "train"))
+from checks import check  # puts train/ on the path
 from model import Config, VAEDecoder  # noqa: E402
-
-
-def check(cond, what):
-    if not cond:
-        raise SystemExit("FAIL: " + what)
-    print("    ok: " + what)
 
 
 torch.manual_seed(0)

@@ -14,19 +14,12 @@ import tempfile
 import numpy as np
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "train"))
+from checks import TRAIN, check  # puts train/ on the path
 import world  # noqa: E402
 from export import read_kin  # noqa: E402
 from export import model_from_kin  # noqa: E402
 from train import VOCAB  # noqa: E402
 from tune_decoder import frame_set, weighted_mse  # noqa: E402
-
-
-def check(cond, what):
-    if not cond:
-        raise SystemExit("FAIL: " + what)
-    print("    ok: " + what)
 
 
 def combo(spec):
@@ -50,7 +43,7 @@ weights, encoder = sys.argv[1:3]
 SEED = 777  # of the tuning clips, passed as --seed
 with tempfile.TemporaryDirectory() as tmp:
     out = os.path.join(tmp, "tuned.kin")
-    log = subprocess.run([sys.executable, os.path.join(HERE, "..", "..", "train", "tune_decoder.py"),
+    log = subprocess.run([sys.executable, os.path.join(TRAIN, "tune_decoder.py"),
                           "--init", weights, encoder, "--run", os.path.join(tmp, "run"), "--out", out,
                           "--clips", "16", "--seed", str(SEED), "--batch", "16", "--minutes", "60", "--max-steps", "200",
                           "--lr", "3e-3",
@@ -80,7 +73,7 @@ check(loss_after < loss_before, "loss on its training frames fell: %.4f -> %.4f 
 # --only-temporal: the TemporalMix layers train, nothing else moves
 with tempfile.TemporaryDirectory() as tmp:
     out = os.path.join(tmp, "mixed.kin")
-    subprocess.run([sys.executable, os.path.join(HERE, "..", "..", "train", "tune_decoder.py"),
+    subprocess.run([sys.executable, os.path.join(TRAIN, "tune_decoder.py"),
                     "--init", weights, encoder, "--run", os.path.join(tmp, "run"), "--out", out, "--clips", "4",
                     "--batch", "8", "--max-steps", "5", "--only-temporal", "--workers", "1"],
                    check=True, capture_output=True, text=True)
