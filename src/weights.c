@@ -504,6 +504,13 @@ void kn_model_free(kn_model *m) {
     free(m);
 }
 
+/* The buffers of one default-length clip, within the engine's memory cap. */
+static kineto_status check_clip_memory(const kn_hparams *hp, uint64_t *gen_bytes) {
+    if (kn_generation_bytes(hp, hp->frames, KN_MEMORY_CAP, gen_bytes)) return KINETO_OK;
+    return kn_fail(KINETO_ERR_HPARAMS, "weights: a clip of this model needs more than the %llu MB limit",
+                   (unsigned long long)(KN_MEMORY_CAP >> 20));
+}
+
 kn_model *kn_model_load(const uint8_t *data, size_t size, kineto_status *status) {
     kineto_status st;
     uint64_t file_size = 0;
@@ -517,11 +524,7 @@ kn_model *kn_model_load(const uint8_t *data, size_t size, kineto_status *status)
     if ((st = check_header(data, size, &file_size)) != KINETO_OK) goto fail;
     if ((st = parse_hparams(data + 24, &hp)) != KINETO_OK) goto fail;
     uint64_t gen_bytes = 0;
-    if (!kn_generation_bytes(&hp, hp.frames, KN_MEMORY_CAP, &gen_bytes)) {
-        st = kn_fail(KINETO_ERR_HPARAMS, "weights: a clip of this model needs more than the %llu MB limit",
-                     (unsigned long long)(KN_MEMORY_CAP >> 20));
-        goto fail;
-    }
+    if ((st = check_clip_memory(&hp, &gen_bytes)) != KINETO_OK) goto fail;
     uint32_t vocab_bytes = read_u32(data + HEADER_BYTES);
     if (vocab_bytes % 4) {
         st = kn_fail(KINETO_ERR_HPARAMS, "weights: vocab_bytes %u is not a multiple of 4", vocab_bytes);
@@ -549,11 +552,7 @@ kn_model *kn_model_load(const uint8_t *data, size_t size, kineto_status *status)
     if ((st = parse_table(data, file_size, table_off, n_tensors, table)) != KINETO_OK) goto fail;
     for (uint32_t i = 0; i < n_tensors; i++)
         if (!strncmp(table[i].name, "vae_dec.tmix", 12)) hp.vae_temporal = 1;
-    if (hp.vae_temporal && !kn_generation_bytes(&hp, hp.frames, KN_MEMORY_CAP, &gen_bytes)) {
-        st = kn_fail(KINETO_ERR_HPARAMS, "weights: a clip of this model needs more than the %llu MB limit",
-                     (unsigned long long)(KN_MEMORY_CAP >> 20));
-        goto fail;
-    }
+    if (hp.vae_temporal && (st = check_clip_memory(&hp, &gen_bytes)) != KINETO_OK) goto fail; /* it needs more */
     m->hp = hp;
 
     /* pass 1: shapes and memory; every block binds into one probe, as nothing is allocated yet */
