@@ -8,7 +8,9 @@ The latent the decoder sees is the encoder's sample (mean + std * noise) plus, o
 batch, extra noise: the denoiser's latents are never exactly the encoder's. --hard-share draws more
 of the clips whose frames it reconstructs worst (turning, growing, shrinking shapes). --temporal gives
 a decoder without them the TemporalMix layers (zero-initialised, so training starts from the same
-output), which let each frame draw on its neighbours; such a decoder trains on whole clips.
+output), which let each frame draw on its neighbours; such a decoder trains on whole clips, and
+--only-temporal trains those layers alone. Give them a small learning rate (5e-5): at 3e-4 Adam's
+first steps on the zero-initialised layers wreck a tuned decoder.
 
 Usage (resumes from --run; --out is rewritten at every checkpoint):
   /usr/bin/python3 train/tune_decoder.py --init weights/kineto-world.kin weights/kineto-world-encoder.kin \\
