@@ -115,9 +115,9 @@ def main():
     dec = model.vae_dec.train()
     if a.only_temporal and not model.cfg.vae_temporal:
         p.error("--only-temporal needs a temporal decoder (--temporal)")
-    params = [q for n, q in dec.named_parameters() if n.startswith("tmix") or not a.only_temporal]
-    for q in dec.parameters():
-        q.requires_grad_(any(q is r for r in params))
+    for n, q in dec.named_parameters():
+        q.requires_grad_(n.startswith("tmix") or not a.only_temporal)
+    params = [q for q in dec.parameters() if q.requires_grad]
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0)
     state = {"seconds": 0.0, "step": 0}
     os.makedirs(a.run, exist_ok=True)
