@@ -81,6 +81,17 @@ def pool_map(fn, jobs, workers):
         yield from pool.imap(fn, jobs, chunksize=32)
 
 
+def draw_t(n, gen, low_share=0.0, low_max=0.3):
+    """n noise levels: logit-normal, except a low_share of them uniform in [0, low_max], the last
+    steps of sampling, where the object's outline is settled."""
+    dev = gen.device
+    t = torch.sigmoid(torch.randn(n, device=dev, generator=gen))
+    if low_share:
+        low = torch.rand(n, device=dev, generator=gen) < low_share
+        t = torch.where(low, torch.rand(n, device=dev, generator=gen) * low_max, t)
+    return t
+
+
 class Trainer:
     def __init__(self, args):
         self.args = args
@@ -373,7 +384,7 @@ class Trainer:
             ids = ids.masked_fill(drop[:, None], NULL_ID)  # the unconditional sequence [NULL_ID]
             mask = ids != NULL_ID
             mask[:, 0] = True
-            t = torch.sigmoid(torch.randn(a.batch, device=dev, generator=gen))  # logit-normal
+            t = draw_t(a.batch, gen, a.low_t_share, a.low_t_max)
             noise = torch.randn(x.shape, device=dev, generator=gen)
             tt = t.view(-1, 1, 1, 1, 1)
             zt = (1 - tt) * x + tt * noise
@@ -438,6 +449,9 @@ def main():
     p.add_argument("--object-weight", type=float, default=3.0,
                    help="denoising loss on object latents counts 1 + this much more")
     p.add_argument("--cond-drop", type=float, default=0.1)
+    p.add_argument("--low-t-share", type=float, default=0.0,
+                   help="share of each batch whose noise level t is drawn uniformly from [0, --low-t-max]")
+    p.add_argument("--low-t-max", type=float, default=0.3)
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--minutes", type=float, default=0,
                    help="train the denoiser for this many minutes instead of up to --steps")

@@ -41,8 +41,8 @@ def render_frames(job):
 
 @torch.no_grad()
 def frame_set(model, n_clips, seed, held_out, workers, hard_share=0.0):
-    """Frames (N, 3, H, W) uint8, object masks (N, 1, H, W) uint8 and the frozen encoder's latent
-    mean and std (N, C, h, w) of n_clips seeded clips, every frame of each."""
+    """Frames (N, 3, H, W) uint8, object masks (N, 1, H, W) uint8, the frozen encoder's latent
+    mean and std (N, C, h, w) of n_clips seeded clips, every frame of each, and the clips' specs."""
     c = model.cfg
     rng = np.random.default_rng(seed)
     specs = world.sample_specs(rng, n_clips, held_out, hard_share)
@@ -55,7 +55,52 @@ def frame_set(model, n_clips, seed, held_out, workers, hard_share=0.0):
         masks.append(torch.from_numpy(mk)[:, None])
         means.append(mean)
         stds.append(torch.exp(0.5 * logvar))
-    return torch.cat(frames), torch.cat(masks), torch.cat(means), torch.cat(stds)
+    return torch.cat(frames), torch.cat(masks), torch.cat(means), torch.cat(stds), specs
+
+
+@torch.no_grad()
+def denoised_latents(model, means, specs, t_max, seed, batch=32):
+    """The latents the denoiser makes of these clips when it finishes a sampling run: each clip's
+    encoder latent, noised to t = k / steps for a random k with t <= t_max, then taken to t = 0 by the
+    default sampler (steps, guidance, renoise of train/export.py) under one of the clip's captions.
+    Those are the detail-forming steps, where the denoiser loses most of an object's outline, so
+    a decoder that learns to read their output back into the clip reads generated clips better.
+    -> (N, C, h, w) like means, in the decoder's units."""
+    from export import DEFAULT_GUIDANCE, DEFAULT_RENOISE, DEFAULT_STEPS
+    from model import pad_ids, tokenize
+    c, scale, steps = model.cfg, model.cfg.latent_scale, DEFAULT_STEPS
+    rng = np.random.default_rng(seed)
+    gen = torch.Generator().manual_seed(seed)
+    x0 = means.reshape(len(specs), c.frames, *means.shape[1:]) * scale
+    ks = rng.integers(1, max(1, round(t_max * steps)) + 1, len(specs))
+    ids = [tokenize(world.caption(sp, rng), VOCAB)[0][:c.max_tokens] for sp in specs]
+    out = torch.empty_like(x0)
+    r = DEFAULT_RENOISE
+    for k in np.unique(ks):
+        todo = np.flatnonzero(ks == k)
+        for j in range(0, len(todo), batch):
+            part = todo[j:j + batch]
+            n = len(part)
+            ci, cm = pad_ids([ids[i] for i in part], max(len(ids[i]) for i in part))
+            ct, cp = model.text(ci, cm)
+            ui, um = pad_ids([[]] * n, 1)  # the null prompt
+            ut, up = model.text(ui, um)
+            t = k / steps
+            z = (1 - t) * x0[part] + t * torch.randn(x0[part].shape, generator=gen)
+            for i in range(steps - k, steps):
+                ta, tb = 1.0 - i / steps, 1.0 - (i + 1) / steps
+                tt = torch.full((n,), ta)
+                v = model.denoiser(z, tt, ct, cm, cp)
+                vu = model.denoiser(z, tt, ut, um, up)
+                v = vu + DEFAULT_GUIDANCE * (v - vu)
+                if tb > 0:
+                    x, eps = z - ta * v, z + (1 - ta) * v
+                    fresh = torch.randn(z.shape, generator=gen)
+                    z = (1 - tb) * x + tb * (math.sqrt(1 - r * r) * eps + r * fresh)
+                else:
+                    z = z + (tb - ta) * v
+            out[part] = z
+    return (out / scale).reshape(means.shape)
 
 
 def weighted_mse(y, x, mask):
@@ -66,7 +111,7 @@ def weighted_mse(y, x, mask):
 @torch.no_grad()
 def psnr(decoder, data, frames):
     """PSNR (dB) of the decoded mean latents over whole frames and over object pixels only."""
-    x, mask, mean, _ = data
+    x, mask, mean = data[:3]
     err = err_obj = n_obj = 0.0
     step = 16 * frames  # whole clips
     for i in range(0, len(x), step):
@@ -95,6 +140,9 @@ def main():
                    help="largest extra latent noise, in units of the latents' std, on half of each batch")
     p.add_argument("--hard-share", type=float, default=0.0,
                    help="share of training clips that spin, grow or shrink (the world's own rate if 0)")
+    p.add_argument("--denoised-share", type=float, default=0.0,
+                   help="share of each batch decoded from the denoiser's own finish of the clip (denoised_latents)")
+    p.add_argument("--denoised-t", type=float, default=0.25, help="the highest noise level those finishes start from")
     p.add_argument("--seed", type=int, default=777, help="seed of the training clips")
     p.add_argument("--max-steps", type=int, default=0, help="also stop after this many steps (0 = no limit)")
     p.add_argument("--ckpt-minutes", type=float, default=5.0)
@@ -135,6 +183,10 @@ def main():
     noise_scale = a.latent_noise * train[2].std().item()
     log("%d training frames, %d held-out frames in %.0f s; held-out PSNR %.2f dB (objects %.2f dB)"
         % (len(train[0]), len(held[0]), time.time() - t0, *psnr(dec, held, Fr)))
+    if a.denoised_share:
+        t0 = time.time()
+        denoised = denoised_latents(model, train[2], train[4], a.denoised_t, a.seed)
+        log("denoiser's finishes of %d clips in %.0f s" % (len(train[4]), time.time() - t0))
 
     def save():
         torch.save({"decoder": dec.state_dict(), "opt": opt.state_dict(), "state": state}, ckpt + ".tmp")
@@ -163,6 +215,11 @@ def main():
         mean, std = train[2][idx], train[3][idx]
         z = mean + std * torch.randn(mean.shape, generator=rng)
         z += noise_scale * level[:, None, None, None] * torch.randn(z.shape, generator=rng)
+        if a.denoised_share:
+            use = torch.rand(len(idx), generator=rng) < a.denoised_share
+            if model.cfg.vae_temporal:
+                use = use.view(-1, Fr)[:, :1].expand(-1, Fr).flatten()  # whole clips
+            z[use] = denoised[idx[use]]
         loss = weighted_mse(dec(z, Fr), x, train[1][idx].float())
         opt.zero_grad(set_to_none=True)
         loss.backward()

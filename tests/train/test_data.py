@@ -56,4 +56,14 @@ for i in (0, 7, 299):
         ok &= len(words) >= 4
 check(ok, "caption rows are 0-padded token ids naming the clip's colour")
 check(len({tuple(r) for r in table[0]}) > 1, "a clip's phrasings differ")
+
+# noise levels: logit-normal by default; --low-t-share moves that share of them into [0, --low-t-max]
+gen = torch.Generator().manual_seed(3)
+plain, focused = train.draw_t(20000, gen), train.draw_t(20000, gen, 0.75, 0.3)
+check(bool((plain > 0).all() and (plain < 1).all()) and abs(plain.median().item() - 0.5) < 0.02,
+      "logit-normal t lies in (0, 1) around 0.5 (median %.3f)" % plain.median().item())
+low_plain, low_focused = (plain <= 0.3).float().mean().item(), (focused <= 0.3).float().mean().item()
+want = 0.75 + 0.25 * low_plain
+check(abs(low_focused - want) < 0.015, "with share 0.75, %.3f of t are <= 0.3 (%.3f expected)" % (low_focused, want))
+check(bool((focused >= 0).all() and (focused < 1).all()), "focused t stay in [0, 1)")
 print("training data checks passed")
