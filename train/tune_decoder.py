@@ -5,7 +5,10 @@ the cheapest part of the model to train (168k parameters, one frame at a time) a
 clip passes through: a shape it blurs is a shape the judge misreads, however good the latent was.
 Frames come from training combinations only, as in stage 1, with the same object-weighted MSE.
 The latent the decoder sees is the encoder's sample (mean + std * noise) plus, on part of each
-batch, extra noise: the denoiser's latents are never exactly the encoder's. --hard-share draws more
+batch, extra noise: the denoiser's latents are never exactly the encoder's. --denoised-share goes
+further and replaces part of each batch with the denoiser's own finish of the clip (its last
+sampling steps, from the clip's latent lightly noised), so the decoder sees the errors the denoiser
+really makes, with the clip's true frames as the target. --hard-share draws more
 of the clips whose frames it reconstructs worst (turning, growing, shrinking shapes). --temporal gives
 a decoder without them the TemporalMix layers (zero-initialised, so training starts from the same
 output), which let each frame draw on its neighbours; such a decoder trains on whole clips, and
