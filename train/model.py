@@ -414,6 +414,14 @@ def gaussian_noise(seed, n):
 
 
 @torch.no_grad()
+def sampler_step(z, v, t0, t1, renoise, fresh):
+    """z at time t0 -> z at t1 < t0, given the guided velocity v; fresh() draws the new noise."""
+    if renoise > 0 and t1 > 0:
+        x, eps = z - t0 * v, z + (1.0 - t0) * v
+        return (1.0 - t1) * x + t1 * (math.sqrt(1.0 - renoise * renoise) * eps + renoise * fresh())
+    return z + (t1 - t0) * v
+
+
 def sample(model, ids, neg_ids, seed, steps, guidance, frames=None, trajectory=None, temporal_on=True, renoise=0.0):
     """Sampling of the rectified flow from t=1 (noise) to t=0, one clip. -> latent (F, C, h, w).
     renoise 0: Euler steps. renoise r > 0: each step but the last goes to t1 through its estimates of
@@ -435,12 +443,7 @@ def sample(model, ids, neg_ids, seed, steps, guidance, frames=None, trajectory=N
         if guidance != 1.0:
             vu = model.denoiser(z, tt, ut, unc_mask, up, temporal_on)
             v = vu + guidance * (v - vu)
-        if renoise > 0 and t1 > 0:
-            x, eps = z - t0 * v, z + (1.0 - t0) * v
-            fresh = gaussian_noise(splitmix64(seed, i), z.numel()).view(shape)
-            z = (1.0 - t1) * x + t1 * (math.sqrt(1.0 - renoise * renoise) * eps + renoise * fresh)
-        else:
-            z = z + (t1 - t0) * v
+        z = sampler_step(z, v, t0, t1, renoise, lambda: gaussian_noise(splitmix64(seed, i), z.numel()).view(shape))
         if trajectory is not None:
             trajectory.append(z[0].clone())
     return z[0]

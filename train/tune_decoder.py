@@ -66,11 +66,12 @@ def denoised_latents(model, means, specs, t_max, seed, batch=32):
     """The latents the denoiser makes of these clips when it finishes a sampling run: each clip's
     encoder latent, noised to t = k / steps for a random k with t <= t_max, then taken to t = 0 by the
     default sampler (steps, guidance, renoise of train/export.py) under one of the clip's captions.
-    Those are the detail-forming steps, where the denoiser loses most of an object's outline, so
-    a decoder that learns to read their output back into the clip reads generated clips better.
+    Those are the detail-forming steps, where the denoiser loses most of an object's outline; a
+    decoder taught to read their output back into the clip might read generated clips better (for
+    the shipped model it did not: weights/README.md).
     -> (N, C, h, w) like means, in the decoder's units."""
     from export import DEFAULT_GUIDANCE, DEFAULT_RENOISE, DEFAULT_STEPS
-    from model import pad_ids, tokenize
+    from model import pad_ids, sampler_step, tokenize
     c, scale, steps = model.cfg, model.cfg.latent_scale, DEFAULT_STEPS
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
@@ -78,7 +79,6 @@ def denoised_latents(model, means, specs, t_max, seed, batch=32):
     ks = rng.integers(1, max(1, round(t_max * steps)) + 1, len(specs))
     ids = [tokenize(world.caption(sp, rng), VOCAB)[0][:c.max_tokens] for sp in specs]
     out = torch.empty_like(x0)
-    r = DEFAULT_RENOISE
     for k in np.unique(ks):
         todo = np.flatnonzero(ks == k)
         for j in range(0, len(todo), batch):
@@ -95,13 +95,8 @@ def denoised_latents(model, means, specs, t_max, seed, batch=32):
                 tt = torch.full((n,), ta)
                 v = model.denoiser(z, tt, ct, cm, cp)
                 vu = model.denoiser(z, tt, ut, um, up)
-                v = vu + DEFAULT_GUIDANCE * (v - vu)
-                if tb > 0:
-                    x, eps = z - ta * v, z + (1 - ta) * v
-                    fresh = torch.randn(z.shape, generator=gen)
-                    z = (1 - tb) * x + tb * (math.sqrt(1 - r * r) * eps + r * fresh)
-                else:
-                    z = z + (tb - ta) * v
+                z = sampler_step(z, vu + DEFAULT_GUIDANCE * (v - vu), ta, tb, DEFAULT_RENOISE,
+                                 lambda: torch.randn(z.shape, generator=gen))
             out[part] = z
     return (out / scale).reshape(means.shape)
 
