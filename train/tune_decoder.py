@@ -62,13 +62,14 @@ def frame_set(model, n_clips, seed, held_out, workers, hard_share=0.0):
 
 
 @torch.no_grad()
-def denoised_latents(model, means, specs, t_max, seed, batch=32):
+def denoised_latents(model, means, specs, t_max, seed, batch=32, every_clip_from_t_max=False):
     """The latents the denoiser makes of these clips when it finishes a sampling run: each clip's
     encoder latent, noised to t = k / steps for a random k with t <= t_max, then taken to t = 0 by the
     default sampler (steps, guidance, renoise of train/export.py) under one of the clip's captions.
     Those are the detail-forming steps, where the denoiser loses most of an object's outline; a
     decoder taught to read their output back into the clip might read generated clips better (for
     the shipped model it did not: weights/README.md).
+    every_clip_from_t_max: start every clip at the largest such t (train/finish_probe.py).
     -> (N, C, h, w) like means, in the decoder's units."""
     from export import DEFAULT_GUIDANCE, DEFAULT_RENOISE, DEFAULT_STEPS
     from model import pad_ids, sampler_step, tokenize
@@ -76,7 +77,8 @@ def denoised_latents(model, means, specs, t_max, seed, batch=32):
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
     x0 = means.reshape(len(specs), c.frames, *means.shape[1:]) * scale
-    ks = rng.integers(1, max(1, round(t_max * steps)) + 1, len(specs))
+    k_max = round(t_max * steps)
+    ks = np.full(len(specs), k_max) if every_clip_from_t_max else rng.integers(1, max(1, k_max) + 1, len(specs))
     ids = [tokenize(world.caption(sp, rng), VOCAB)[0][:c.max_tokens] for sp in specs]
     out = torch.empty_like(x0)
     for k in np.unique(ks):
