@@ -413,7 +413,6 @@ def gaussian_noise(seed, n):
     return torch.from_numpy(out).float()
 
 
-@torch.no_grad()
 def sampler_step(z, v, t0, t1, renoise, fresh):
     """z at time t0 -> z at t1 < t0, given the guided velocity v; fresh() draws the new noise."""
     if renoise > 0 and t1 > 0:
@@ -422,6 +421,7 @@ def sampler_step(z, v, t0, t1, renoise, fresh):
     return z + (t1 - t0) * v
 
 
+@torch.no_grad()
 def sample(model, ids, neg_ids, seed, steps, guidance, frames=None, trajectory=None, temporal_on=True, renoise=0.0):
     """Sampling of the rectified flow from t=1 (noise) to t=0, one clip. -> latent (F, C, h, w).
     renoise 0: Euler steps. renoise r > 0: each step but the last goes to t1 through its estimates of
