@@ -81,6 +81,8 @@ def denoised_latents(model, means, specs, t_max, seed, batch=32, every_clip_from
     ks = np.full(len(specs), k_max) if every_clip_from_t_max else rng.integers(1, max(1, k_max) + 1, len(specs))
     ids = [tokenize(world.caption(sp, rng), VOCAB)[0][:c.max_tokens] for sp in specs]
     out = torch.empty_like(x0)
+    ui, um = pad_ids([[]] * batch, 1)  # the null prompt, encoded once
+    ut, up = model.text(ui, um)
     for k in np.unique(ks):
         todo = np.flatnonzero(ks == k)
         for j in range(0, len(todo), batch):
@@ -88,15 +90,13 @@ def denoised_latents(model, means, specs, t_max, seed, batch=32, every_clip_from
             n = len(part)
             ci, cm = pad_ids([ids[i] for i in part], max(len(ids[i]) for i in part))
             ct, cp = model.text(ci, cm)
-            ui, um = pad_ids([[]] * n, 1)  # the null prompt
-            ut, up = model.text(ui, um)
             t = k / steps
             z = (1 - t) * x0[part] + t * torch.randn(x0[part].shape, generator=gen)
             for i in range(steps - k, steps):
                 ta, tb = 1.0 - i / steps, 1.0 - (i + 1) / steps
                 tt = torch.full((n,), ta)
                 v = model.denoiser(z, tt, ct, cm, cp)
-                vu = model.denoiser(z, tt, ut, um, up)
+                vu = model.denoiser(z, tt, ut[:n], um[:n], up[:n])
                 z = sampler_step(z, vu + DEFAULT_GUIDANCE * (v - vu), ta, tb, DEFAULT_RENOISE,
                                  lambda: torch.randn(z.shape, generator=gen))
             out[part] = z
