@@ -92,6 +92,11 @@ export function watch(context, page) {
 
 export async function openApp(page, url) {
   await page.goto(url);
+  await appStarted(page);
+}
+
+// Waits for the page's engine to start (after a goto or a reload); throws with the status if it failed.
+export async function appStarted(page) {
   await page.waitForFunction(() => ['ready', 'running', 'done', 'error'].includes(document.body.dataset.state), null,
     { timeout: 60_000 });
   const state = await page.evaluate(() => document.body.dataset.state);

@@ -2,7 +2,7 @@
 // reload still generates. Damaged cached weights are dropped and fetched again, not used.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, watch, openApp, generate, clipFrames, assertSameOrigin, TEST_STEPS, appUrl,
+import { startServer, launch, watch, openApp, appStarted, generate, clipFrames, assertSameOrigin, TEST_STEPS, appUrl,
   testWeights } from './helpers.mjs';
 
 let server, browser;
@@ -35,7 +35,7 @@ test('after one visit, the page generates with the network off', async () => {
   await browser.context.setOffline(true);
   try {
     await page.reload();
-    await openApp(page, await appUrl(server));
+    await openApp(page, await appUrl(server));  // drops the hash the first clip set, which would start it again
     assert.equal(await page.evaluate(() => navigator.onLine), false, 'the browser is offline');
     assert.equal(await page.evaluate(() => self.crossOriginIsolated), true, 'cached responses keep COOP/COEP');
     await generate(page, settings);
@@ -84,8 +84,8 @@ test('damaged cached weights are dropped and fetched again', async () => {
   await waitOfflineReady(page);
   const weights = await testWeights();
   const size = await damageCachedWeights(page, weights, inFlight);
-  await page.reload();
-  await openApp(page, await appUrl(server));
+  await page.reload();  // one load only: a second would find the copy the first one fetched again
+  await appStarted(page);
   assert.match(await page.textContent('#status'), /Ready\. The saved copy of the model was damaged, so it was downloaded again/);
   await generate(page, settings);
   // The cache now holds the server's copy again.
