@@ -104,13 +104,14 @@ test_smoke() {
     rm -rf build/smoke-run
     nice $PY train/train.py --smoke --run build/smoke-run --out build/smoke.kin
     build/kineto info --weights build/smoke.kin
-    say "decoder tuning on the smoke weights"
+    say "decoder and autoencoder tuning on the smoke weights"
     nice $PY train/export.py --ckpt build/smoke-run/ckpt.pt --out build/smoke-again.kin \
         --encoder-out build/smoke-encoder.kin >/dev/null
     cmp build/smoke.kin build/smoke-again.kin  # the checkpoint exports to the bytes training wrote
     nice $PY train/export.py --kin build/smoke.kin --out build/smoke-again.kin >/dev/null
     cmp build/smoke.kin build/smoke-again.kin  # and a weights file copies to its own bytes
     nice $PY tests/train/test_tune_decoder.py build/smoke.kin build/smoke-encoder.kin
+    nice $PY tests/train/test_tune_autoencoder.py build/smoke.kin build/smoke-encoder.kin
     rm -rf build/smoke-out
     build/kineto generate --weights build/smoke.kin --prompt "a red ball moving left on black" --seed 7 \
         --steps 2 --out build/smoke-out --gif build/smoke-out/clip.gif

@@ -92,6 +92,20 @@ def draw_t(n, gen, low_share=0.0, low_max=0.3):
     return t
 
 
+@torch.no_grad()
+def fit_preview(model, x):
+    """Least-squares 1x1 map latent -> RGB pooled to latent resolution, from frames x (N, 3, H, W) in
+    [-1, 1]: the engine's cheap per-step preview."""
+    z = model.vae_enc(x)[0]
+    target = F.avg_pool2d(x, x.shape[-1] // z.shape[-1])
+    Z = torch.cat([z.permute(0, 2, 3, 1).reshape(-1, z.shape[1]), torch.ones(z.numel() // z.shape[1], 1,
+                                                                              device=z.device)], 1)
+    T = target.permute(0, 2, 3, 1).reshape(-1, 3)
+    sol = torch.linalg.lstsq(Z.cpu(), T.cpu()).solution  # (C+1, 3)
+    model.preview.weight.copy_(sol[:-1].t()[:, :, None, None])
+    model.preview.bias.copy_(sol[-1])
+
+
 class Trainer:
     def __init__(self, args):
         self.args = args
@@ -235,19 +249,8 @@ class Trainer:
         log("vae PSNR %.2f dB (objects %.2f dB) on 64 held-out frames" % (psnr, psnr_obj))
         return {"psnr": psnr, "psnr_objects": psnr_obj}
 
-    @torch.no_grad()
     def fit_preview(self):
-        """Least-squares 1x1 map latent -> RGB pooled to latent resolution; the engine's cheap preview."""
-        m = self.model
-        x, _ = self.frames_batch(256)
-        z = m.vae_enc(x)[0]
-        target = F.avg_pool2d(x, 4)
-        Z = torch.cat([z.permute(0, 2, 3, 1).reshape(-1, z.shape[1]), torch.ones(z.numel() // z.shape[1], 1,
-                                                                                  device=z.device)], 1)
-        T = target.permute(0, 2, 3, 1).reshape(-1, 3)
-        sol = torch.linalg.lstsq(Z.cpu(), T.cpu()).solution  # (C+1, 3)
-        m.preview.weight.copy_(sol[:-1].t()[:, :, None, None])
-        m.preview.bias.copy_(sol[-1])
+        fit_preview(self.model, self.frames_batch(256)[0])
 
     # ------------------------------------------------------------ stage 2: latent cache
     @torch.no_grad()
