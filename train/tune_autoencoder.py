@@ -13,7 +13,6 @@ Usage (resumes from --run; --out and --encoder-out are rewritten at every checkp
       --run train/runs/ae --minutes 30 --clips 2000 --hard-share 0.5 --out next.kin --encoder-out next-encoder.kin
 """
 import argparse
-import math
 import os
 import sys
 import time
@@ -23,7 +22,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from export import export_encoder, export_model, model_from_kin  # noqa: E402
 from train import VOCAB, fit_preview, log, use_all_cores  # noqa: E402
-from tune_decoder import frame_set, psnr, weighted_mse  # noqa: E402
+from tune_decoder import frame_set, psnr, set_tuning_lr, tuning_step, weighted_mse  # noqa: E402
 
 SPREAD_FRAMES = 4096  # training frames that set the latent scale and the preview map
 
@@ -109,10 +108,7 @@ def main():
     rng = torch.Generator().manual_seed(2000 + state["step"])
     total, t_last, t_ckpt = a.minutes * 60, time.time(), time.time()
     while state["seconds"] < total and not (a.max_steps and state["step"] >= a.max_steps):
-        warm = min(1.0, (state["step"] + 1) / 100)  # a fresh optimizer on trained weights: ease in
-        lr = a.lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * state["seconds"] / total)))
-        for g in opt.param_groups:
-            g["lr"] = lr
+        lr = set_tuning_lr(opt, a.lr, state, total)
         clips = torch.randint(len(frames) // Fr, (max(1, a.batch // Fr),), generator=rng)
         idx = (clips[:, None] * Fr + torch.arange(Fr)).flatten()
         x = frames[idx].to(dev).float() / 127.5 - 1
@@ -120,17 +116,8 @@ def main():
         z = mean + torch.exp(0.5 * logvar) * torch.randn(mean.shape, generator=rng).to(dev)
         kl = 0.5 * (mean ** 2 + logvar.exp() - 1 - logvar).mean()
         loss = weighted_mse(dec(z, Fr), x, masks[idx].to(dev).float()) + a.kl * kl
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        state["step"] += 1
-        now = time.time()
-        state["seconds"] += now - t_last
-        t_last = now
-        if state["step"] % 100 == 0:
-            log("step %d loss %.5f lr %.2e (%.1f min)" % (state["step"], loss.item(), lr, state["seconds"] / 60))
-        if now - t_ckpt > a.ckpt_minutes * 60:
+        t_last = tuning_step(opt, params, loss, state, lr, t_last)
+        if t_last - t_ckpt > a.ckpt_minutes * 60:
             save()
             t_ckpt = t_last = time.time()
     save()

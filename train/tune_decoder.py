@@ -124,6 +124,30 @@ def psnr(decoder, data, frames):
     return -10 * math.log10(err / x.numel()), -10 * math.log10(err_obj / max(1.0, n_obj))
 
 
+def set_tuning_lr(opt, base, state, total):
+    """Warm up over 100 steps (a fresh optimizer on trained weights: ease in), then cosine-decay to 5%
+    over `total` seconds of training. -> the learning rate set."""
+    warm = min(1.0, (state["step"] + 1) / 100)
+    lr = base * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * state["seconds"] / total)))
+    for g in opt.param_groups:
+        g["lr"] = lr
+    return lr
+
+
+def tuning_step(opt, params, loss, state, lr, t_last):
+    """One clipped optimizer step, counted with its seconds in `state`, logged every 100th. -> now"""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    state["step"] += 1
+    now = time.time()
+    state["seconds"] += now - t_last
+    if state["step"] % 100 == 0:
+        log("step %d loss %.5f lr %.2e (%.1f min)" % (state["step"], loss.item(), lr, state["seconds"] / 60))
+    return now
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--init", nargs=2, required=True, metavar="KIN", help="the weights file and its encoder file")
@@ -198,10 +222,7 @@ def main():
     rng = torch.Generator().manual_seed(1000 + state["step"])
     total, t_last, t_ckpt = a.minutes * 60, time.time(), time.time()
     while state["seconds"] < total and not (a.max_steps and state["step"] >= a.max_steps):
-        warm = min(1.0, (state["step"] + 1) / 100)  # a fresh optimizer on trained weights: ease in
-        lr = a.lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * state["seconds"] / total)))
-        for g in opt.param_groups:
-            g["lr"] = lr
+        lr = set_tuning_lr(opt, a.lr, state, total)
         if model.cfg.vae_temporal:  # whole clips, each with its own noise level
             clips = torch.randint(len(train[0]) // Fr, (per_step,), generator=rng)
             idx = (clips[:, None] * Fr + torch.arange(Fr)).flatten()
@@ -221,17 +242,8 @@ def main():
                 use = use.view(-1, Fr)[:, :1].expand(-1, Fr).flatten()  # whole clips
             z[use] = denoised[idx[use]]
         loss = weighted_mse(dec(z, Fr), x, train[1][idx].float())
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        state["step"] += 1
-        now = time.time()
-        state["seconds"] += now - t_last
-        t_last = now
-        if state["step"] % 100 == 0:
-            log("step %d loss %.5f lr %.2e (%.1f min)" % (state["step"], loss.item(), lr, state["seconds"] / 60))
-        if now - t_ckpt > a.ckpt_minutes * 60:
+        t_last = tuning_step(opt, params, loss, state, lr, t_last)
+        if t_last - t_ckpt > a.ckpt_minutes * 60:
             save()
             t_ckpt = t_last = time.time()
     save()
