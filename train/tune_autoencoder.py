@@ -24,7 +24,7 @@ from export import export_encoder, export_model, model_from_kin  # noqa: E402
 from train import VOCAB, fit_preview, log, use_all_cores  # noqa: E402
 from tune_decoder import frame_set, psnr, set_tuning_lr, tuning_step, weighted_mse  # noqa: E402
 
-SPREAD_FRAMES = 4096  # training frames that set the latent scale and the preview map
+SPREAD_FRAMES = 4096  # training frames whose latents set the new scale
 
 
 @torch.no_grad()
