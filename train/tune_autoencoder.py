@@ -12,7 +12,6 @@ Usage (resumes from --run; --out and --encoder-out are rewritten at every checkp
   /usr/bin/python3 train/tune_autoencoder.py --init weights/kineto-world.kin weights/kineto-world-encoder.kin \\
       --run train/runs/ae --minutes 30 --clips 2000 --hard-share 0.5 --out next.kin --encoder-out next-encoder.kin
 """
-import argparse
 import os
 import sys
 import time
@@ -22,7 +21,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from export import export_encoder, export_model, model_from_kin  # noqa: E402
 from train import VOCAB, fit_preview, log, use_all_cores  # noqa: E402
-from tune_decoder import frame_set, psnr, set_tuning_lr, tuning_step, weighted_mse  # noqa: E402
+from tune_decoder import frame_set, psnr, tune, tuning_args, weighted_mse  # noqa: E402
 
 SPREAD_FRAMES = 4096  # training frames whose latents set the new scale
 
@@ -35,22 +34,9 @@ def latent_spread(encoder, frames, device):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--init", nargs=2, required=True, metavar="KIN", help="the weights file and its encoder file")
-    p.add_argument("--run", required=True, help="checkpoint folder")
-    p.add_argument("--out", required=True, help="the weights file to write (its denoiser unchanged)")
+    p = tuning_args(__doc__, minutes=30.0, clips=2000, batch=32, hard_share=0.5, seed=781)
     p.add_argument("--encoder-out", required=True, help="the encoder file to write")
-    p.add_argument("--minutes", type=float, default=30.0, help="training time, cosine-decayed over it")
-    p.add_argument("--clips", type=int, default=2000, help="training clips (16 frames each) held in memory")
-    p.add_argument("--batch", type=int, default=32, help="frames a step (whole clips for a temporal decoder)")
-    p.add_argument("--lr", type=float, default=3e-4)
     p.add_argument("--kl", type=float, default=1e-5, help="KL weight (stage 1's)")
-    p.add_argument("--hard-share", type=float, default=0.5,
-                   help="share of training clips that spin, grow or shrink (the world's own rate if 0)")
-    p.add_argument("--seed", type=int, default=781, help="seed of the training clips")
-    p.add_argument("--max-steps", type=int, default=0, help="also stop after this many steps (0 = no limit)")
-    p.add_argument("--ckpt-minutes", type=float, default=5.0)
-    p.add_argument("--workers", type=int, default=os.cpu_count())
     a = p.parse_args()
 
     use_all_cores()
@@ -105,22 +91,16 @@ def main():
         log("step %d: held-out PSNR %.2f dB (objects %.2f dB), latent spread %.4f -> %.4f, scale %.4f; wrote %s, %s"
             % (state["step"], *held_out_psnr(), old_spread, spread, model.cfg.latent_scale, a.out, a.encoder_out))
 
-    rng = torch.Generator().manual_seed(2000 + state["step"])
-    total, t_last, t_ckpt = a.minutes * 60, time.time(), time.time()
-    while state["seconds"] < total and not (a.max_steps and state["step"] >= a.max_steps):
-        lr = set_tuning_lr(opt, a.lr, state, total)
+    def batch_loss(rng):
         clips = torch.randint(len(frames) // Fr, (max(1, a.batch // Fr),), generator=rng)
         idx = (clips[:, None] * Fr + torch.arange(Fr)).flatten()
         x = frames[idx].to(dev).float() / 127.5 - 1
         mean, logvar = enc(x)
         z = mean + torch.exp(0.5 * logvar) * torch.randn(mean.shape, generator=rng).to(dev)
         kl = 0.5 * (mean ** 2 + logvar.exp() - 1 - logvar).mean()
-        loss = weighted_mse(dec(z, Fr), x, masks[idx].to(dev).float()) + a.kl * kl
-        t_last = tuning_step(opt, params, loss, state, lr, t_last)
-        if t_last - t_ckpt > a.ckpt_minutes * 60:
-            save()
-            t_ckpt = t_last = time.time()
-    save()
+        return weighted_mse(dec(z, Fr), x, masks[idx].to(dev).float()) + a.kl * kl
+
+    tune(opt, params, state, a, 2000, batch_loss, save)
 
 
 if __name__ == "__main__":

@@ -124,53 +124,64 @@ def psnr(decoder, data, frames):
     return -10 * math.log10(err / x.numel()), -10 * math.log10(err_obj / max(1.0, n_obj))
 
 
-def set_tuning_lr(opt, base, state, total):
-    """Warm up over 100 steps (a fresh optimizer on trained weights: ease in), then cosine-decay to 5%
-    over `total` seconds of training. -> the learning rate set."""
-    warm = min(1.0, (state["step"] + 1) / 100)
-    lr = base * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * state["seconds"] / total)))
-    for g in opt.param_groups:
-        g["lr"] = lr
-    return lr
+def tune(opt, params, state, a, seed, batch_loss, save):
+    """The tuning loop both tuning scripts share: batch_loss(rng) -> loss of one batch; trains until
+    --minutes of training (or --max-steps) are in `state`, calling save() every --ckpt-minutes and at
+    the end. The rate warms up over 100 steps (a fresh optimizer on trained weights: ease in), then
+    decays to 5% along a cosine over the minutes."""
+    rng = torch.Generator().manual_seed(seed + state["step"])
+    total, t_last, t_ckpt = a.minutes * 60, time.time(), time.time()
+    while state["seconds"] < total and not (a.max_steps and state["step"] >= a.max_steps):
+        warm = min(1.0, (state["step"] + 1) / 100)
+        lr = a.lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * state["seconds"] / total)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        loss = batch_loss(rng)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        state["step"] += 1
+        now = time.time()
+        state["seconds"] += now - t_last
+        t_last = now
+        if state["step"] % 100 == 0:
+            log("step %d loss %.5f lr %.2e (%.1f min)" % (state["step"], loss.item(), lr, state["seconds"] / 60))
+        if now - t_ckpt > a.ckpt_minutes * 60:
+            save()
+            t_ckpt = t_last = time.time()
+    save()
 
 
-def tuning_step(opt, params, loss, state, lr, t_last):
-    """One clipped optimizer step, counted with its seconds in `state`, logged every 100th. -> now"""
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(params, 1.0)
-    opt.step()
-    state["step"] += 1
-    now = time.time()
-    state["seconds"] += now - t_last
-    if state["step"] % 100 == 0:
-        log("step %d loss %.5f lr %.2e (%.1f min)" % (state["step"], loss.item(), lr, state["seconds"] / 60))
-    return now
-
-
-def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def tuning_args(doc, minutes, clips, batch, hard_share, seed):
+    """The options both tuning scripts take, with each one's defaults."""
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--init", nargs=2, required=True, metavar="KIN", help="the weights file and its encoder file")
     p.add_argument("--run", required=True, help="checkpoint folder")
     p.add_argument("--out", required=True, help="the weights file to write")
-    p.add_argument("--minutes", type=float, default=60.0, help="training time, cosine-decayed over it")
-    p.add_argument("--clips", type=int, default=3000, help="training clips (16 frames each) held in memory")
-    p.add_argument("--batch", type=int, default=64, help="frames a step (whole clips for a temporal decoder)")
-    p.add_argument("--temporal", action="store_true", help="add TemporalMix layers if the decoder has none")
-    p.add_argument("--only-temporal", action="store_true",
-                   help="train the TemporalMix layers alone, the rest of the decoder frozen")
+    p.add_argument("--minutes", type=float, default=minutes, help="training time, cosine-decayed over it")
+    p.add_argument("--clips", type=int, default=clips, help="training clips (16 frames each) held in memory")
+    p.add_argument("--batch", type=int, default=batch, help="frames a step (whole clips for a temporal decoder)")
     p.add_argument("--lr", type=float, default=3e-4)
-    p.add_argument("--latent-noise", type=float, default=0.1,
-                   help="largest extra latent noise, in units of the latents' std, on half of each batch")
-    p.add_argument("--hard-share", type=float, default=0.0,
+    p.add_argument("--hard-share", type=float, default=hard_share,
                    help="share of training clips that spin, grow or shrink (the world's own rate if 0)")
-    p.add_argument("--denoised-share", type=float, default=0.0,
-                   help="share of each batch decoded from the denoiser's own finish of the clip (denoised_latents)")
-    p.add_argument("--denoised-t", type=float, default=0.25, help="the highest noise level those finishes start from")
-    p.add_argument("--seed", type=int, default=777, help="seed of the training clips")
+    p.add_argument("--seed", type=int, default=seed, help="seed of the training clips")
     p.add_argument("--max-steps", type=int, default=0, help="also stop after this many steps (0 = no limit)")
     p.add_argument("--ckpt-minutes", type=float, default=5.0)
     p.add_argument("--workers", type=int, default=os.cpu_count())
+    return p
+
+
+def main():
+    p = tuning_args(__doc__, minutes=60.0, clips=3000, batch=64, hard_share=0.0, seed=777)
+    p.add_argument("--temporal", action="store_true", help="add TemporalMix layers if the decoder has none")
+    p.add_argument("--only-temporal", action="store_true",
+                   help="train the TemporalMix layers alone, the rest of the decoder frozen")
+    p.add_argument("--latent-noise", type=float, default=0.1,
+                   help="largest extra latent noise, in units of the latents' std, on half of each batch")
+    p.add_argument("--denoised-share", type=float, default=0.0,
+                   help="share of each batch decoded from the denoiser's own finish of the clip (denoised_latents)")
+    p.add_argument("--denoised-t", type=float, default=0.25, help="the highest noise level those finishes start from")
     a = p.parse_args()
 
     use_all_cores()
@@ -219,10 +230,7 @@ def main():
         log("step %d: held-out PSNR %.2f dB (objects %.2f dB); wrote %s"
             % (state["step"], *psnr(dec, held, Fr), a.out))
 
-    rng = torch.Generator().manual_seed(1000 + state["step"])
-    total, t_last, t_ckpt = a.minutes * 60, time.time(), time.time()
-    while state["seconds"] < total and not (a.max_steps and state["step"] >= a.max_steps):
-        lr = set_tuning_lr(opt, a.lr, state, total)
+    def batch_loss(rng):
         if model.cfg.vae_temporal:  # whole clips, each with its own noise level
             clips = torch.randint(len(train[0]) // Fr, (per_step,), generator=rng)
             idx = (clips[:, None] * Fr + torch.arange(Fr)).flatten()
@@ -241,12 +249,9 @@ def main():
             if model.cfg.vae_temporal:
                 use = use.view(-1, Fr)[:, :1].expand(-1, Fr).flatten()  # whole clips
             z[use] = denoised[idx[use]]
-        loss = weighted_mse(dec(z, Fr), x, train[1][idx].float())
-        t_last = tuning_step(opt, params, loss, state, lr, t_last)
-        if t_last - t_ckpt > a.ckpt_minutes * 60:
-            save()
-            t_ckpt = t_last = time.time()
-    save()
+        return weighted_mse(dec(z, Fr), x, train[1][idx].float())
+
+    tune(opt, params, state, a, 1000, batch_loss, save)
 
 
 if __name__ == "__main__":
