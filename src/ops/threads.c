@@ -11,6 +11,8 @@
     (defined(__EMSCRIPTEN_PTHREADS__) || (!defined(__EMSCRIPTEN__) && (defined(__unix__) || defined(__APPLE__))))
 #define KN_POOL 1
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #endif
 
@@ -36,19 +38,41 @@ void kn_threads_set(int n)
     thread_count = n < 1 ? 1 : n > KN_MAX_THREADS ? KN_MAX_THREADS : n;
 }
 
-static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t work_posted = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t work_finished = PTHREAD_COND_INITIALIZER;
-static int worker_count;            /* workers started so far; they never exit */
-static unsigned job_generation;     /* bumped for every posted job */
-static unsigned spawn_generation;   /* job_generation before the job a new worker was started for */
-static int chunks_pending;          /* worker chunks of the current job not yet finished */
-static _Thread_local int inside_parallel;   /* nested calls run serially */
-static struct {
+/* A denoising step posts a few hundred jobs of tens of microseconds each, so waking a sleeping
+   thread for every one (a futex round trip) would cost as much as the work. Workers and the caller
+   therefore spin on an atomic before they sleep: back-to-back jobs are handed over in well under a
+   microsecond, and an idle pool (between generations) still sleeps. After the first PAUSE_ROUNDS
+   the spin yields the core, so a pool with more threads than free cores still makes progress. */
+#define SPIN_ROUNDS 20000
+#define PAUSE_ROUNDS 20
+
+/* One slot per worker, written only by the caller while that worker is idle. */
+typedef struct {
+    _Alignas(64) _Atomic unsigned posted;   /* bumped after the fields below are written; own cache line */
     void (*fn)(void *arg, int begin, int end);
     void *arg;
     int n, chunks;
-} job;
+} worker_slot;
+
+static worker_slot slots[KN_MAX_THREADS];
+static _Atomic int chunks_pending;     /* worker chunks of the current job not yet finished */
+static _Atomic int sleeping_workers;
+static _Atomic int caller_sleeping;
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t work_posted = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t work_finished = PTHREAD_COND_INITIALIZER;
+static int worker_count;               /* workers started so far; they never exit (caller only) */
+static _Thread_local int inside_parallel;   /* nested calls run serially */
+
+static inline void spin_wait(int round)
+{
+    if (round >= PAUSE_ROUNDS) { sched_yield(); return; }
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
 
 static void run_chunk(int chunk, int chunks, int n, void (*fn)(void *, int, int), void *arg)
 {
@@ -61,19 +85,27 @@ static void *worker_main(void *index)
 {
     this_thread_index = (int)(intptr_t)index;
     inside_parallel = 1;
-    pthread_mutex_lock(&pool_lock);
-    unsigned seen = spawn_generation;   /* job_generation may already count the job it must run */
+    worker_slot *slot = &slots[this_thread_index];
+    unsigned seen = 0;
     for (;;) {
-        while (job_generation == seen) pthread_cond_wait(&work_posted, &pool_lock);
-        seen = job_generation;
-        if (this_thread_index >= job.chunks) continue;
-        int chunks = job.chunks, n = job.n;
-        void (*fn)(void *, int, int) = job.fn;
-        void *arg = job.arg;
-        pthread_mutex_unlock(&pool_lock);
-        run_chunk(this_thread_index, chunks, n, fn, arg);
-        pthread_mutex_lock(&pool_lock);
-        if (--chunks_pending == 0) pthread_cond_signal(&work_finished);
+        for (int spin = 0; atomic_load_explicit(&slot->posted, memory_order_acquire) == seen; spin++) {
+            if (spin < SPIN_ROUNDS) { spin_wait(spin); continue; }
+            /* The caller bumps `posted` before it reads sleeping_workers, and this thread counts
+               itself before it reads `posted` (both sequentially consistent): one of the two sees
+               the other, so a post is never missed. */
+            pthread_mutex_lock(&pool_lock);
+            atomic_fetch_add(&sleeping_workers, 1);
+            while (atomic_load(&slot->posted) == seen) pthread_cond_wait(&work_posted, &pool_lock);
+            atomic_fetch_sub(&sleeping_workers, 1);
+            pthread_mutex_unlock(&pool_lock);
+        }
+        seen++;
+        run_chunk(this_thread_index, slot->chunks, slot->n, slot->fn, slot->arg);
+        if (atomic_fetch_sub(&chunks_pending, 1) == 1 && atomic_load(&caller_sleeping)) {
+            pthread_mutex_lock(&pool_lock);
+            pthread_cond_signal(&work_finished);
+            pthread_mutex_unlock(&pool_lock);
+        }
     }
     return NULL;
 }
@@ -81,7 +113,6 @@ static void *worker_main(void *index)
 /* Starts workers up to `wanted`; returns how many exist (fewer if the system refuses more). */
 static int start_workers(int wanted)
 {
-    spawn_generation = job_generation;
     while (worker_count < wanted) {
         pthread_t t;
         if (pthread_create(&t, NULL, worker_main, (void *)(intptr_t)(worker_count + 1)) != 0) break;
@@ -99,22 +130,35 @@ void kn_parallel_for(int n, void (*fn)(void *arg, int begin, int end), void *arg
         fn(arg, 0, n);
         return;
     }
-    pthread_mutex_lock(&pool_lock);
     int workers = start_workers(chunks - 1);
     if (workers < chunks - 1) chunks = workers + 1;
-    job.fn = fn, job.arg = arg, job.n = n, job.chunks = chunks;
-    chunks_pending = chunks - 1;
-    job_generation++;
-    pthread_cond_broadcast(&work_posted);
-    pthread_mutex_unlock(&pool_lock);
+    if (chunks <= 1) {
+        fn(arg, 0, n);
+        return;
+    }
+    atomic_store(&chunks_pending, chunks - 1);
+    for (int w = 1; w < chunks; w++) {
+        slots[w].fn = fn, slots[w].arg = arg, slots[w].n = n, slots[w].chunks = chunks;
+        atomic_fetch_add(&slots[w].posted, 1);
+    }
+    if (atomic_load(&sleeping_workers) > 0) {
+        pthread_mutex_lock(&pool_lock);
+        pthread_cond_broadcast(&work_posted);
+        pthread_mutex_unlock(&pool_lock);
+    }
 
     inside_parallel = 1;
     run_chunk(0, chunks, n, fn, arg);
     inside_parallel = 0;
 
-    pthread_mutex_lock(&pool_lock);
-    while (chunks_pending > 0) pthread_cond_wait(&work_finished, &pool_lock);
-    pthread_mutex_unlock(&pool_lock);
+    for (int spin = 0; atomic_load_explicit(&chunks_pending, memory_order_acquire) > 0; spin++) {
+        if (spin < SPIN_ROUNDS) { spin_wait(spin); continue; }
+        pthread_mutex_lock(&pool_lock);
+        atomic_store(&caller_sleeping, 1);
+        while (atomic_load(&chunks_pending) > 0) pthread_cond_wait(&work_finished, &pool_lock);
+        atomic_store(&caller_sleeping, 0);
+        pthread_mutex_unlock(&pool_lock);
+    }
 }
 
 #endif
