@@ -3,7 +3,7 @@
 #   ./build.sh            native library, CLI and tests, then the WebAssembly modules
 #   ./build.sh test       build everything and run every test suite (what CI runs)
 #   ./build.sh test-c     the native build, the C tests and the smoke training run only
-#   ./build.sh test-fuzz  each libFuzzer harness for FUZZ_SECONDS (25); test-sanitizers: ASan/UBSan + valgrind
+#   ./build.sh test-fuzz  each libFuzzer harness for FUZZ_SECONDS (25); test-sanitizers: ASan/UBSan, TSan, valgrind
 #   ./build.sh serve      build what is missing and serve web/ on localhost with COOP/COEP headers
 #   ./build.sh bench      the benchmark table (bench/results/)
 #   ./build.sh deps       install what a fresh Debian machine lacks (apt-get, npm)
@@ -203,8 +203,23 @@ test_fuzz() {
     done
 }
 
-# The C tests built with AddressSanitizer and UndefinedBehaviorSanitizer (clang), then the plain
-# build's API and loader tests under valgrind's memcheck. Any report fails.
+# The kernel and API tests, which run the pool at 1 to 4 threads, built with ThreadSanitizer: a race
+# in the pool's hand-off or in a kernel's split fails the run.
+test_thread_sanitizer() {
+    local out=$BUILD/tsan t
+    mkdir -p "$out"
+    for t in tests/ops/test_ops.c tests/test_api.c; do
+        nice clang -std=c11 -O2 -g -ffp-contract=off -pthread -Iinclude -Isrc -fsanitize=thread \
+            $ENGINE_SOURCES "$t" -lm -o "$out/$(basename "${t%.c}")"
+    done
+    for t in test_ops test_api; do
+        say "build/tsan/$t"
+        TSAN_OPTIONS=halt_on_error=1 nice -n 19 "$out/$t" | tail -1
+    done
+}
+
+# The C tests built with AddressSanitizer and UndefinedBehaviorSanitizer (clang), the thread-sanitized
+# ones above, then the plain build's API and loader tests under valgrind's memcheck. Any report fails.
 test_sanitizers() {
     local out=$BUILD/asan src objs=() t
     say "C tests with -fsanitize=address,undefined (build/asan/)"
@@ -221,6 +236,7 @@ test_sanitizers() {
         ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
             nice -n 19 "$out/$t" | tail -3
     done
+    test_thread_sanitizer
     for t in test_weights test_api; do
         say "valgrind build/$t"
         nice -n 19 valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
