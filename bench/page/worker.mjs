@@ -16,7 +16,7 @@ self.onmessage = async ({ data: job }) => {
     const ort = await import('/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs');
     ort.env.wasm.numThreads = job.threads;
     ort.env.wasm.wasmPaths = '/node_modules/onnxruntime-web/dist/';
-    // Spinning worker threads only steal time from each other on a busy machine; Kineto's pool sleeps too.
+    // onnxruntime's pool with spinning off, as in node_bench.mjs, where it ran faster so.
     const options = { executionProviders: ['wasm'], graphOptimizationLevel: 'all', executionMode: 'sequential',
       extra: { session: { intra_op: { allow_spinning: '0' } } } };
     const sessions = {};

@@ -41,8 +41,10 @@ void kn_threads_set(int n)
 /* A denoising step posts a few hundred jobs of tens of microseconds each, so waking a sleeping
    thread for every one (a futex round trip) would cost as much as the work. Workers and the caller
    therefore spin on an atomic before they sleep: back-to-back jobs are handed over in well under a
-   microsecond, and an idle pool (between generations) still sleeps. After the first PAUSE_ROUNDS
-   the spin yields the core, so a pool with more threads than free cores still makes progress. */
+   microsecond, and a pool left idle (between generations) sleeps after some milliseconds. After
+   the first PAUSE_ROUNDS the spin yields the core, so a pool with more threads than free cores
+   still makes progress (measured on 2 cores: 8 threads ran a clip in 338 ms, against 450 ms with a
+   futex wake per job and 6.8 s with a spin that never yields). */
 #define SPIN_ROUNDS 20000
 #define PAUSE_ROUNDS 20
 
