@@ -2,11 +2,14 @@
    and thread-count independence. Prints a max error per check with its tolerance, a hash of every
    kernel's output (run.sh compares them across the native, no-SIMD and WebAssembly builds), and
    ends with "N passed, N failed"; exits non-zero on any failure. */
+#define _POSIX_C_SOURCE 200809L   /* nanosleep, alarm */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include "ops/ops.h"
 #include "ops/simd.h"
 #include "ops/mathf.h"
@@ -471,6 +474,29 @@ static void test_threads(void)
     kn_threads_set(1);
 }
 
+/* The pool's threads spin between jobs and sleep once idle: a job posted after an idle gap, at any
+   thread count, must still wake them. A lost wake-up would hang, so the alarm turns it into a failure. */
+static void test_pool_after_idle(void)
+{
+#if defined(__unix__) && !defined(__EMSCRIPTEN__)
+    alarm(60);
+#endif
+    int hits[64], wrong = 0;
+    cover_job job = {hits};
+    for (int rep = 0; rep < 48; rep++) {
+        kn_threads_set(1 + rep % KN_MAX_THREADS);
+        if (rep % 3 == 0) nanosleep(&(struct timespec){0, 40 * 1000 * 1000}, NULL);  /* past any spin */
+        memset(hits, 0, sizeof hits);
+        kn_parallel_for(64, cover, &job);
+        for (int i = 0; i < 64; i++) wrong += hits[i] != 1;
+    }
+#if defined(__unix__) && !defined(__EMSCRIPTEN__)
+    alarm(0);
+#endif
+    kn_threads_set(1);
+    check("kn_parallel_for after idle gaps, 1 to 8 threads", wrong, 0, "wrong");
+}
+
 int main(int argc, char **argv)
 {
     int threads = argc > 1 ? atoi(argv[1]) : 1;
@@ -505,6 +531,7 @@ int main(int argc, char **argv)
 
     test_elementwise(1, 1, 1), test_elementwise(1027, 5, 11), test_elementwise(4096, 16, 128);
     test_threads();
+    test_pool_after_idle();
 
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
