@@ -118,6 +118,32 @@ static void tile_6x16(float out[6][2 * KN_PANEL], const float *a, int lda, const
     _mm256_storeu_ps(out[4], c40), _mm256_storeu_ps(out[4] + 8, c41);
     _mm256_storeu_ps(out[5], c50), _mm256_storeu_ps(out[5] + 8, c51);
 }
+
+/* 1..4 rows x 16 columns, for the rows tile_6x16 leaves: 8 chains, as tile_8x8, where falling back
+   to the 4-lane tiles would run those rows at half the width. Missing rows repeat the last real one
+   and are not written. */
+static void tile_4x16(float out[4][2 * KN_PANEL], const float *a, int lda, int rows, const float *p0, const float *p1,
+                      int K)
+{
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+    const float *a0 = a, *a1 = rows > 1 ? a + lda : a0, *a2 = rows > 2 ? a + 2 * lda : a1;
+    const float *a3 = rows > 3 ? a + 3 * lda : a2;
+    for (int k = 0; k < K; k++, p0 += KN_PANEL, p1 += KN_PANEL) {
+        __m256 b0 = _mm256_loadu_ps(p0), b1 = _mm256_loadu_ps(p1), x;
+        x = _mm256_broadcast_ss(a0 + k);
+        c00 = _mm256_add_ps(c00, _mm256_mul_ps(x, b0)), c01 = _mm256_add_ps(c01, _mm256_mul_ps(x, b1));
+        x = _mm256_broadcast_ss(a1 + k);
+        c10 = _mm256_add_ps(c10, _mm256_mul_ps(x, b0)), c11 = _mm256_add_ps(c11, _mm256_mul_ps(x, b1));
+        x = _mm256_broadcast_ss(a2 + k);
+        c20 = _mm256_add_ps(c20, _mm256_mul_ps(x, b0)), c21 = _mm256_add_ps(c21, _mm256_mul_ps(x, b1));
+        x = _mm256_broadcast_ss(a3 + k);
+        c30 = _mm256_add_ps(c30, _mm256_mul_ps(x, b0)), c31 = _mm256_add_ps(c31, _mm256_mul_ps(x, b1));
+    }
+    _mm256_storeu_ps(out[0], c00), _mm256_storeu_ps(out[0] + 8, c01);
+    _mm256_storeu_ps(out[1], c10), _mm256_storeu_ps(out[1] + 8, c11);
+    _mm256_storeu_ps(out[2], c20), _mm256_storeu_ps(out[2] + 8, c21);
+    _mm256_storeu_ps(out[3], c30), _mm256_storeu_ps(out[3] + 8, c31);
+}
 #endif
 
 /* Adds the bias (one of the two, or none) and writes the valid columns of one tile row. */
@@ -164,7 +190,7 @@ void kn_gemm_panel(float *c, int ldc, const float *a, int lda, const float *pane
 }
 
 #ifdef KN_GEMM_AVX
-/* Two adjacent full panels (16 columns) of a linear layer; rows past the last 6 go to kn_gemm_panel. */
+/* Two adjacent full panels (16 columns) of a linear layer: 6 rows at a time, then up to 4. */
 static void gemm_panel_pair(float *c, int ldc, const float *a, int lda, const float *panel, int K, int rows,
                             const float *bias)
 {
@@ -178,10 +204,13 @@ static void gemm_panel_pair(float *c, int ldc, const float *a, int lda, const fl
             finish_row(c + (size_t)(r + i) * ldc + KN_PANEL, acc[i] + KN_PANEL, KN_PANEL, bias1, NULL);
         }
     }
-    if (r < rows) {
-        kn_gemm_panel(c + (size_t)r * ldc, ldc, a + (size_t)r * lda, lda, panel, K, rows - r, KN_PANEL, bias, NULL);
-        kn_gemm_panel(c + (size_t)r * ldc + KN_PANEL, ldc, a + (size_t)r * lda, lda, panel + (size_t)K * KN_PANEL, K,
-                      rows - r, KN_PANEL, bias1, NULL);
+    for (; r < rows; r += 4) {
+        int n = rows - r < 4 ? rows - r : 4;
+        tile_4x16(acc, a + (size_t)r * lda, lda, n, panel, panel + (size_t)K * KN_PANEL, K);
+        for (int i = 0; i < n; i++) {
+            finish_row(c + (size_t)(r + i) * ldc, acc[i], KN_PANEL, bias, NULL);
+            finish_row(c + (size_t)(r + i) * ldc + KN_PANEL, acc[i] + KN_PANEL, KN_PANEL, bias1, NULL);
+        }
     }
 }
 #endif

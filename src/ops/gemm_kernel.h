@@ -5,7 +5,7 @@
    zero, then adds its bias: the same order as the plain triple loop, so results match it bit for bit.
    Rows come 4 at a time (8 independent f32x4 accumulators, A values splat from memory), the last
    1..3 together; a native AVX build takes 8 rows at a time in 256-bit registers, and linear layers
-   6 rows by two panels. */
+   6 rows by two panels, then the last 1..5 rows by two panels too. */
 #ifndef KINETO_GEMM_KERNEL_H
 #define KINETO_GEMM_KERNEL_H
 
