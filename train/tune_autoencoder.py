@@ -45,8 +45,8 @@ def main():
     model = model_from_kin(a.init, VOCAB).eval()
     Fr = model.cfg.frames if model.cfg.vae_temporal else 1  # a decoder with TemporalMix sees whole clips
     t0 = time.time()
-    frames, masks = frame_set(model, a.clips, a.seed, False, a.workers, a.hard_share)[:2]
-    held = frame_set(model, 64, 99, True, a.workers)[:2]
+    frames, masks = frame_set(model, a.clips, a.seed, False, a.workers, a.hard_share, encode=False)[:2]
+    held = frame_set(model, 64, 99, True, a.workers, encode=False)[:2]
     load_time = time.time() - t0
     model.to(dev)
     old_scale = model.cfg.latent_scale

@@ -43,9 +43,10 @@ def render_frames(job):
 
 
 @torch.no_grad()
-def frame_set(model, n_clips, seed, held_out, workers, hard_share=0.0):
+def frame_set(model, n_clips, seed, held_out, workers, hard_share=0.0, encode=True):
     """Frames (N, 3, H, W) uint8, object masks (N, 1, H, W) uint8, the frozen encoder's latent
-    mean and std (N, C, h, w) of n_clips seeded clips, every frame of each, and the clips' specs."""
+    mean and std (N, C, h, w) of n_clips seeded clips, every frame of each, and the clips' specs.
+    encode=False leaves the mean and std None (an encoder in training would outdate them)."""
     c = model.cfg
     rng = np.random.default_rng(seed)
     specs = world.sample_specs(rng, n_clips, held_out, hard_share)
@@ -53,11 +54,14 @@ def frame_set(model, n_clips, seed, held_out, workers, hard_share=0.0):
     frames, masks, means, stds = [], [], [], []
     for fr, mk in pool_map(render_frames, jobs, workers):
         x = torch.from_numpy(fr).permute(0, 3, 1, 2)
-        mean, logvar = model.vae_enc(x.float() / 127.5 - 1)
         frames.append(x)
         masks.append(torch.from_numpy(mk)[:, None])
-        means.append(mean)
-        stds.append(torch.exp(0.5 * logvar))
+        if encode:
+            mean, logvar = model.vae_enc(x.float() / 127.5 - 1)
+            means.append(mean)
+            stds.append(torch.exp(0.5 * logvar))
+    if not encode:
+        return torch.cat(frames), torch.cat(masks), None, None, specs
     return torch.cat(frames), torch.cat(masks), torch.cat(means), torch.cat(stds), specs
 
 
