@@ -10,6 +10,13 @@ void kn_silu(float *y, const float *x, size_t n)
 {
     kn_f32x4 one = kn_f32x4_splat(1.0f), zero = kn_f32x4_zero();
     size_t i = 0;
+#ifdef KN_EXP_AVX2
+    for (; i + 8 <= n; i += 8) {   /* the denoiser's MLP spends a few percent of a step here */
+        __m256 v = _mm256_loadu_ps(x + i);
+        __m256 e = kn_f32x8_exp(_mm256_sub_ps(_mm256_setzero_ps(), v));
+        _mm256_storeu_ps(y + i, _mm256_div_ps(v, _mm256_add_ps(_mm256_set1_ps(1.0f), e)));
+    }
+#endif
     for (; i + 4 <= n; i += 4) {
         kn_f32x4 v = kn_f32x4_load(x + i);
         kn_f32x4_store(y + i, kn_f32x4_div(v, kn_f32x4_add(one, kn_f32x4_exp(kn_f32x4_sub(zero, v)))));

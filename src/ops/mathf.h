@@ -52,4 +52,34 @@ static inline kn_f32x4 kn_f32x4_exp(kn_f32x4 x)
     return kn_f32x4_mul(kn_f32x4_mul(p, s1), s2);
 }
 
+#if defined(KN_SIMD_SSE2) && defined(__AVX2__)
+#include <immintrin.h>
+#define KN_EXP_AVX2 1
+/* kn_f32x4_exp's operations on eight lanes, for native AVX2 builds: each lane gets the same bits. */
+static inline __m256 kn_f32x8_exp(__m256 x)
+{
+    x = _mm256_max_ps(_mm256_set1_ps(KN_EXP_X_MIN), x);
+    x = _mm256_min_ps(_mm256_set1_ps(KN_EXP_X_MAX), x);
+    __m256 t = _mm256_add_ps(_mm256_mul_ps(x, _mm256_set1_ps(KN_EXP_LOG2E)), _mm256_set1_ps(KN_EXP_ROUNDER));
+    __m256i n = _mm256_sub_epi32(_mm256_castps_si256(t), _mm256_set1_epi32(KN_EXP_ROUNDER_BITS));
+    __m256 nf = _mm256_sub_ps(t, _mm256_set1_ps(KN_EXP_ROUNDER));
+    __m256 r = _mm256_sub_ps(x, _mm256_mul_ps(nf, _mm256_set1_ps(KN_EXP_LN2_HI)));
+    r = _mm256_sub_ps(r, _mm256_mul_ps(nf, _mm256_set1_ps(KN_EXP_LN2_LO)));
+
+    __m256 y = _mm256_set1_ps(KN_EXP_C7);
+    y = _mm256_add_ps(_mm256_mul_ps(y, r), _mm256_set1_ps(KN_EXP_C6));
+    y = _mm256_add_ps(_mm256_mul_ps(y, r), _mm256_set1_ps(KN_EXP_C5));
+    y = _mm256_add_ps(_mm256_mul_ps(y, r), _mm256_set1_ps(KN_EXP_C4));
+    y = _mm256_add_ps(_mm256_mul_ps(y, r), _mm256_set1_ps(KN_EXP_C3));
+    y = _mm256_add_ps(_mm256_mul_ps(y, r), _mm256_set1_ps(KN_EXP_C2));
+    __m256 p = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(y, _mm256_mul_ps(r, r)), r), _mm256_set1_ps(1.0f));
+
+    __m256i n1 = _mm256_srai_epi32(n, 1);
+    __m256i n2 = _mm256_sub_epi32(n, n1);
+    __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, _mm256_set1_epi32(127)), 23));
+    __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, _mm256_set1_epi32(127)), 23));
+    return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+}
+#endif
+
 #endif
