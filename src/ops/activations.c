@@ -43,7 +43,12 @@ void kn_softmax(float *x, int n)
     for (; i < n; i++) max = kn_maxf(max, x[i]);
 
     kn_f32x4 m = kn_f32x4_splat(max);
-    for (i = 0; i + 4 <= n; i += 4) kn_f32x4_store(x + i, kn_f32x4_exp(kn_f32x4_sub(kn_f32x4_load(x + i), m)));
+    i = 0;
+#ifdef KN_EXP_AVX2
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(x + i, kn_f32x8_exp(_mm256_sub_ps(_mm256_loadu_ps(x + i), _mm256_set1_ps(max))));
+#endif
+    for (; i + 4 <= n; i += 4) kn_f32x4_store(x + i, kn_f32x4_exp(kn_f32x4_sub(kn_f32x4_load(x + i), m)));
     for (; i < n; i++) x[i] = kn_expf(x[i] - max);
 
     float sum = kn_sum(x, (size_t)n);
