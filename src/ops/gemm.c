@@ -89,60 +89,33 @@ static void tile_8x8(float out[8][KN_PANEL], const float *a, int lda, const floa
     _mm256_storeu_ps(out[6], c6), _mm256_storeu_ps(out[7], c7);
 }
 
-/* 6 rows x 16 columns (two adjacent panels): per k, 2 panel loads, 6 broadcasts, 12 multiplies,
-   12 adds; fewer loads per multiply-add than tile_8x8. */
-static void tile_6x16(float out[6][2 * KN_PANEL], const float *a, int lda, const float *p0, const float *p1, int K)
+/* R rows x 16 columns (two adjacent panels): per k, 2 panel loads, R broadcasts, 2R multiplies and
+   2R adds. R = 6 for a linear layer's rows (fewer loads per multiply-add than tile_8x8); R = 4 for
+   the 1..4 rows left after them, which the 4-lane tiles would run at half the width. Rows past
+   `rows` repeat the last real one and are not written. Always inlined with a constant R, so the
+   loops over rows unroll and the accumulators stay in registers. */
+static inline __attribute__((always_inline)) void tile_x16(float out[][2 * KN_PANEL], const float *a, int lda,
+                                                           int rows, const float *p0, const float *p1, int K,
+                                                           const int R)
 {
-    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-    __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda, *a4 = a + 4 * lda, *a5 = a + 5 * lda;
-    for (int k = 0; k < K; k++, p0 += KN_PANEL, p1 += KN_PANEL) {
-        __m256 b0 = _mm256_loadu_ps(p0), b1 = _mm256_loadu_ps(p1), x;
-        x = _mm256_broadcast_ss(a0 + k);
-        c00 = _mm256_add_ps(c00, _mm256_mul_ps(x, b0)), c01 = _mm256_add_ps(c01, _mm256_mul_ps(x, b1));
-        x = _mm256_broadcast_ss(a1 + k);
-        c10 = _mm256_add_ps(c10, _mm256_mul_ps(x, b0)), c11 = _mm256_add_ps(c11, _mm256_mul_ps(x, b1));
-        x = _mm256_broadcast_ss(a2 + k);
-        c20 = _mm256_add_ps(c20, _mm256_mul_ps(x, b0)), c21 = _mm256_add_ps(c21, _mm256_mul_ps(x, b1));
-        x = _mm256_broadcast_ss(a3 + k);
-        c30 = _mm256_add_ps(c30, _mm256_mul_ps(x, b0)), c31 = _mm256_add_ps(c31, _mm256_mul_ps(x, b1));
-        x = _mm256_broadcast_ss(a4 + k);
-        c40 = _mm256_add_ps(c40, _mm256_mul_ps(x, b0)), c41 = _mm256_add_ps(c41, _mm256_mul_ps(x, b1));
-        x = _mm256_broadcast_ss(a5 + k);
-        c50 = _mm256_add_ps(c50, _mm256_mul_ps(x, b0)), c51 = _mm256_add_ps(c51, _mm256_mul_ps(x, b1));
+    __m256 c[6][2];
+    const float *ar[6];
+#pragma GCC unroll 6
+    for (int i = 0; i < R; i++) {
+        c[i][0] = c[i][1] = _mm256_setzero_ps();
+        ar[i] = i == 0 ? a : i < rows ? ar[i - 1] + lda : ar[i - 1];
     }
-    _mm256_storeu_ps(out[0], c00), _mm256_storeu_ps(out[0] + 8, c01);
-    _mm256_storeu_ps(out[1], c10), _mm256_storeu_ps(out[1] + 8, c11);
-    _mm256_storeu_ps(out[2], c20), _mm256_storeu_ps(out[2] + 8, c21);
-    _mm256_storeu_ps(out[3], c30), _mm256_storeu_ps(out[3] + 8, c31);
-    _mm256_storeu_ps(out[4], c40), _mm256_storeu_ps(out[4] + 8, c41);
-    _mm256_storeu_ps(out[5], c50), _mm256_storeu_ps(out[5] + 8, c51);
-}
-
-/* 1..4 rows x 16 columns, for the rows tile_6x16 leaves: 8 chains, as tile_8x8, where falling back
-   to the 4-lane tiles would run those rows at half the width. Missing rows repeat the last real one
-   and are not written. */
-static void tile_4x16(float out[4][2 * KN_PANEL], const float *a, int lda, int rows, const float *p0, const float *p1,
-                      int K)
-{
-    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-    const float *a0 = a, *a1 = rows > 1 ? a + lda : a0, *a2 = rows > 2 ? a + 2 * lda : a1;
-    const float *a3 = rows > 3 ? a + 3 * lda : a2;
     for (int k = 0; k < K; k++, p0 += KN_PANEL, p1 += KN_PANEL) {
-        __m256 b0 = _mm256_loadu_ps(p0), b1 = _mm256_loadu_ps(p1), x;
-        x = _mm256_broadcast_ss(a0 + k);
-        c00 = _mm256_add_ps(c00, _mm256_mul_ps(x, b0)), c01 = _mm256_add_ps(c01, _mm256_mul_ps(x, b1));
-        x = _mm256_broadcast_ss(a1 + k);
-        c10 = _mm256_add_ps(c10, _mm256_mul_ps(x, b0)), c11 = _mm256_add_ps(c11, _mm256_mul_ps(x, b1));
-        x = _mm256_broadcast_ss(a2 + k);
-        c20 = _mm256_add_ps(c20, _mm256_mul_ps(x, b0)), c21 = _mm256_add_ps(c21, _mm256_mul_ps(x, b1));
-        x = _mm256_broadcast_ss(a3 + k);
-        c30 = _mm256_add_ps(c30, _mm256_mul_ps(x, b0)), c31 = _mm256_add_ps(c31, _mm256_mul_ps(x, b1));
+        __m256 b0 = _mm256_loadu_ps(p0), b1 = _mm256_loadu_ps(p1);
+#pragma GCC unroll 6
+        for (int i = 0; i < R; i++) {
+            __m256 x = _mm256_broadcast_ss(ar[i] + k);
+            c[i][0] = _mm256_add_ps(c[i][0], _mm256_mul_ps(x, b0));
+            c[i][1] = _mm256_add_ps(c[i][1], _mm256_mul_ps(x, b1));
+        }
     }
-    _mm256_storeu_ps(out[0], c00), _mm256_storeu_ps(out[0] + 8, c01);
-    _mm256_storeu_ps(out[1], c10), _mm256_storeu_ps(out[1] + 8, c11);
-    _mm256_storeu_ps(out[2], c20), _mm256_storeu_ps(out[2] + 8, c21);
-    _mm256_storeu_ps(out[3], c30), _mm256_storeu_ps(out[3] + 8, c31);
+#pragma GCC unroll 6
+    for (int i = 0; i < R; i++) _mm256_storeu_ps(out[i], c[i][0]), _mm256_storeu_ps(out[i] + 8, c[i][1]);
 }
 #endif
 
@@ -198,7 +171,7 @@ static void gemm_panel_pair(float *c, int ldc, const float *a, int lda, const fl
     const float *bias1 = bias ? bias + KN_PANEL : NULL;
     int r = 0;
     for (; r + 6 <= rows; r += 6) {
-        tile_6x16(acc, a + (size_t)r * lda, lda, panel, panel + (size_t)K * KN_PANEL, K);
+        tile_x16(acc, a + (size_t)r * lda, lda, 6, panel, panel + (size_t)K * KN_PANEL, K, 6);
         for (int i = 0; i < 6; i++) {
             finish_row(c + (size_t)(r + i) * ldc, acc[i], KN_PANEL, bias, NULL);
             finish_row(c + (size_t)(r + i) * ldc + KN_PANEL, acc[i] + KN_PANEL, KN_PANEL, bias1, NULL);
@@ -206,7 +179,7 @@ static void gemm_panel_pair(float *c, int ldc, const float *a, int lda, const fl
     }
     for (; r < rows; r += 4) {
         int n = rows - r < 4 ? rows - r : 4;
-        tile_4x16(acc, a + (size_t)r * lda, lda, n, panel, panel + (size_t)K * KN_PANEL, K);
+        tile_x16(acc, a + (size_t)r * lda, lda, n, panel, panel + (size_t)K * KN_PANEL, K, 4);
         for (int i = 0; i < n; i++) {
             finish_row(c + (size_t)(r + i) * ldc, acc[i], KN_PANEL, bias, NULL);
             finish_row(c + (size_t)(r + i) * ldc + KN_PANEL, acc[i] + KN_PANEL, KN_PANEL, bias1, NULL);
