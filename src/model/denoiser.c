@@ -14,11 +14,11 @@ void kn_condition_carve(kn_condition *c, const kn_hparams *hp, kn_arena *a) {
     c->cross_kv = kn_carve(a, (uint64_t)hp->depth * L * 2 * (uint64_t)hp->dim);
 }
 
-static uint64_t div_up(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
-
-static uint64_t score_floats(const kn_hparams *hp, int frames) {
-    const uint64_t F = (uint64_t)frames, T = (uint64_t)hp->tokens_per_frame, N = F * T;
-    uint64_t spatial = F * T, temporal = T * F, cross = div_up(N, CROSS_ROWS) * (uint64_t)hp->max_tokens;
+/* attention scratch for one thread: the largest of the three kinds of call */
+static uint64_t attention_floats(const kn_hparams *hp, int frames) {
+    const int T = hp->tokens_per_frame, hd = hp->dim / hp->heads;
+    uint64_t spatial = kn_attention_scratch_floats(T, T, hd), temporal = kn_attention_scratch_floats(frames, frames, hd);
+    uint64_t cross = kn_attention_scratch_floats(CROSS_ROWS, hp->max_tokens, hd);
     uint64_t most = spatial > temporal ? spatial : temporal;
     return most > cross ? most : cross;
 }
@@ -31,7 +31,8 @@ void kn_denoiser_ws_carve(kn_denoiser_ws *ws, const kn_hparams *hp, int frames, 
     ws->qkv = kn_carve(a, N * 3 * D);
     ws->hidden = kn_carve(a, N * (uint64_t)hp->mlp_ratio * D);
     ws->patches = kn_carve(a, N * (uint64_t)hp->patch_dim);
-    ws->scores = kn_carve(a, score_floats(hp, frames));
+    ws->scores_per_thread = attention_floats(hp, frames);
+    ws->scores = kn_carve(a, ws->scores_per_thread * KN_MAX_THREADS);
     ws->temb = kn_carve(a, D);
     ws->c = kn_carve(a, D);
     ws->c_hidden = kn_carve(a, D);
@@ -85,15 +86,18 @@ static void unpatchify(float *z, const float *patches, const kn_hparams *hp, int
             }
 }
 
-/* ---- attention work split across threads; each item owns one row of score scratch ---- */
+/* ---- attention work split across threads, each with its own scratch ---- */
 typedef struct {
     const kn_hparams *hp;
     const float *qkv;      /* self-attention: (N, 3D); cross: queries (N, D) */
     const float *kv;       /* cross only: (L, 2D) */
     float *out;            /* (N, D) */
-    float *scores;
+    float *scores;         /* scratch_floats per thread */
+    size_t scratch_floats;
     int frames, n_keys, n_rows;
 } attention_job;
+
+static float *thread_scratch(const attention_job *j) { return j->scores + kn_thread_index() * j->scratch_floats; }
 
 /* Spatial: item f attends among the T patches of frame f. */
 static void spatial_items(void *arg, int begin, int end) {
@@ -102,7 +106,7 @@ static void spatial_items(void *arg, int begin, int end) {
     for (int f = begin; f < end; f++) {
         const float *q = j->qkv + (size_t)f * T * 3 * D;
         kn_attention(j->out + (size_t)f * T * D, D, q, 3 * D, q + D, 3 * D, q + 2 * D, 3 * D, T, T, heads, D / heads,
-                     j->scores + (size_t)f * T);
+                     thread_scratch(j));
     }
 }
 
@@ -113,7 +117,7 @@ static void temporal_items(void *arg, int begin, int end) {
     for (int p = begin; p < end; p++) {
         const float *q = j->qkv + (size_t)p * 3 * D;
         kn_attention(j->out + (size_t)p * D, T * D, q, T * 3 * D, q + D, T * 3 * D, q + 2 * D, T * 3 * D, F, F, heads,
-                     D / heads, j->scores + (size_t)p * F);
+                     D / heads, thread_scratch(j));
     }
 }
 
@@ -124,7 +128,7 @@ static void cross_items(void *arg, int begin, int end) {
     for (int i = begin; i < end; i++) {
         int row = i * CROSS_ROWS, n = j->n_rows - row < CROSS_ROWS ? j->n_rows - row : CROSS_ROWS;
         kn_attention(j->out + (size_t)row * D, D, j->qkv + (size_t)row * D, D, j->kv, 2 * D, j->kv + D, 2 * D, n,
-                     j->n_keys, heads, D / heads, j->scores + (size_t)i * j->n_keys);
+                     j->n_keys, heads, D / heads, thread_scratch(j));
     }
 }
 
@@ -143,7 +147,7 @@ static void denoiser_block(const kn_model *m, int l, int temporal, const kn_cond
     /* self-attention, within frames or across them */
     kn_layer_norm_modulate(h, x, shift1, scale1, N, D, eps);
     kn_linear(ws->qkv, h, &b->qkv.w, b->qkv.b, N);
-    attention_job job = {hp, ws->qkv, NULL, attn, ws->scores, frames, 0, N};
+    attention_job job = {hp, ws->qkv, NULL, attn, ws->scores, ws->scores_per_thread, frames, 0, N};
     if (temporal) kn_parallel_for(hp->tokens_per_frame, temporal_items, &job);
     else kn_parallel_for(frames, spatial_items, &job);
     kn_linear_residual(x, h, attn, &b->out.w, b->out.b, gate1, N);
@@ -152,7 +156,7 @@ static void denoiser_block(const kn_model *m, int l, int temporal, const kn_cond
     kn_layer_norm(h, x, b->norm_cross_w, b->norm_cross_b, N, D, eps);
     kn_linear(ws->qkv, h, &b->cross_q.w, b->cross_q.b, N);
     attention_job cross = {hp, ws->qkv, text->cross_kv + (size_t)l * hp->max_tokens * 2 * D, attn, ws->scores,
-                           frames, text->n_tokens, N};
+                           ws->scores_per_thread, frames, text->n_tokens, N};
     kn_parallel_for((N + CROSS_ROWS - 1) / CROSS_ROWS, cross_items, &cross);
     kn_linear_residual(x, h, attn, &b->cross_out.w, b->cross_out.b, NULL, N);
 

@@ -21,7 +21,8 @@ typedef struct {
     float *qkv;            /* (N, 3D) */
     float *hidden;         /* (N, mlp_ratio * D) */
     float *patches;        /* (N, C*P*P) */
-    float *scores;         /* attention scratch, one row per work item */
+    float *scores;         /* attention scratch: KN_MAX_THREADS slots of scores_per_thread floats */
+    size_t scores_per_thread;
     float *temb, *c, *c_hidden, *c_act; /* (D,) */
     float *ada;            /* (6D,) */
 } kn_denoiser_ws;

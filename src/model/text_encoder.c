@@ -13,7 +13,7 @@ void kn_text_ws_carve(kn_text_ws *ws, const kn_hparams *hp, kn_arena *a) {
     ws->qkv = kn_carve(a, L * 3 * Dt);
     ws->attn = kn_carve(a, L * Dt);
     ws->hidden = kn_carve(a, L * TEXT_MLP_RATIO * Dt);
-    ws->scores = kn_carve(a, L);
+    ws->scores = kn_carve(a, kn_attention_scratch_floats(hp->max_tokens, hp->max_tokens, hp->text_dim / hp->text_heads));
 }
 
 void kn_text_encode(const kn_model *m, const int *ids, int n, float *tokens, float *pooled, const kn_text_ws *ws) {

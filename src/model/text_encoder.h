@@ -10,7 +10,7 @@ typedef struct {
     float *qkv;       /* (max_tokens, 3Dt) */
     float *attn;      /* (max_tokens, Dt) */
     float *hidden;    /* (max_tokens, 4Dt) */
-    float *scores;    /* (max_tokens,) attention scratch */
+    float *scores;    /* attention scratch */
 } kn_text_ws;
 
 void kn_text_ws_carve(kn_text_ws *ws, const kn_hparams *hp, kn_arena *a);

@@ -1,15 +1,29 @@
 /* conv.c — 3x3 (stride 1, zero padding 1) and 1x1 convolutions in CHW layout.
 
    As a GEMM: y (c_out, HW) = W (c_out, K) @ columns (K, HW), K = c_in * k * k in PyTorch's weight
-   order (ci, ky, kx). Each thread packs 8 output pixels' columns into one panel in its own scratch
-   slot (im2col, one panel at a time so it stays in L1) and runs the shared micro-kernel over all
-   output channels. Padding enters as zeros multiplied like any other input, as in the reference
-   loops, so the two agree bit for bit. */
+   order (ci, ky, kx). The input is first copied into scratch with a zero border of k / 2 pixels,
+   laid out (row, channel, x), so that column (ci, ky, kx) of neighbouring output pixels in one image
+   row is consecutive floats of the copy at a fixed offset, and one row of outputs reads a few pages.
+   The micro-kernels read the columns there through a table of those offsets; no im2col buffer.
+   Each output accumulates its K products in order from zero, then adds its bias, as the reference
+   loops do, so the two agree bit for bit; the border's zeros are multiplied like any other input. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ops.h"
 #include "simd.h"
-#include "gemm_kernel.h"
+
+#if defined(KN_SIMD_SSE2) && defined(__AVX__)
+#include <immintrin.h>
+#define KN_CONV_AVX 1
+#define STRIP 16   /* output pixels per work item: two 256-bit vectors */
+#else
+#define STRIP 8    /* two f32x4 vectors */
+#endif
+/* Reads of a strip's last columns may run this far past the padded copy; they land in discarded lanes. */
+#define SLACK 16
+
+#define ALWAYS_INLINE inline __attribute__((always_inline))
 
 int kn_conv_init(kn_conv *c, const float *w, int c_out, int c_in, int k)
 {
@@ -28,98 +42,187 @@ void kn_conv_free(kn_conv *c)
     c->packed = NULL;
 }
 
-static int conv_depth(const kn_conv *c) { return c->c_in * c->k * c->k; }
+/* room for the K column offsets, in floats */
+static size_t offsets_floats(const kn_conv *c)
+{
+    return ((size_t)c->c_in * c->k * c->k * sizeof(int32_t) + sizeof(float) - 1) / sizeof(float);
+}
 
-/* One panel (K * 8 floats) per possible thread; H and W do not matter. */
+/* The input copy: (H + 2 pad, c_in, W + 2 pad), then the slack, then the column offsets. */
 size_t kn_conv_scratch_floats(const kn_conv *c, int H, int W)
 {
-    (void)H, (void)W;
-    return (size_t)conv_depth(c) * KN_PANEL * KN_MAX_THREADS;
-}
-
-/* The 8 inputs that row `row` (may be outside the image) offers to pixels x0..x0+7 at tap offset
-   dx in {-1, 0, 1}; pixels past `cols` get zeros. */
-static void pack_taps(float *dst, const float *plane, int H, int W, int row, int x0, int dx, int cols)
-{
-    if (row < 0 || row >= H) {
-        memset(dst, 0, KN_PANEL * sizeof *dst);
-        return;
-    }
-    const float *src = plane + (size_t)row * W + x0 + dx;
-    if (cols == KN_PANEL && x0 + dx >= 0 && x0 + dx + KN_PANEL <= W) {
-        kn_f32x4_store(dst, kn_f32x4_load(src));
-        kn_f32x4_store(dst + 4, kn_f32x4_load(src + 4));
-        return;
-    }
-    for (int j = 0; j < KN_PANEL; j++) {
-        int x = x0 + dx + j;
-        dst[j] = j < cols && x >= 0 && x < W ? src[j] : 0.0f;
-    }
-}
-
-/* im2col for output pixels [p0, p0 + cols): panel[(ci*9 + ky*3 + kx) * 8 + j]. */
-static void pack_panel_3x3(float *panel, const float *x, int c_in, int H, int W, int p0, int cols)
-{
-    int y0 = p0 / W, x0 = p0 % W;
-    if (x0 + cols <= W) {   /* all in one image row */
-        for (int ci = 0; ci < c_in; ci++) {
-            const float *plane = x + (size_t)ci * H * W;
-            for (int ky = 0; ky < 3; ky++)
-                for (int kx = 0; kx < 3; kx++, panel += KN_PANEL)
-                    pack_taps(panel, plane, H, W, y0 + ky - 1, x0, kx - 1, cols);
-        }
-        return;
-    }
-    for (int ci = 0; ci < c_in; ci++)   /* the panel wraps onto the next row: pixel by pixel */
-        for (int ky = 0; ky < 3; ky++)
-            for (int kx = 0; kx < 3; kx++, panel += KN_PANEL)
-                for (int j = 0; j < KN_PANEL; j++) {
-                    int p = p0 + j, yy = p / W + ky - 1, xx = p % W + kx - 1;
-                    int inside = j < cols && yy >= 0 && yy < H && xx >= 0 && xx < W;
-                    panel[j] = inside ? x[((size_t)ci * H + yy) * W + xx] : 0.0f;
-                }
-}
-
-static void pack_panel_1x1(float *panel, const float *x, int c_in, int HW, int p0, int cols)
-{
-    for (int ci = 0; ci < c_in; ci++, panel += KN_PANEL) {
-        const float *src = x + (size_t)ci * HW + p0;
-        if (cols == KN_PANEL) {
-            kn_f32x4_store(panel, kn_f32x4_load(src));
-            kn_f32x4_store(panel + 4, kn_f32x4_load(src + 4));
-        } else {
-            for (int j = 0; j < KN_PANEL; j++) panel[j] = j < cols ? src[j] : 0.0f;
-        }
-    }
+    int pad = c->k / 2;
+    return (size_t)c->c_in * (H + 2 * pad) * (W + 2 * pad) + SLACK + offsets_floats(c);
 }
 
 typedef struct {
-    float *y, *scratch;
+    float *y, *padded;
+    int32_t *off;          /* column k's first pixel, from tap (0, 0, 0)'s */
     const float *x, *bias;
     const kn_conv *c;
     int H, W;
 } conv_job;
 
-/* output pixel panels [begin, end) */
-static void conv_panels(void *arg, int begin, int end)
+/* channels [begin, end) of x into the bordered copy */
+static void pad_channels(void *arg, int begin, int end)
 {
     const conv_job *job = arg;
+    const int pad = job->c->k / 2, H = job->H, W = job->W, Wp = W + 2 * pad;
+    const size_t row_stride = (size_t)job->c->c_in * Wp;
+    for (int ci = begin; ci < end; ci++) {
+        float *dst = job->padded + (size_t)ci * Wp;
+        const float *src = job->x + (size_t)ci * H * W;
+        if (pad) memset(dst, 0, (size_t)Wp * sizeof *dst);   /* top border */
+        for (int y = 0; y < H; y++) {
+            float *row = dst + (size_t)(y + pad) * row_stride;
+            memcpy(row + pad, src + (size_t)y * W, (size_t)W * sizeof *row);
+            if (pad) row[0] = row[W + 1] = 0.0f;
+        }
+        if (pad) memset(dst + (size_t)(H + 1) * row_stride, 0, (size_t)Wp * sizeof *dst);   /* bottom border */
+    }
+}
+
+/* ---------------------------------------------------------------- micro-kernels */
+
+/* 4 output channels x 8 pixels: per column k, 2 loads from src + off[k], 4 splats, 8 multiplies,
+   8 adds. Rows past `rows` repeat the last real one (their results are not written). */
+static void tile_4x8(float out[4][8], const float *a, int K, int rows, const float *src, const int32_t *off)
+{
+    const float *a0 = a, *a1 = rows > 1 ? a0 + K : a0, *a2 = rows > 2 ? a1 + K : a1, *a3 = rows > 3 ? a2 + K : a2;
+    kn_f32x4 c00 = kn_f32x4_zero(), c01 = c00, c10 = c00, c11 = c00;
+    kn_f32x4 c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+    for (int k = 0; k < K; k++) {
+        const float *b = src + off[k];
+        kn_f32x4 b0 = kn_f32x4_load(b), b1 = kn_f32x4_load(b + 4);
+        kn_f32x4 x = kn_f32x4_load32_splat(a0 + k);
+        c00 = kn_f32x4_add(c00, kn_f32x4_mul(x, b0));
+        c01 = kn_f32x4_add(c01, kn_f32x4_mul(x, b1));
+        x = kn_f32x4_load32_splat(a1 + k);
+        c10 = kn_f32x4_add(c10, kn_f32x4_mul(x, b0));
+        c11 = kn_f32x4_add(c11, kn_f32x4_mul(x, b1));
+        x = kn_f32x4_load32_splat(a2 + k);
+        c20 = kn_f32x4_add(c20, kn_f32x4_mul(x, b0));
+        c21 = kn_f32x4_add(c21, kn_f32x4_mul(x, b1));
+        x = kn_f32x4_load32_splat(a3 + k);
+        c30 = kn_f32x4_add(c30, kn_f32x4_mul(x, b0));
+        c31 = kn_f32x4_add(c31, kn_f32x4_mul(x, b1));
+    }
+    kn_f32x4_store(out[0], c00), kn_f32x4_store(out[0] + 4, c01);
+    kn_f32x4_store(out[1], c10), kn_f32x4_store(out[1] + 4, c11);
+    kn_f32x4_store(out[2], c20), kn_f32x4_store(out[2] + 4, c21);
+    kn_f32x4_store(out[3], c30), kn_f32x4_store(out[3] + 4, c31);
+}
+
+#ifdef KN_CONV_AVX
+/* R output channels x 16 pixels in 256-bit registers (R = 6, or 4 for the last rows): per column,
+   2 loads, R broadcasts, 2R multiplies and 2R adds. Each lane does tile_4x8's operations, so the
+   bits are the same. */
+static ALWAYS_INLINE void tile_x16(float out[][16], const float *a, int K, int rows, const float *src,
+                                   const int32_t *off, const int R)
+{
+    __m256 c[6][2];
+    const float *ar[6];
+#pragma GCC unroll 6
+    for (int i = 0; i < R; i++) {
+        c[i][0] = c[i][1] = _mm256_setzero_ps();
+        ar[i] = i == 0 ? a : i < rows ? ar[i - 1] + K : ar[i - 1];
+    }
+    for (int k = 0; k < K; k++) {
+        const float *b = src + off[k];
+        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+#pragma GCC unroll 6
+        for (int i = 0; i < R; i++) {
+            __m256 x = _mm256_broadcast_ss(ar[i] + k);
+            c[i][0] = _mm256_add_ps(c[i][0], _mm256_mul_ps(x, b0));
+            c[i][1] = _mm256_add_ps(c[i][1], _mm256_mul_ps(x, b1));
+        }
+    }
+#pragma GCC unroll 6
+    for (int i = 0; i < R; i++) _mm256_storeu_ps(out[i], c[i][0]), _mm256_storeu_ps(out[i] + 8, c[i][1]);
+}
+#endif
+
+/* y[row][0..cols) = acc[row][..] + bias, for `rows` output channels `HW` floats apart */
+static void write_rows(float *y, size_t HW, const float *acc, int ld_acc, int rows, int cols, const float *bias)
+{
+    for (int i = 0; i < rows; i++, y += HW, acc += ld_acc) {
+        kn_f32x4 b = kn_f32x4_splat(bias ? bias[i] : 0.0f);
+        int j = 0;
+        if (bias)
+            for (; j + 4 <= cols; j += 4) kn_f32x4_store(y + j, kn_f32x4_add(kn_f32x4_load(acc + j), b));
+        else
+            for (; j + 4 <= cols; j += 4) kn_f32x4_store(y + j, kn_f32x4_load(acc + j));
+        for (; j < cols; j++) y[j] = bias ? acc[j] + bias[i] : acc[j];
+    }
+}
+
+/* all output channels of `cols` (1..8) pixels starting at src / y */
+static void run_8(const conv_job *job, float *y, const float *src, int cols)
+{
     const kn_conv *c = job->c;
-    int K = conv_depth(c), HW = job->H * job->W;
-    float *panel = job->scratch + (size_t)kn_thread_index() * K * KN_PANEL;
-    for (int p = begin; p < end; p++) {
-        int p0 = p * KN_PANEL, cols = HW - p0 < KN_PANEL ? HW - p0 : KN_PANEL;
-        if (c->k == 3) pack_panel_3x3(panel, job->x, c->c_in, job->H, job->W, p0, cols);
-        else pack_panel_1x1(panel, job->x, c->c_in, HW, p0, cols);
-        kn_gemm_panel(job->y + p0, HW, c->packed, K, panel, K, c->c_out, cols, NULL, job->bias);
+    const int K = c->c_in * c->k * c->k;
+    const size_t HW = (size_t)job->H * job->W;
+    float acc[4][8];
+    for (int r = 0; r < c->c_out; r += 4) {
+        int rows = c->c_out - r < 4 ? c->c_out - r : 4;
+        tile_4x8(acc, c->packed + (size_t)r * K, K, rows, src, job->off);
+        write_rows(y + r * HW, HW, acc[0], 8, rows, cols, job->bias ? job->bias + r : NULL);
+    }
+}
+
+#ifdef KN_CONV_AVX
+/* all output channels of 16 pixels: 6 at a time, then up to 4 */
+static void run_16(const conv_job *job, float *y, const float *src)
+{
+    const kn_conv *c = job->c;
+    const int K = c->c_in * c->k * c->k;
+    const size_t HW = (size_t)job->H * job->W;
+    float acc[6][16];
+    int r = 0;
+    for (; r + 6 <= c->c_out; r += 6) {
+        tile_x16(acc, c->packed + (size_t)r * K, K, 6, src, job->off, 6);
+        write_rows(y + r * HW, HW, acc[0], 16, 6, 16, job->bias ? job->bias + r : NULL);
+    }
+    for (; r < c->c_out; r += 4) {
+        int rows = c->c_out - r < 4 ? c->c_out - r : 4;
+        tile_x16(acc, c->packed + (size_t)r * K, K, rows, src, job->off, 4);
+        write_rows(y + r * HW, HW, acc[0], 16, rows, 16, job->bias ? job->bias + r : NULL);
+    }
+}
+#endif
+
+/* strips [begin, end): strip s covers pixels x0 .. x0 + STRIP - 1 of image row s / per_row */
+static void conv_strips(void *arg, int begin, int end)
+{
+    const conv_job *job = arg;
+    const int W = job->W, per_row = (W + STRIP - 1) / STRIP;
+    const size_t row_stride = (size_t)job->c->c_in * (W + 2 * (job->c->k / 2));
+    for (int s = begin; s < end; s++) {
+        int row = s / per_row, x0 = s % per_row * STRIP, cols = W - x0 < STRIP ? W - x0 : STRIP;
+        float *y = job->y + (size_t)row * W + x0;
+        const float *src = job->padded + row * row_stride + x0;   /* tap (0, 0, 0) of the first pixel */
+#ifdef KN_CONV_AVX
+        if (cols == 16) {
+            run_16(job, y, src);
+            continue;
+        }
+#endif
+        for (int j = 0; j < cols; j += 8) run_8(job, y + j, src + j, cols - j < 8 ? cols - j : 8);
     }
 }
 
 void kn_conv2d(float *y, const float *x, const kn_conv *c, const float *bias, int H, int W, float *scratch)
 {
-    conv_job job = {y, scratch, x, bias, c, H, W};
-    int panels = (H * W + KN_PANEL - 1) / KN_PANEL;
-    kn_parallel_for(panels, conv_panels, &job);
+    const int k = c->k, Wp = W + 2 * (k / 2);
+    const size_t copy = kn_conv_scratch_floats(c, H, W) - SLACK - offsets_floats(c);
+    conv_job job = {y, scratch, (int32_t *)(scratch + copy + SLACK), x, bias, c, H, W};
+    memset(scratch + copy, 0, SLACK * sizeof *scratch);   /* what discarded lanes read: no stray NaNs */
+    int32_t *off = job.off;
+    for (int ci = 0; ci < c->c_in; ci++)
+        for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++) *off++ = (int32_t)(ky * c->c_in * Wp + ci * Wp + kx);
+    kn_parallel_for(c->c_in, pad_channels, &job);
+    kn_parallel_for(H * ((W + STRIP - 1) / STRIP), conv_strips, &job);
 }
 
 void kn_conv2d_ref(float *y, const float *x, const float *w, const float *bias,

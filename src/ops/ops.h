@@ -77,7 +77,8 @@ void kn_layer_norm_modulate(float *y, const float *x, const float *shift, const 
 /* Multi-head softmax attention for one group of n queries over m keys:
    out[i, h*hd:(h+1)*hd] = softmax_j(q_i . k_j / sqrt(hd)) v_j, per head h.
    Row i of q starts at q + i*q_stride (likewise k, v, out), so q/k/v may sit inside a fused qkv
-   buffer. scratch: m floats per thread. */
+   buffer. scratch: kn_attention_scratch_floats(n, m, hd) floats, for this call alone. */
+size_t kn_attention_scratch_floats(int n, int m, int hd);
 void kn_attention(float *out, int out_stride, const float *q, int q_stride, const float *k, int k_stride,
                   const float *v, int v_stride, int n, int m, int heads, int hd, float *scratch);
 void kn_attention_ref(float *out, int out_stride, const float *q, int q_stride, const float *k, int k_stride,

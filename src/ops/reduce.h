@@ -52,15 +52,4 @@ static inline float kn_sum_sq_dev(const float *x, size_t n, float mean)
     return s;
 }
 
-/* a . b for short vectors (attention's head dimension), in the in-block order of kn_sum */
-static inline float kn_dot(const float *a, const float *b, int n)
-{
-    kn_f32x4 acc = kn_f32x4_zero();
-    int i = 0;
-    for (; i + 4 <= n; i += 4) acc = kn_f32x4_add(acc, kn_f32x4_mul(kn_f32x4_load(a + i), kn_f32x4_load(b + i)));
-    float s = kn_f32x4_hsum(acc);
-    for (; i < n; i++) s += a[i] * b[i];
-    return s;
-}
-
 #endif

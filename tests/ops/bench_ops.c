@@ -154,7 +154,7 @@ static void bench_others(void)
 {
     kn_threads_set(1);
     size_t big = (size_t)256 * 3 * 128 + 24 * 4096;
-    other_case o = {filled(big), filled(big), filled(256), filled(256), 0, 0, 0, 0, 0, 0, 0};
+    other_case o = {filled(big), filled(big), filled(big), filled(256), 0, 0, 0, 0, 0, 0, 0};
     int shapes[][4] = {{16, 16, 4, 32}, {8, 8, 4, 32}, {64, 64, 4, 32}, {256, 24, 4, 32}};
     for (int i = 0; i < 4; i++) {
         o.n = shapes[i][0], o.m = shapes[i][1], o.heads = shapes[i][2], o.hd = shapes[i][3];

@@ -51,6 +51,15 @@ static float *zeros(size_t n)
     return x;
 }
 
+/* scratch that starts as garbage, as the model's reused buffers do */
+static float *nans(size_t n)
+{
+    float *x = malloc((n ? n : 1) * sizeof *x);
+    if (!x) { fprintf(stderr, "out of memory\n"); exit(2); }
+    for (size_t i = 0; i < n; i++) x[i] = __builtin_nanf("");
+    return x;
+}
+
 /* FNV-1a over the bits of every output, one line per kernel and shape */
 static uint64_t hash_floats(const float *x, size_t n)
 {
@@ -202,7 +211,7 @@ static void test_conv(int c_out, int c_in, int k, int H, int W)
     float *bias = random_floats(c_out, -1, 1), *y = zeros(n_out), *y_ref = zeros(n_out);
     kn_conv conv;
     if (kn_conv_init(&conv, w, c_out, c_in, k) != 0) { fprintf(stderr, "out of memory\n"); exit(2); }
-    float *scratch = zeros(kn_conv_scratch_floats(&conv, H, W));
+    float *scratch = nans(kn_conv_scratch_floats(&conv, H, W));   /* the kernel must not read what it did not write */
     kn_conv2d(y, x, &conv, bias, H, W, scratch);
     kn_conv2d_ref(y_ref, x, w, bias, c_out, c_in, k, H, W);
     char what[96];
@@ -271,7 +280,8 @@ static void test_attention(int n, int m, int heads, int hd)
 {
     int D = heads * hd, stride = 3 * D;   /* q, k, v side by side as in a fused qkv buffer */
     float *qkv = random_floats((size_t)(n > m ? n : m) * stride, -1, 1);
-    float *out = zeros((size_t)n * D), *out_ref = zeros((size_t)n * D), *scratch = zeros(m);
+    float *out = zeros((size_t)n * D), *out_ref = zeros((size_t)n * D);
+    float *scratch = nans(kn_attention_scratch_floats(n, m, hd));
     kn_attention(out, D, qkv, stride, qkv + D, stride, qkv + 2 * D, stride, n, m, heads, hd, scratch);
     kn_attention_ref(out_ref, D, qkv, stride, qkv + D, stride, qkv + 2 * D, stride, n, m, heads, hd);
     char what[96];
@@ -512,7 +522,8 @@ int main(int argc, char **argv)
 
     int conv_shapes[][5] = {{24, 24, 3, 64, 64}, {3, 24, 3, 64, 64}, {24, 48, 1, 64, 64}, {48, 64, 3, 32, 32},
                             {64, 4, 3, 16, 16}, {16, 8, 3, 32, 32}, {8, 16, 3, 32, 32}, {5, 3, 3, 7, 9},
-                            {4, 2, 1, 5, 5}, {2, 1, 3, 1, 1}, {7, 5, 3, 3, 13}, {9, 6, 1, 11, 3}};
+                            {4, 2, 1, 5, 5}, {2, 1, 3, 1, 1}, {7, 5, 3, 3, 13}, {9, 6, 1, 11, 3},
+                            {13, 5, 3, 6, 24}, {7, 3, 3, 5, 40}, {6, 4, 1, 3, 24}, {11, 2, 3, 17, 17}};
     for (size_t i = 0; i < sizeof conv_shapes / sizeof *conv_shapes; i++)
         test_conv(conv_shapes[i][0], conv_shapes[i][1], conv_shapes[i][2], conv_shapes[i][3], conv_shapes[i][4]);
 
