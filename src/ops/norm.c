@@ -59,6 +59,40 @@ static void span_stats(const float *x, size_t n, float eps, float *mean, float *
     *rstd = 1.0f / kn_sqrtf(kn_sum_sq_dev(x, n, *mean) / (float)n + eps);
 }
 
+/* span_stats of 4 rows of D <= KN_SUM_BLOCK floats, each in kn_sum's order, the four rows'
+   dependency chains interleaved so that they overlap */
+static void row_stats_4(const float *x, int D, float eps, float mean[4], float rstd[4])
+{
+    kn_f32x4 acc[4];
+    float s[4];
+    int i;
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; r++) acc[r] = kn_f32x4_zero();
+    for (i = 0; i + 4 <= D; i += 4)
+#pragma GCC unroll 4
+        for (int r = 0; r < 4; r++) acc[r] = kn_f32x4_add(acc[r], kn_f32x4_load(x + (size_t)r * D + i));
+    for (int r = 0; r < 4; r++) {
+        s[r] = kn_f32x4_hsum(acc[r]);
+        for (int j = i; j < D; j++) s[r] += x[(size_t)r * D + j];
+        mean[r] = (0.0f + s[r]) / (float)D;
+        acc[r] = kn_f32x4_zero();
+    }
+    for (i = 0; i + 4 <= D; i += 4)
+#pragma GCC unroll 4
+        for (int r = 0; r < 4; r++) {
+            kn_f32x4 d = kn_f32x4_sub(kn_f32x4_load(x + (size_t)r * D + i), kn_f32x4_splat(mean[r]));
+            acc[r] = kn_f32x4_add(acc[r], kn_f32x4_mul(d, d));
+        }
+    for (int r = 0; r < 4; r++) {
+        s[r] = kn_f32x4_hsum(acc[r]);
+        for (int j = i; j < D; j++) {
+            float d = x[(size_t)r * D + j] - mean[r];
+            s[r] += d * d;
+        }
+        rstd[r] = 1.0f / kn_sqrtf((0.0f + s[r]) / (float)D + eps);
+    }
+}
+
 typedef struct {
     float *y;
     const float *x, *gamma, *beta;
@@ -69,7 +103,15 @@ typedef struct {
 static void layer_norm_rows(void *arg, int begin, int end)
 {
     const norm_job *job = arg;
-    for (int i = begin; i < end; i++) {
+    int i = begin;
+    for (; job->D <= KN_SUM_BLOCK && i + 4 <= end; i += 4) {
+        float mean[4], rstd[4];
+        row_stats_4(job->x + (size_t)i * job->D, job->D, job->eps, mean, rstd);
+        for (int r = 0; r < 4; r++)
+            normalize_span(job->y + (size_t)(i + r) * job->D, job->x + (size_t)(i + r) * job->D, job->D, mean[r],
+                           rstd[r], job->gamma, job->beta);
+    }
+    for (; i < end; i++) {
         const float *x = job->x + (size_t)i * job->D;
         float mean, rstd;
         span_stats(x, job->D, job->eps, &mean, &rstd);
@@ -97,7 +139,15 @@ static void normalize_modulate_span(float *y, const float *x, int n, float mean,
 static void layer_norm_modulate_rows(void *arg, int begin, int end)
 {
     const norm_job *job = arg;
-    for (int i = begin; i < end; i++) {
+    int i = begin;
+    for (; job->D <= KN_SUM_BLOCK && i + 4 <= end; i += 4) {
+        float mean[4], rstd[4];
+        row_stats_4(job->x + (size_t)i * job->D, job->D, job->eps, mean, rstd);
+        for (int r = 0; r < 4; r++)
+            normalize_modulate_span(job->y + (size_t)(i + r) * job->D, job->x + (size_t)(i + r) * job->D, job->D,
+                                    mean[r], rstd[r], job->beta, job->gamma);
+    }
+    for (; i < end; i++) {
         const float *x = job->x + (size_t)i * job->D;
         float mean, rstd;
         span_stats(x, job->D, job->eps, &mean, &rstd);
