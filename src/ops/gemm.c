@@ -65,6 +65,30 @@ static void tile_3x8(float out[3][KN_PANEL], const float *a, int lda, int rows, 
     kn_f32x4_store(out[2], c20), kn_f32x4_store(out[2] + 4, c21);
 }
 
+/* 1 row x 4 panels (32 columns): per k, 8 panel loads, 1 splat, 8 multiplies, 8 adds. For the
+   one-row layers (adaLN, the time embedding), where the row tiles above would repeat the row. */
+static void tile_1x32(float out[4][KN_PANEL], const float *a, const float *panel, size_t panel_floats, int K)
+{
+    const float *p0 = panel, *p1 = p0 + panel_floats, *p2 = p1 + panel_floats, *p3 = p2 + panel_floats;
+    kn_f32x4 c00 = kn_f32x4_zero(), c01 = c00, c10 = c00, c11 = c00;
+    kn_f32x4 c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+    for (int k = 0; k < K; k++, p0 += KN_PANEL, p1 += KN_PANEL, p2 += KN_PANEL, p3 += KN_PANEL) {
+        kn_f32x4 x = kn_f32x4_load32_splat(a + k);
+        c00 = kn_f32x4_add(c00, kn_f32x4_mul(x, kn_f32x4_load(p0)));
+        c01 = kn_f32x4_add(c01, kn_f32x4_mul(x, kn_f32x4_load(p0 + 4)));
+        c10 = kn_f32x4_add(c10, kn_f32x4_mul(x, kn_f32x4_load(p1)));
+        c11 = kn_f32x4_add(c11, kn_f32x4_mul(x, kn_f32x4_load(p1 + 4)));
+        c20 = kn_f32x4_add(c20, kn_f32x4_mul(x, kn_f32x4_load(p2)));
+        c21 = kn_f32x4_add(c21, kn_f32x4_mul(x, kn_f32x4_load(p2 + 4)));
+        c30 = kn_f32x4_add(c30, kn_f32x4_mul(x, kn_f32x4_load(p3)));
+        c31 = kn_f32x4_add(c31, kn_f32x4_mul(x, kn_f32x4_load(p3 + 4)));
+    }
+    kn_f32x4_store(out[0], c00), kn_f32x4_store(out[0] + 4, c01);
+    kn_f32x4_store(out[1], c10), kn_f32x4_store(out[1] + 4, c11);
+    kn_f32x4_store(out[2], c20), kn_f32x4_store(out[2] + 4, c21);
+    kn_f32x4_store(out[3], c30), kn_f32x4_store(out[3] + 4, c31);
+}
+
 #ifdef KN_GEMM_AVX
 /* 8 rows x 8 columns: per k, 1 panel load, 8 broadcasts, 8 multiplies, 8 adds (8 chains, enough to
    keep the adder busy through its latency). */
@@ -240,6 +264,14 @@ static void linear_rows(void *arg, int begin, int end)
         int rows = row_end - r0 < ROW_BLOCK ? row_end - r0 : ROW_BLOCK;
         float *y = job->y + (size_t)r0 * N;
         int col = 0;
+        for (; rows == 1 && col + 4 * KN_PANEL <= N; col += 4 * KN_PANEL) {
+            float acc[4][KN_PANEL];
+            tile_1x32(acc, job->x + (size_t)r0 * K, job->w->packed + (size_t)(col / KN_PANEL) * K * KN_PANEL,
+                      (size_t)K * KN_PANEL, K);
+            for (int p = 0; p < 4; p++)
+                finish_row(y + col + p * KN_PANEL, acc[p], KN_PANEL,
+                           job->bias ? job->bias + col + p * KN_PANEL : NULL, NULL);
+        }
 #ifdef KN_GEMM_AVX
         for (; col + 2 * KN_PANEL <= N; col += 2 * KN_PANEL)
             gemm_panel_pair(y + col, N, job->x + (size_t)r0 * K, K,

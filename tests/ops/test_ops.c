@@ -515,7 +515,8 @@ int main(int argc, char **argv)
 
     kn_threads_set(threads);
     int linear_shapes[][3] = {{1, 1, 1}, {1, 128, 768}, {3, 5, 7}, {4, 8, 8}, {5, 13, 9}, {17, 33, 15},
-                              {64, 128, 384}, {37, 128, 512}, {256, 128, 128}, {66, 512, 128}, {7, 3, 17}};
+                              {64, 128, 384}, {37, 128, 512}, {256, 128, 128}, {66, 512, 128}, {7, 3, 17},
+                              {1, 7, 40}, {1, 64, 260}, {65, 9, 72}, {1, 5, 32}};
     for (size_t i = 0; i < sizeof linear_shapes / sizeof *linear_shapes; i++)
         test_linear(linear_shapes[i][0], linear_shapes[i][1], linear_shapes[i][2], i % 2 == 0);
     test_linear(29, 31, 24, 1);
