@@ -41,9 +41,9 @@ static void tile_4x8(float out[4][KN_PANEL], const float *a, int lda, const floa
     kn_f32x4_store(out[3], c30), kn_f32x4_store(out[3] + 4, c31);
 }
 
-/* 3 rows x 8 columns, for the last 1..3 rows of an M that is not a multiple of 4 (and for
-   convolutions to 3 channels). Missing rows repeat the last real one and are not written: the same
-   time as a 1-row kernel, whose 2 accumulator chains would leave the adder idle. */
+/* 3 rows x 8 columns, for the last 1..3 rows of an M that is not a multiple of 4. Missing rows
+   repeat the last real one and are not written: the same time as a 1-row kernel, whose 2
+   accumulator chains would leave the adder idle. */
 static void tile_3x8(float out[3][KN_PANEL], const float *a, int lda, int rows, const float *panel, int K)
 {
     const float *a0 = a, *a1 = rows > 1 ? a + lda : a0, *a2 = rows > 2 ? a + 2 * lda : a1;
