@@ -292,6 +292,70 @@ static void test_attention(int n, int m, int heads, int hd)
     free(qkv), free(out), free(out_ref), free(scratch);
 }
 
+/* Many small random shapes (odd widths, one row, one key, channels that fill no tile) against the
+   references: convolutions and linear layers exactly, attention within test_attention's bound. Each
+   kernel's outputs over the sweep go into one hash, compared across builds. */
+static int random_int(int lo, int hi) { return lo + (int)(uniform(0.0f, 1.0f) * (float)(hi - lo + 1)) % (hi - lo + 1); }
+
+static void test_random_shapes(int count)
+{
+    double conv_err = 0, linear_err = 0, attention_ratio = 0;
+    uint64_t conv_hash = 0, linear_hash = 0, attention_hash = 0;
+    for (int i = 0; i < count; i++) {
+        int c_out = random_int(1, 13), c_in = random_int(1, 7), k = random_int(0, 1) ? 3 : 1;
+        int H = random_int(1, 19), W = random_int(1, 41);
+        size_t n_out = (size_t)c_out * H * W;
+        float *x = random_floats((size_t)c_in * H * W, -1, 1), *w = random_floats((size_t)c_out * c_in * k * k, -1, 1);
+        float *bias = random_int(0, 1) ? random_floats(c_out, -1, 1) : NULL, *y = zeros(n_out), *y_ref = zeros(n_out);
+        kn_conv conv;
+        if (kn_conv_init(&conv, w, c_out, c_in, k) != 0) exit(2);
+        float *scratch = nans(kn_conv_scratch_floats(&conv, H, W));
+        kn_conv2d(y, x, &conv, bias, H, W, scratch);
+        kn_conv2d_ref(y_ref, x, w, bias, c_out, c_in, k, H, W);
+        double e = max_abs_diff(y, y_ref, n_out);
+        conv_err = e > conv_err ? e : conv_err;
+        conv_hash = conv_hash * 31 + hash_floats(y, n_out);
+        kn_conv_free(&conv);
+        free(x), free(w), free(bias), free(y), free(y_ref), free(scratch);
+
+        int M = random_int(1, 70), K = random_int(1, 70), N = random_int(1, 90);
+        x = random_floats((size_t)M * K, -1, 1), w = random_floats((size_t)N * K, -1, 1);
+        bias = random_int(0, 1) ? random_floats(N, -1, 1) : NULL, y = zeros((size_t)M * N), y_ref = zeros((size_t)M * N);
+        kn_matrix mat;
+        if (kn_matrix_init(&mat, w, N, K) != 0) exit(2);
+        kn_linear(y, x, &mat, bias, M);
+        kn_linear_ref(y_ref, x, w, bias, M, K, N);
+        e = max_abs_diff(y, y_ref, (size_t)M * N);
+        linear_err = e > linear_err ? e : linear_err;
+        linear_hash = linear_hash * 31 + hash_floats(y, (size_t)M * N);
+        kn_matrix_free(&mat);
+        free(x), free(w), free(bias), free(y), free(y_ref);
+
+        int n = random_int(1, 40), m = random_int(1, 40), heads = random_int(1, 3), hd = random_int(1, 40);
+        int D = heads * hd, stride = 3 * D;
+        float *qkv = random_floats((size_t)(n > m ? n : m) * stride, -1, 1);
+        float *out = zeros((size_t)n * D), *out_ref = zeros((size_t)n * D);
+        scratch = nans(kn_attention_scratch_floats(n, m, hd));
+        kn_attention(out, D, qkv, stride, qkv + D, stride, qkv + 2 * D, stride, n, m, heads, hd, scratch);
+        kn_attention_ref(out_ref, D, qkv, stride, qkv + D, stride, qkv + 2 * D, stride, n, m, heads, hd);
+        double bound = 2.0 * (2.0 * hd * U * hd / sqrt((double)hd) + (2.0 * m + 4) * U);
+        e = max_abs_diff(out, out_ref, (size_t)n * D) / bound;
+        attention_ratio = e > attention_ratio ? e : attention_ratio;
+        attention_hash = attention_hash * 31 + hash_floats(out, (size_t)n * D);
+        free(qkv), free(out), free(out_ref), free(scratch);
+    }
+    char what[96];
+    snprintf(what, sizeof what, "kn_conv2d, %d random shapes", count);
+    check(what, conv_err, 0, "abs");
+    printf("hash %-44s %016llx\n", what, (unsigned long long)conv_hash);
+    snprintf(what, sizeof what, "kn_linear, %d random shapes", count);
+    check(what, linear_err, 0, "abs");
+    printf("hash %-44s %016llx\n", what, (unsigned long long)linear_hash);
+    snprintf(what, sizeof what, "kn_attention, %d random shapes", count);
+    check(what, attention_ratio, 1, "of bound");
+    printf("hash %-44s %016llx\n", what, (unsigned long long)attention_hash);
+}
+
 /* ---------------------------------------------------------------- element-wise */
 
 static void test_elementwise(size_t n, int M, int D)
@@ -520,6 +584,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof linear_shapes / sizeof *linear_shapes; i++)
         test_linear(linear_shapes[i][0], linear_shapes[i][1], linear_shapes[i][2], i % 2 == 0);
     test_linear(29, 31, 24, 1);
+    test_random_shapes(60);
 
     int conv_shapes[][5] = {{24, 24, 3, 64, 64}, {3, 24, 3, 64, 64}, {24, 48, 1, 64, 64}, {48, 64, 3, 32, 32},
                             {64, 4, 3, 16, 16}, {16, 8, 3, 32, 32}, {8, 16, 3, 32, 32}, {5, 3, 3, 7, 9},
