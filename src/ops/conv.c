@@ -12,18 +12,15 @@
 #include <string.h>
 #include "ops.h"
 #include "simd.h"
+#include "gemm_kernel.h"
 
-#if defined(KN_SIMD_SSE2) && defined(__AVX__)
-#include <immintrin.h>
-#define KN_CONV_AVX 1
+#ifdef KN_TILE_AVX
 #define STRIP 16   /* output pixels per work item: two 256-bit vectors */
 #else
 #define STRIP 8    /* two f32x4 vectors */
 #endif
 /* Reads of a strip's last columns may run this far past the padded copy; they land in discarded lanes. */
 #define SLACK 16
-
-#define ALWAYS_INLINE inline __attribute__((always_inline))
 
 int kn_conv_init(kn_conv *c, const float *w, int c_out, int c_in, int k)
 {
@@ -82,66 +79,6 @@ static void pad_channels(void *arg, int begin, int end)
     }
 }
 
-/* ---------------------------------------------------------------- micro-kernels */
-
-/* 4 output channels x 8 pixels: per column k, 2 loads from src + off[k], 4 splats, 8 multiplies,
-   8 adds. Rows past `rows` repeat the last real one (their results are not written). */
-static void tile_4x8(float out[4][8], const float *a, int K, int rows, const float *src, const int32_t *off)
-{
-    const float *a0 = a, *a1 = rows > 1 ? a0 + K : a0, *a2 = rows > 2 ? a1 + K : a1, *a3 = rows > 3 ? a2 + K : a2;
-    kn_f32x4 c00 = kn_f32x4_zero(), c01 = c00, c10 = c00, c11 = c00;
-    kn_f32x4 c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-    for (int k = 0; k < K; k++) {
-        const float *b = src + off[k];
-        kn_f32x4 b0 = kn_f32x4_load(b), b1 = kn_f32x4_load(b + 4);
-        kn_f32x4 x = kn_f32x4_load32_splat(a0 + k);
-        c00 = kn_f32x4_add(c00, kn_f32x4_mul(x, b0));
-        c01 = kn_f32x4_add(c01, kn_f32x4_mul(x, b1));
-        x = kn_f32x4_load32_splat(a1 + k);
-        c10 = kn_f32x4_add(c10, kn_f32x4_mul(x, b0));
-        c11 = kn_f32x4_add(c11, kn_f32x4_mul(x, b1));
-        x = kn_f32x4_load32_splat(a2 + k);
-        c20 = kn_f32x4_add(c20, kn_f32x4_mul(x, b0));
-        c21 = kn_f32x4_add(c21, kn_f32x4_mul(x, b1));
-        x = kn_f32x4_load32_splat(a3 + k);
-        c30 = kn_f32x4_add(c30, kn_f32x4_mul(x, b0));
-        c31 = kn_f32x4_add(c31, kn_f32x4_mul(x, b1));
-    }
-    kn_f32x4_store(out[0], c00), kn_f32x4_store(out[0] + 4, c01);
-    kn_f32x4_store(out[1], c10), kn_f32x4_store(out[1] + 4, c11);
-    kn_f32x4_store(out[2], c20), kn_f32x4_store(out[2] + 4, c21);
-    kn_f32x4_store(out[3], c30), kn_f32x4_store(out[3] + 4, c31);
-}
-
-#ifdef KN_CONV_AVX
-/* R output channels x 16 pixels in 256-bit registers (R = 6, or 4 for the last rows): per column,
-   2 loads, R broadcasts, 2R multiplies and 2R adds. Each lane does tile_4x8's operations, so the
-   bits are the same. */
-static ALWAYS_INLINE void tile_x16(float out[][16], const float *a, int K, int rows, const float *src,
-                                   const int32_t *off, const int R)
-{
-    __m256 c[6][2];
-    const float *ar[6];
-#pragma GCC unroll 6
-    for (int i = 0; i < R; i++) {
-        c[i][0] = c[i][1] = _mm256_setzero_ps();
-        ar[i] = i == 0 ? a : i < rows ? ar[i - 1] + K : ar[i - 1];
-    }
-    for (int k = 0; k < K; k++) {
-        const float *b = src + off[k];
-        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-#pragma GCC unroll 6
-        for (int i = 0; i < R; i++) {
-            __m256 x = _mm256_broadcast_ss(ar[i] + k);
-            c[i][0] = _mm256_add_ps(c[i][0], _mm256_mul_ps(x, b0));
-            c[i][1] = _mm256_add_ps(c[i][1], _mm256_mul_ps(x, b1));
-        }
-    }
-#pragma GCC unroll 6
-    for (int i = 0; i < R; i++) _mm256_storeu_ps(out[i], c[i][0]), _mm256_storeu_ps(out[i] + 8, c[i][1]);
-}
-#endif
-
 /* y[row][0..cols) = acc[row][..] + bias, for `rows` output channels `HW` floats apart */
 static void write_rows(float *y, size_t HW, const float *acc, int ld_acc, int rows, int cols, const float *bias)
 {
@@ -165,12 +102,12 @@ static void run_8(const conv_job *job, float *y, const float *src, int cols)
     float acc[4][8];
     for (int r = 0; r < c->c_out; r += 4) {
         int rows = c->c_out - r < 4 ? c->c_out - r : 4;
-        tile_4x8(acc, c->packed + (size_t)r * K, K, rows, src, job->off);
+        kn_tile_4x8(acc, c->packed + (size_t)r * K, K, rows, src, 1, job->off, K);
         write_rows(y + r * HW, HW, acc[0], 8, rows, cols, job->bias ? job->bias + r : NULL);
     }
 }
 
-#ifdef KN_CONV_AVX
+#ifdef KN_TILE_AVX
 /* all output channels of 16 pixels: 6 at a time, then up to 4 */
 static void run_16(const conv_job *job, float *y, const float *src)
 {
@@ -180,12 +117,12 @@ static void run_16(const conv_job *job, float *y, const float *src)
     float acc[6][16];
     int r = 0;
     for (; r + 6 <= c->c_out; r += 6) {
-        tile_x16(acc, c->packed + (size_t)r * K, K, 6, src, job->off, 6);
+        kn_tile_x16(acc, c->packed + (size_t)r * K, K, 6, src, NULL, 1, job->off, K, 6);
         write_rows(y + r * HW, HW, acc[0], 16, 6, 16, job->bias ? job->bias + r : NULL);
     }
     for (; r < c->c_out; r += 4) {
         int rows = c->c_out - r < 4 ? c->c_out - r : 4;
-        tile_x16(acc, c->packed + (size_t)r * K, K, rows, src, job->off, 4);
+        kn_tile_x16(acc, c->packed + (size_t)r * K, K, rows, src, NULL, 1, job->off, K, 4);
         write_rows(y + r * HW, HW, acc[0], 16, rows, 16, job->bias ? job->bias + r : NULL);
     }
 }
@@ -201,7 +138,7 @@ static void conv_strips(void *arg, int begin, int end)
         int row = s / per_row, x0 = s % per_row * STRIP, cols = W - x0 < STRIP ? W - x0 : STRIP;
         float *y = job->y + (size_t)row * W + x0;
         const float *src = job->padded + row * row_stride + x0;   /* tap (0, 0, 0) of the first pixel */
-#ifdef KN_CONV_AVX
+#ifdef KN_TILE_AVX
         if (cols == 16) {
             run_16(job, y, src);
             continue;

@@ -4,69 +4,10 @@
 #include "simd.h"
 #include "gemm_kernel.h"
 
-/* Native builds for a CPU with AVX (./build.sh native checks) run 8-row tiles in 256-bit registers.
-   Lane j of row r's accumulator takes the same products in the same order as in tile_4x8, so the
-   results are the same bits; only twice as many lanes go through the adder at once. */
-#if defined(KN_SIMD_SSE2) && defined(__AVX__)
-#include <immintrin.h>
-#define KN_GEMM_AVX 1
-#endif
-
-/* ---------------------------------------------------------------- micro-kernels */
-
-/* 4 rows x 8 columns: per k, 2 panel loads, 4 splats, 8 multiplies, 8 adds. */
-static void tile_4x8(float out[4][KN_PANEL], const float *a, int lda, const float *panel, int K)
-{
-    const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
-    kn_f32x4 c00 = kn_f32x4_zero(), c01 = c00, c10 = c00, c11 = c00;
-    kn_f32x4 c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-    for (int k = 0; k < K; k++, panel += KN_PANEL) {
-        kn_f32x4 b0 = kn_f32x4_load(panel), b1 = kn_f32x4_load(panel + 4);
-        kn_f32x4 x = kn_f32x4_load32_splat(a0 + k);
-        c00 = kn_f32x4_add(c00, kn_f32x4_mul(x, b0));
-        c01 = kn_f32x4_add(c01, kn_f32x4_mul(x, b1));
-        x = kn_f32x4_load32_splat(a1 + k);
-        c10 = kn_f32x4_add(c10, kn_f32x4_mul(x, b0));
-        c11 = kn_f32x4_add(c11, kn_f32x4_mul(x, b1));
-        x = kn_f32x4_load32_splat(a2 + k);
-        c20 = kn_f32x4_add(c20, kn_f32x4_mul(x, b0));
-        c21 = kn_f32x4_add(c21, kn_f32x4_mul(x, b1));
-        x = kn_f32x4_load32_splat(a3 + k);
-        c30 = kn_f32x4_add(c30, kn_f32x4_mul(x, b0));
-        c31 = kn_f32x4_add(c31, kn_f32x4_mul(x, b1));
-    }
-    kn_f32x4_store(out[0], c00), kn_f32x4_store(out[0] + 4, c01);
-    kn_f32x4_store(out[1], c10), kn_f32x4_store(out[1] + 4, c11);
-    kn_f32x4_store(out[2], c20), kn_f32x4_store(out[2] + 4, c21);
-    kn_f32x4_store(out[3], c30), kn_f32x4_store(out[3] + 4, c31);
-}
-
-/* 3 rows x 8 columns, for the last 1..3 rows of an M that is not a multiple of 4. Missing rows
-   repeat the last real one and are not written: the same time as a 1-row kernel, whose 2
-   accumulator chains would leave the adder idle. */
-static void tile_3x8(float out[3][KN_PANEL], const float *a, int lda, int rows, const float *panel, int K)
-{
-    const float *a0 = a, *a1 = rows > 1 ? a + lda : a0, *a2 = rows > 2 ? a + 2 * lda : a1;
-    kn_f32x4 c00 = kn_f32x4_zero(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-    for (int k = 0; k < K; k++, panel += KN_PANEL) {
-        kn_f32x4 b0 = kn_f32x4_load(panel), b1 = kn_f32x4_load(panel + 4);
-        kn_f32x4 x = kn_f32x4_load32_splat(a0 + k);
-        c00 = kn_f32x4_add(c00, kn_f32x4_mul(x, b0));
-        c01 = kn_f32x4_add(c01, kn_f32x4_mul(x, b1));
-        x = kn_f32x4_load32_splat(a1 + k);
-        c10 = kn_f32x4_add(c10, kn_f32x4_mul(x, b0));
-        c11 = kn_f32x4_add(c11, kn_f32x4_mul(x, b1));
-        x = kn_f32x4_load32_splat(a2 + k);
-        c20 = kn_f32x4_add(c20, kn_f32x4_mul(x, b0));
-        c21 = kn_f32x4_add(c21, kn_f32x4_mul(x, b1));
-    }
-    kn_f32x4_store(out[0], c00), kn_f32x4_store(out[0] + 4, c01);
-    kn_f32x4_store(out[1], c10), kn_f32x4_store(out[1] + 4, c11);
-    kn_f32x4_store(out[2], c20), kn_f32x4_store(out[2] + 4, c21);
-}
+/* ---------------------------------------------------------------- micro-kernels (and gemm_kernel.h's) */
 
 /* 1 row x 4 panels (32 columns): per k, 8 panel loads, 1 splat, 8 multiplies, 8 adds. For the
-   one-row layers (adaLN, the time embedding), where the row tiles above would repeat the row. */
+   one-row layers (adaLN, the time embedding), where kn_tile_4x8 would repeat the row. */
 static void tile_1x32(float out[4][KN_PANEL], const float *a, const float *panel, size_t panel_floats, int K)
 {
     const float *p0 = panel, *p1 = p0 + panel_floats, *p2 = p1 + panel_floats, *p3 = p2 + panel_floats;
@@ -89,7 +30,7 @@ static void tile_1x32(float out[4][KN_PANEL], const float *a, const float *panel
     kn_f32x4_store(out[3], c30), kn_f32x4_store(out[3] + 4, c31);
 }
 
-#ifdef KN_GEMM_AVX
+#ifdef KN_TILE_AVX
 /* 8 rows x 8 columns: per k, 1 panel load, 8 broadcasts, 8 multiplies, 8 adds (8 chains, enough to
    keep the adder busy through its latency). */
 static void tile_8x8(float out[8][KN_PANEL], const float *a, int lda, const float *panel, int K)
@@ -111,35 +52,6 @@ static void tile_8x8(float out[8][KN_PANEL], const float *a, int lda, const floa
     _mm256_storeu_ps(out[0], c0), _mm256_storeu_ps(out[1], c1), _mm256_storeu_ps(out[2], c2);
     _mm256_storeu_ps(out[3], c3), _mm256_storeu_ps(out[4], c4), _mm256_storeu_ps(out[5], c5);
     _mm256_storeu_ps(out[6], c6), _mm256_storeu_ps(out[7], c7);
-}
-
-/* R rows x 16 columns (two adjacent panels): per k, 2 panel loads, R broadcasts, 2R multiplies and
-   2R adds. R = 6 for a linear layer's rows (fewer loads per multiply-add than tile_8x8); R = 4 for
-   the 1..4 rows left after them, which the 4-lane tiles would run at half the width. Rows past
-   `rows` repeat the last real one and are not written. Always inlined with a constant R, so the
-   loops over rows unroll and the accumulators stay in registers. */
-static inline __attribute__((always_inline)) void tile_x16(float out[][2 * KN_PANEL], const float *a, int lda,
-                                                           int rows, const float *p0, const float *p1, int K,
-                                                           const int R)
-{
-    __m256 c[6][2];
-    const float *ar[6];
-#pragma GCC unroll 6
-    for (int i = 0; i < R; i++) {
-        c[i][0] = c[i][1] = _mm256_setzero_ps();
-        ar[i] = i == 0 ? a : i < rows ? ar[i - 1] + lda : ar[i - 1];
-    }
-    for (int k = 0; k < K; k++, p0 += KN_PANEL, p1 += KN_PANEL) {
-        __m256 b0 = _mm256_loadu_ps(p0), b1 = _mm256_loadu_ps(p1);
-#pragma GCC unroll 6
-        for (int i = 0; i < R; i++) {
-            __m256 x = _mm256_broadcast_ss(ar[i] + k);
-            c[i][0] = _mm256_add_ps(c[i][0], _mm256_mul_ps(x, b0));
-            c[i][1] = _mm256_add_ps(c[i][1], _mm256_mul_ps(x, b1));
-        }
-    }
-#pragma GCC unroll 6
-    for (int i = 0; i < R; i++) _mm256_storeu_ps(out[i], c[i][0]), _mm256_storeu_ps(out[i] + 8, c[i][1]);
 }
 #endif
 
@@ -167,7 +79,7 @@ void kn_gemm_panel(float *c, int ldc, const float *a, int lda, const float *pane
 {
     float acc[8][KN_PANEL];
     int r = 0;
-#ifdef KN_GEMM_AVX
+#ifdef KN_TILE_AVX
     for (; r + 8 <= rows; r += 8) {
         tile_8x8(acc, a + (size_t)r * lda, lda, panel, K);
         for (int i = 0; i < 8; i++)
@@ -175,18 +87,18 @@ void kn_gemm_panel(float *c, int ldc, const float *a, int lda, const float *pane
     }
 #endif
     for (; r + 4 <= rows; r += 4) {
-        tile_4x8(acc, a + (size_t)r * lda, lda, panel, K);
+        kn_tile_4x8(acc, a + (size_t)r * lda, lda, 4, panel, 0, NULL, K);
         for (int i = 0; i < 4; i++)
             finish_row(c + (size_t)(r + i) * ldc, acc[i], cols, bias_col, bias_row ? bias_row + r + i : NULL);
     }
     if (r < rows) {
-        tile_3x8(acc, a + (size_t)r * lda, lda, rows - r, panel, K);
+        kn_tile_4x8(acc, a + (size_t)r * lda, lda, rows - r, panel, 0, NULL, K);
         for (int i = 0; r + i < rows; i++)
             finish_row(c + (size_t)(r + i) * ldc, acc[i], cols, bias_col, bias_row ? bias_row + r + i : NULL);
     }
 }
 
-#ifdef KN_GEMM_AVX
+#ifdef KN_TILE_AVX
 /* Two adjacent full panels (16 columns) of a linear layer: 6 rows at a time, then up to 4. */
 static void gemm_panel_pair(float *c, int ldc, const float *a, int lda, const float *panel, int K, int rows,
                             const float *bias)
@@ -195,7 +107,7 @@ static void gemm_panel_pair(float *c, int ldc, const float *a, int lda, const fl
     const float *bias1 = bias ? bias + KN_PANEL : NULL;
     int r = 0;
     for (; r + 6 <= rows; r += 6) {
-        tile_x16(acc, a + (size_t)r * lda, lda, 6, panel, panel + (size_t)K * KN_PANEL, K, 6);
+        kn_tile_x16(acc, a + (size_t)r * lda, lda, 6, panel, panel + (size_t)K * KN_PANEL, 0, NULL, K, 6);
         for (int i = 0; i < 6; i++) {
             finish_row(c + (size_t)(r + i) * ldc, acc[i], KN_PANEL, bias, NULL);
             finish_row(c + (size_t)(r + i) * ldc + KN_PANEL, acc[i] + KN_PANEL, KN_PANEL, bias1, NULL);
@@ -203,7 +115,7 @@ static void gemm_panel_pair(float *c, int ldc, const float *a, int lda, const fl
     }
     for (; r < rows; r += 4) {
         int n = rows - r < 4 ? rows - r : 4;
-        tile_x16(acc, a + (size_t)r * lda, lda, n, panel, panel + (size_t)K * KN_PANEL, K, 4);
+        kn_tile_x16(acc, a + (size_t)r * lda, lda, n, panel, panel + (size_t)K * KN_PANEL, 0, NULL, K, 4);
         for (int i = 0; i < n; i++) {
             finish_row(c + (size_t)(r + i) * ldc, acc[i], KN_PANEL, bias, NULL);
             finish_row(c + (size_t)(r + i) * ldc + KN_PANEL, acc[i] + KN_PANEL, KN_PANEL, bias1, NULL);
@@ -272,7 +184,7 @@ static void linear_rows(void *arg, int begin, int end)
                 finish_row(y + col + p * KN_PANEL, acc[p], KN_PANEL,
                            job->bias ? job->bias + col + p * KN_PANEL : NULL, NULL);
         }
-#ifdef KN_GEMM_AVX
+#ifdef KN_TILE_AVX
         for (; col + 2 * KN_PANEL <= N; col += 2 * KN_PANEL)
             gemm_panel_pair(y + col, N, job->x + (size_t)r0 * K, K,
                             job->w->packed + (size_t)(col / KN_PANEL) * K * KN_PANEL, K, rows,
