@@ -97,27 +97,9 @@ typedef struct {
     float *y;
     const float *x, *gamma, *beta;
     int D, C, HW, groups, silu;
+    int modulate;          /* layer norm: gamma carries adaLN's scale and beta its shift */
     float eps;
 } norm_job;
-
-static void layer_norm_rows(void *arg, int begin, int end)
-{
-    const norm_job *job = arg;
-    int i = begin;
-    for (; job->D <= KN_SUM_BLOCK && i + 4 <= end; i += 4) {
-        float mean[4], rstd[4];
-        row_stats_4(job->x + (size_t)i * job->D, job->D, job->eps, mean, rstd);
-        for (int r = 0; r < 4; r++)
-            normalize_span(job->y + (size_t)(i + r) * job->D, job->x + (size_t)(i + r) * job->D, job->D, mean[r],
-                           rstd[r], job->gamma, job->beta);
-    }
-    for (; i < end; i++) {
-        const float *x = job->x + (size_t)i * job->D;
-        float mean, rstd;
-        span_stats(x, job->D, job->eps, &mean, &rstd);
-        normalize_span(job->y + (size_t)i * job->D, x, job->D, mean, rstd, job->gamma, job->beta);
-    }
-}
 
 /* ((x - mean) * rstd) * (1 + scale) + shift: normalize_span without gamma/beta, then kn_modulate */
 static void normalize_modulate_span(float *y, const float *x, int n, float mean, float rstd,
@@ -136,22 +118,28 @@ static void normalize_modulate_span(float *y, const float *x, int n, float mean,
     }
 }
 
-static void layer_norm_modulate_rows(void *arg, int begin, int end)
+/* one row of layer norm from its statistics: gamma/beta, or with modulate, adaLN's scale/shift */
+static void normalize_row(const norm_job *job, int i, float mean, float rstd)
+{
+    const float *x = job->x + (size_t)i * job->D;
+    float *y = job->y + (size_t)i * job->D;
+    if (job->modulate) normalize_modulate_span(y, x, job->D, mean, rstd, job->beta, job->gamma);
+    else normalize_span(y, x, job->D, mean, rstd, job->gamma, job->beta);
+}
+
+static void layer_norm_rows(void *arg, int begin, int end)
 {
     const norm_job *job = arg;
     int i = begin;
     for (; job->D <= KN_SUM_BLOCK && i + 4 <= end; i += 4) {
         float mean[4], rstd[4];
         row_stats_4(job->x + (size_t)i * job->D, job->D, job->eps, mean, rstd);
-        for (int r = 0; r < 4; r++)
-            normalize_modulate_span(job->y + (size_t)(i + r) * job->D, job->x + (size_t)(i + r) * job->D, job->D,
-                                    mean[r], rstd[r], job->beta, job->gamma);
+        for (int r = 0; r < 4; r++) normalize_row(job, i + r, mean[r], rstd[r]);
     }
     for (; i < end; i++) {
-        const float *x = job->x + (size_t)i * job->D;
         float mean, rstd;
-        span_stats(x, job->D, job->eps, &mean, &rstd);
-        normalize_modulate_span(job->y + (size_t)i * job->D, x, job->D, mean, rstd, job->beta, job->gamma);
+        span_stats(job->x + (size_t)i * job->D, job->D, job->eps, &mean, &rstd);
+        normalize_row(job, i, mean, rstd);
     }
 }
 
@@ -165,13 +153,12 @@ void kn_layer_norm(float *y, const float *x, const float *gamma, const float *be
     else kn_parallel_for(M, layer_norm_rows, &job);
 }
 
-/* gamma carries scale and beta shift through norm_job */
 void kn_layer_norm_modulate(float *y, const float *x, const float *shift, const float *scale, int M, int D,
                             float eps)
 {
-    norm_job job = {.y = y, .x = x, .gamma = scale, .beta = shift, .D = D, .eps = eps};
-    if ((size_t)M * D < PARALLEL_MIN_ELEMENTS) layer_norm_modulate_rows(&job, 0, M);
-    else kn_parallel_for(M, layer_norm_modulate_rows, &job);
+    norm_job job = {.y = y, .x = x, .gamma = scale, .beta = shift, .D = D, .eps = eps, .modulate = 1};
+    if ((size_t)M * D < PARALLEL_MIN_ELEMENTS) layer_norm_rows(&job, 0, M);
+    else kn_parallel_for(M, layer_norm_rows, &job);
 }
 
 void kn_layer_norm_ref(float *y, const float *x, const float *gamma, const float *beta, int M, int D, float eps)
