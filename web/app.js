@@ -1,6 +1,6 @@
 // Kineto's page: wires the prompt, settings, engine, progress, player, history, export and share link.
 import { init, generate, unknownWords } from './kineto.js';
-import { renderVocabulary, insertWord } from './app/vocab.js';
+import { renderVocabulary, insertText } from './app/vocab.js';
 import { SettingsForm } from './app/settings.js';
 import { Progress } from './app/progress.js';
 import { createPlayer } from './app/player-controls.js';
@@ -61,7 +61,7 @@ function applyEngine(ready) {
   engine = ready;
   $('mode').textContent = engine.mode;
   form.setLimits(engine.info);
-  renderVocabulary($('vocab-groups'), engine.info.vocab, (word) => insertWord($('prompt'), word));
+  renderVocabulary($('vocab-groups'), engine.info.vocab, (text) => insertText($('prompt'), text));
   flagUnknownWords();
   $('generate').disabled = false;
   setState('ready');

@@ -26,6 +26,10 @@ test('generate from the page: previews, progress, a playing clip, history', asyn
   await page.fill('#prompt', 'a');
   await page.locator('.chip', { hasText: /^ball$/ }).click();
   assert.equal(await page.inputValue('#prompt'), 'a ball', 'a clicked word is inserted');
+  const phrase = page.locator('.chip', { hasText: /^moving left$/ });
+  assert.equal(await phrase.getAttribute('title'), 'also: sliding left, going left');
+  await phrase.click();
+  assert.equal(await page.inputValue('#prompt'), 'a ball moving left', 'a clicked phrase is inserted whole');
   assert.equal(await page.textContent('#unknown-words'), '');
 
   // A warm-up run times a step, so the watched run lasts a few seconds whatever the model.
