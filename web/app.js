@@ -1,5 +1,5 @@
 // Kineto's page: wires the prompt, settings, engine, progress, player, history, export and share link.
-import { init, generate, unknownWords } from './kineto.js';
+import { init, generate, unknownWords, suggestWord } from './kineto.js';
 import { renderVocabulary, insertText } from './app/vocab.js';
 import { SettingsForm } from './app/settings.js';
 import { Progress } from './app/progress.js';
@@ -98,8 +98,12 @@ async function showOfflineReady(weightsUrl) {
 function flagUnknownWords() {
   if (!engine) return;
   const unknown = unknownWords($('prompt').value, engine.info.vocab);
+  const named = unknown.map((w) => {
+    const near = suggestWord(w, engine.info.vocab);
+    return near ? `“${w}” (did you mean “${near}”?)` : `“${w}”`;
+  });
   $('unknown-words').textContent = unknown.length
-    ? `Kineto does not know ${unknown.map((w) => `“${w}”`).join(', ')} and will ignore ${unknown.length > 1 ? 'them' : 'it'}.`
+    ? `Kineto does not know ${named.join(', ')} and will ignore ${unknown.length > 1 ? 'them' : 'it'}.`
     : '';
   $('prompt').setAttribute('aria-invalid', String(unknown.length > 0));
 }

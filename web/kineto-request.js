@@ -43,6 +43,53 @@ export function unknownWords(text, vocab) {
     .map((w) => w.slice(0, MAX_WORD));
 }
 
+// Edit distance with adjacent transpositions counted as one edit ("purpel" is one from "purple").
+function editDistance(a, b) {
+  let prev2 = null;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost);
+      if (prev2 && i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prev2[j - 2] + 1);
+      row.push(d);
+    }
+    prev2 = prev;
+    prev = row;
+  }
+  return prev[b.length];
+}
+
+// A word without its ending, so that the forms of a verb or a plural meet: bounces, bounced,
+// bounce and bouncing give "bounc"; spins and spinning give "spin".
+function stem(word) {
+  const base = word.replace(/(ing|es|ed|s|e)$/, '');
+  return /([^aeiou])\1$/.test(base) ? base.slice(0, -1) : base;
+}
+
+// The known word an unknown one was probably meant to be, or null: another form of it ("bounces"
+// for "bouncing"), else a known word it extends by a short ending ("squares"), else the nearest
+// known word within one edit (two for words of five letters or more). Words of under three letters
+// neither get nor make a suggestion: too many words are near them.
+export function suggestWord(word, vocab) {
+  if (word.length < 3) return null;
+  const known = [...vocab].filter((w) => w.length >= 3 && w !== '<null>' && w !== word); // not "a", "at"...
+  const s = stem(word);
+  const sameStem = s.length >= 3 && known.find((w) => stem(w) === s);
+  if (sameStem) return sameStem;
+  const extended = known.filter((w) => word.startsWith(w) && word.length - w.length <= 3);
+  if (extended.length) return extended.reduce((x, y) => (y.length > x.length ? y : x));
+  let best = null;
+  let bestDistance = word.length >= 5 ? 2 : 1;
+  for (const w of known) {
+    if (Math.abs(w.length - word.length) > bestDistance) continue;
+    const d = editDistance(word, w);
+    if (d < bestDistance || (d === bestDistance && !best)) [best, bestDistance] = [w, d];
+  }
+  return best;
+}
+
 function fail(ErrorType, field, message) {
   const error = new ErrorType(`${field} ${message}`);
   error.field = field;

@@ -7,9 +7,9 @@
 //
 // One worker serves the whole page; concurrent generate() calls run one after another.
 
-import { checkRequest, splitWords, unknownWords } from './kineto-request.js';
+import { checkRequest, splitWords, suggestWord, unknownWords } from './kineto-request.js';
 
-export { splitWords, unknownWords };
+export { splitWords, suggestWord, unknownWords };
 
 let session = null;   // {worker, options, ready: Promise, jobs: Map<id, job>}
 let lastOptions = {}; // a crashed worker is replaced by one started with these

@@ -23,6 +23,8 @@ test('generate from the page: previews, progress, a playing clip, history', asyn
 
   await page.fill('#prompt', 'a red zebra');
   assert.match(await page.textContent('#unknown-words'), /zebra/);
+  await page.fill('#prompt', 'a red bal');
+  assert.match(await page.textContent('#unknown-words'), /“bal” \(did you mean “ball”\?\)/);
   await page.fill('#prompt', 'a');
   await page.locator('.chip', { hasText: /^ball$/ }).click();
   assert.equal(await page.inputValue('#prompt'), 'a ball', 'a clicked word is inserted');
