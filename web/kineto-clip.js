@@ -3,7 +3,7 @@
 // registers the element; every element of a page shares the one worker, so they queue.
 // Attribute values only ever reach the page as text (textContent), never as HTML.
 
-import { generate, init } from './kineto.js';
+import { generate, init, suggestWord } from './kineto.js';
 
 const STYLE = `
 :host { display: inline-block; font: 13px/1.4 system-ui, sans-serif; color: #333; }
@@ -114,7 +114,11 @@ export class KinetoClip extends HTMLElement {
         onPreview: ({ frames }) => this.show(frames),
       });
       this.show(clip.frames);
-      this.setStatus(clip.unknownWords.length ? `ignored unknown words: ${clip.unknownWords.join(', ')}` : '');
+      const named = clip.unknownWords.map((w) => {
+        const near = suggestWord(w, info.vocab);
+        return near ? `${w} (${near}?)` : w;
+      });
+      this.setStatus(named.length ? `ignored unknown words: ${named.join(', ')}` : '');
       this.dispatchEvent(new CustomEvent('kineto-ready', { detail: clip }));
       if (this.hasAttribute('autoplay')) this.play();
     } catch (error) {

@@ -70,6 +70,15 @@ test('two clips share the worker and queue; attributes regenerate; errors show a
   await page.waitForFunction(() => window.twoAgain, null, { timeout: 60_000 });
   assert.notEqual((await read('two')).digest, two.digest);
 
+  // Unknown words are ignored, and named with the known word probably meant.
+  await page.evaluate(() => {
+    const el = document.getElementById('two');
+    el.addEventListener('kineto-ready', () => { window.twoTypo = true; }, { once: true });
+    el.setAttribute('prompt', 'a red bal bounces');
+  });
+  await page.waitForFunction(() => window.twoTypo, null, { timeout: 60_000 });
+  assert.equal((await read('two')).status, 'ignored unknown words: bal (ball?), bounces (bouncing?)');
+
   // Markup in attributes stays text.
   await page.evaluate(() => {
     const el = document.getElementById('bad');
