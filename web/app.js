@@ -98,14 +98,34 @@ async function showOfflineReady(weightsUrl) {
 function flagUnknownWords() {
   if (!engine) return;
   const unknown = unknownWords($('prompt').value, engine.info.vocab);
-  const named = unknown.map((w) => {
-    const near = suggestWord(w, engine.info.vocab);
-    return near ? `“${w}” (did you mean “${near}”?)` : `“${w}”`;
+  const note = $('unknown-words');
+  note.replaceChildren();
+  if (unknown.length) note.append(`Kineto does not know `);
+  unknown.forEach((word, i) => {
+    if (i > 0) note.append(', ');
+    note.append(`“${word}”`);
+    const near = suggestWord(word, engine.info.vocab);
+    if (!near) return;
+    const fix = document.createElement('button');
+    fix.type = 'button';
+    fix.className = 'fix';
+    fix.textContent = near;
+    fix.title = `replace “${word}” with “${near}”`;
+    fix.addEventListener('click', () => replaceWord($('prompt'), word, near));
+    note.append(' (did you mean ', fix, '?)');
   });
-  $('unknown-words').textContent = unknown.length
-    ? `Kineto does not know ${named.join(', ')} and will ignore ${unknown.length > 1 ? 'them' : 'it'}.`
-    : '';
+  if (unknown.length) note.append(` and will ignore ${unknown.length > 1 ? 'them' : 'it'}.`);
   $('prompt').setAttribute('aria-invalid', String(unknown.length > 0));
+}
+
+// Replaces the first whole-word occurrence of word (as the tokenizer splits words, any case) in a text field.
+function replaceWord(field, word, replacement) {
+  const match = new RegExp(`(^|[^a-z0-9'])${word}(?![a-z0-9'])`, 'i').exec(field.value);
+  if (!match) return;
+  const start = match.index + match[1].length;
+  field.value = field.value.slice(0, start) + replacement + field.value.slice(start + word.length);
+  field.dispatchEvent(new Event('input', { bubbles: true }));
+  field.focus();
 }
 
 // ---- generation

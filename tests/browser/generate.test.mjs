@@ -23,8 +23,13 @@ test('generate from the page: previews, progress, a playing clip, history', asyn
 
   await page.fill('#prompt', 'a red zebra');
   assert.match(await page.textContent('#unknown-words'), /zebra/);
-  await page.fill('#prompt', 'a red bal');
-  assert.match(await page.textContent('#unknown-words'), /“bal” \(did you mean “ball”\?\)/);
+  await page.fill('#prompt', 'a red Bal, bal');
+  assert.match(await page.textContent('#unknown-words'), /“bal” \(did you mean ball\?\), “bal” \(did you mean ball\?\)/);
+  await page.locator('#unknown-words .fix').first().click();
+  assert.equal(await page.inputValue('#prompt'), 'a red ball, bal', 'the suggestion replaces the first unknown word');
+  await page.locator('#unknown-words .fix').click();
+  assert.equal(await page.inputValue('#prompt'), 'a red ball, ball');
+  assert.equal(await page.textContent('#unknown-words'), '');
   await page.fill('#prompt', 'a');
   await page.locator('.chip', { hasText: /^ball$/ }).click();
   assert.equal(await page.inputValue('#prompt'), 'a ball', 'a clicked word is inserted');
