@@ -1,4 +1,4 @@
-// The page's word suggestions (web/app/vocab.js): one chip per meaning, built only from words the
+// The page's word chips (web/app/vocab.js): one chip per meaning, built only from words the
 // model knows, and no known word left out.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';

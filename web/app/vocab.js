@@ -1,4 +1,4 @@
-// The model's vocabulary as clickable suggestions, grouped by what they describe in Kineto's world.
+// The model's vocabulary as clickable chips, grouped by what they describe in Kineto's world.
 // A chip stands for one meaning: it inserts the first of its phrases whose words the model knows and
 // lists the other known ones in its tooltip, so motions and places go in whole ("moving left", "at
 // night") rather than as loose words.
