@@ -44,7 +44,7 @@ CC=${CC:-cc}
 NATIVE_CFLAGS=(-std=c11 -O2 -g -Wall -Wextra -Werror=implicit-function-declaration -ffp-contract=off -pthread
     -Iinclude -Isrc)
 ENGINE_SOURCES="$(ls src/*.c src/model/*.c src/ops/*.c 2>/dev/null | tr '\n' ' ')"
-CLI_SOURCES="src/cli/kineto_cli.c src/cli/image_out.c"
+CLI_SOURCES="$(ls src/cli/*.c | tr '\n' ' ')"
 C_TESTS="tests/test_parity.c tests/test_weights.c tests/test_api.c tests/ops/test_ops.c tests/reliability/test_reliability.c"
 
 # native_variant OUT_DIR EXTRA_CFLAGS...: library, CLI and tests into OUT_DIR.
@@ -244,10 +244,13 @@ test_sanitizers() {
     done
 }
 
-# The CLI with hostile prompts and parameters, existing files and interrupts (tests/reliability/cli.sh).
+# The CLI with hostile prompts and parameters, existing files and interrupts (tests/reliability/cli.sh),
+# then its output integrity under pytest.
 test_cli_reliability() {
     say "CLI reliability (tests/reliability/cli.sh)"
     nice tests/reliability/cli.sh "$BUILD/kineto"
+    say "CLI output integrity: failed writes, special files, signals (tests/reliability/test_cli_*.py)"
+    KINETO="$BUILD/kineto" nice $PY -m pytest -q -p no:cacheprovider tests/reliability
 }
 
 test_all() {

@@ -130,6 +130,7 @@ typedef struct {
                                      KINETO_RENOISE_DEFAULT = the model's default */
 } kineto_params;
 #define KINETO_MAX_STEPS 200
+#define KINETO_MAX_PROMPT_BYTES 4096 /* each of prompt and negative_prompt, in UTF-8 bytes */
 #define KINETO_MAX_GUIDANCE 30.0f
 #define KINETO_GUIDANCE_DEFAULT (-1.0f)
 #define KINETO_RENOISE_DEFAULT (-1.0f)

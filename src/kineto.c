@@ -16,6 +16,7 @@ struct kineto_ctx {
     kn_model *model;
     gen_state state;
     kn_generation gen;
+    kn_vocab vocab;    /* the model's words, indexed for the tokenizer */
     char *unknown;     /* unknown words of the last kineto_begin */
 };
 
@@ -43,6 +44,11 @@ static kineto_ctx *finish_load(kn_model *m, kineto_status *status) {
         return NULL;
     }
     ctx->model = m;
+    if (kn_vocab_init(&ctx->vocab, m->vocab, m->hp.vocab_size) != 0) {
+        kineto_free(ctx);
+        *status = kn_fail(KINETO_ERR_NOMEM, "out of memory indexing the vocabulary");
+        return NULL;
+    }
     *status = KINETO_OK;
     return ctx;
 }
@@ -108,6 +114,7 @@ void kineto_free(kineto_ctx *ctx) {
     if (!ctx) return;
     kineto_end(ctx);
     free(ctx->unknown);
+    kn_vocab_free(&ctx->vocab);
     kn_model_free(ctx->model);
     free(ctx);
 }
@@ -147,8 +154,20 @@ static int machine_threads(void) {
     return 1;
 }
 
+/* Reads at most KINETO_MAX_PROMPT_BYTES + 1 bytes, so a huge prompt is refused at once. */
+static int too_long(const char *text) {
+    for (size_t i = 0; i <= KINETO_MAX_PROMPT_BYTES; i++)
+        if (!text[i]) return 0;
+    return 1;
+}
+
 static kineto_status check_params(const kn_hparams *hp, const kineto_params *p) {
     if (!p->prompt) return kn_fail(KINETO_ERR_ARG, "params.prompt is NULL");
+    if (too_long(p->prompt))
+        return kn_fail(KINETO_ERR_PROMPT_TOO_LONG, "the prompt is longer than %d bytes", KINETO_MAX_PROMPT_BYTES);
+    if (p->negative_prompt && too_long(p->negative_prompt))
+        return kn_fail(KINETO_ERR_PROMPT_TOO_LONG, "the negative prompt is longer than %d bytes",
+                       KINETO_MAX_PROMPT_BYTES);
     if (p->steps < 0 || p->steps > KINETO_MAX_STEPS)
         return kn_fail(KINETO_ERR_PARAM, "steps = %d out of range 1..%d (0 = the model's default %d)", p->steps,
                        KINETO_MAX_STEPS, hp->default_steps);
@@ -176,7 +195,7 @@ static kineto_status tokenize_prompt(kineto_ctx *ctx, const char *text, const ch
     char *unknown = malloc(len + 1);
     if (!unknown) return kn_fail(KINETO_ERR_NOMEM, "out of memory tokenizing the %s", what);
     int words = 0;
-    int known = kn_tokenize(text, ctx->model->vocab, hp->vocab_size, ids, hp->max_tokens, unknown, len + 1, &words);
+    int known = kn_tokenize(text, &ctx->vocab, ids, hp->max_tokens, unknown, len + 1, &words);
     if (unknown[0]) { /* ctx->unknown has room for both prompts' text (sized in kineto_begin) */
         if (at) ctx->unknown[at++] = ' ';
         memcpy(ctx->unknown + at, unknown, strlen(unknown) + 1);

@@ -1,5 +1,6 @@
 /* tokenizer.c — split a prompt into words and map them to vocabulary ids (train/model.py tokenize).
    Works on arbitrary bytes: anything that is not an ASCII letter, digit or apostrophe separates. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "tokenizer.h"
@@ -17,9 +18,60 @@ static char unicode_lower_ascii(const unsigned char *s, int *len, int *ends_word
     return 0;
 }
 
-static int lookup(const char *word, size_t len, char *const *vocab, int vocab_size) {
-    for (int i = 1; i < vocab_size; i++)
-        if (strlen(vocab[i]) == len && !memcmp(vocab[i], word, len)) return i;
+/* Orders words by length, then bytes: the order of kn_vocab.sorted. */
+static int compare_words(const char *a, size_t alen, const char *b, size_t blen) {
+    if (alen != blen) return alen < blen ? -1 : 1;
+    return memcmp(a, b, alen);
+}
+
+static int id_before(const kn_vocab *v, int a, int b) {
+    return compare_words(v->words[a], strlen(v->words[a]), v->words[b], strlen(v->words[b])) < 0;
+}
+
+/* Bottom-up merge sort of ids 1..size-1 (qsort has no context argument for the word table). */
+int kn_vocab_init(kn_vocab *v, char *const *words, int size) {
+    size_t n = size > 1 ? (size_t)size - 1 : 0;
+    v->words = words;
+    v->size = size;
+    v->sorted = malloc(sizeof(int) * (n ? n : 1));
+    int *spare = malloc(sizeof(int) * (n ? n : 1));
+    if (!v->sorted || !spare) {
+        free(v->sorted);
+        free(spare);
+        v->sorted = NULL;
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) v->sorted[i] = (int)i + 1;
+    int *from = v->sorted, *to = spare;
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) to[k++] = id_before(v, from[j], from[i]) ? from[j++] : from[i++];
+            while (i < mid) to[k++] = from[i++];
+            while (j < hi) to[k++] = from[j++];
+        }
+        int *t = from; from = to; to = t;
+    }
+    if (from != v->sorted) memcpy(v->sorted, from, sizeof(int) * n);
+    free(spare);
+    return 0;
+}
+
+void kn_vocab_free(kn_vocab *v) {
+    free(v->sorted);
+    v->sorted = NULL;
+}
+
+static int lookup(const char *word, size_t len, const kn_vocab *v) {
+    int lo = 0, hi = v->size - 1;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2, id = v->sorted[mid];
+        int c = compare_words(v->words[id], strlen(v->words[id]), word, len);
+        if (c == 0) return id;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
     return -1;
 }
 
@@ -33,8 +85,8 @@ static void append_unknown(char *unknown, size_t cap, size_t *at, const char *wo
     unknown[*at] = 0;
 }
 
-int kn_tokenize(const char *text, char *const *vocab, int vocab_size, int *ids, int max_ids, char *unknown,
-                size_t unknown_cap, int *n_words) {
+int kn_tokenize(const char *text, const kn_vocab *vocab, int *ids, int max_ids, char *unknown, size_t unknown_cap,
+                int *n_words) {
     const unsigned char *s = (const unsigned char *)text;
     char word[MAX_WORD];
     size_t len = 0, unknown_at = 0;
@@ -55,7 +107,7 @@ int kn_tokenize(const char *text, char *const *vocab, int vocab_size, int *ids, 
         }
         if (len) { /* a word ends here */
             words++;
-            int id = len > MAX_WORD ? -1 : lookup(word, len, vocab, vocab_size);
+            int id = len > MAX_WORD ? -1 : lookup(word, len, vocab);
             if (id > 0) {
                 if (known < max_ids) ids[known] = id;
                 known++;

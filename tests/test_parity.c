@@ -150,8 +150,11 @@ int main(void) {
     /* tokenizer */
     int ids[64], neg_ids[64], words;
     char unknown[256];
-    int n_ids = kn_tokenize(prompt, m->vocab, hp->vocab_size, ids, 64, unknown, sizeof unknown, &words);
-    int n_neg = kn_tokenize(negative, m->vocab, hp->vocab_size, neg_ids, 64, NULL, 0, &words);
+    kn_vocab vocab;
+    check(kn_vocab_init(&vocab, m->vocab, hp->vocab_size) == 0, "vocabulary index");
+    int n_ids = kn_tokenize(prompt, &vocab, ids, 64, unknown, sizeof unknown, &words);
+    int n_neg = kn_tokenize(negative, &vocab, neg_ids, 64, NULL, 0, &words);
+    kn_vocab_free(&vocab);
     compare_ints("ids", ids, n_ids, find("ids"));
     compare_ints("neg_ids", neg_ids, n_neg, find("neg_ids"));
     char *want_unknown = golden_string("unknown");

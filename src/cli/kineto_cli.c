@@ -8,17 +8,17 @@
 #define _DEFAULT_SOURCE
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "image_out.h"
+#include "encode.h"
 #include "kineto.h"
+#include "out_files.h"
+#include "terminal.h"
 
 #define DEFAULT_WEIGHTS "weights/kineto-world.kin"
 
@@ -26,22 +26,14 @@ static int verbose;
 
 static void log_to_stderr(int level, const char *msg, void *user_data) {
     (void)user_data;
-    if (level == 1) fprintf(stderr, "warning: %s\n", msg);
-    else if (level == 0 && verbose) fprintf(stderr, "%s\n", msg);
-    /* errors are printed once, by fail() */
-}
-
-static int fail(const char *fmt, const char *arg) {
-    fprintf(stderr, "kineto: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n");
-    return 1;
+    if (level == 1) kn_note("warning: ", msg);
+    else if (level == 0 && verbose) kn_note("", msg);
+    /* errors are printed once, by fail_status() */
 }
 
 static int fail_status(const char *what, kineto_status st) {
     const char *detail = kineto_last_error();
-    fprintf(stderr, "kineto: %s: %s\n", what, detail[0] ? detail : kineto_status_str(st));
-    return 1;
+    return kn_complain("%s: %s", what, detail[0] ? detail : kineto_status_str(st));
 }
 
 static double now_seconds(void) {
@@ -50,7 +42,7 @@ static double now_seconds(void) {
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* ---- arguments ---- */
+/* ---- arguments: numbers are plain decimal, nothing around them ---- */
 typedef struct {
     const char *prompt, *negative, *out_dir, *gif, *weights;
     unsigned long long seed;
@@ -59,14 +51,36 @@ typedef struct {
     int no_temporal, force;
 } cli_args;
 
+/* Decimal digits only (no sign, space or base prefix), at most max. */
+static int parse_decimal(const char *s, unsigned long long max, unsigned long long *out) {
+    unsigned long long v = 0;
+    if (!*s) return 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9') return 0;
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (max - d) / 10) return 0;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 1;
+}
+
 static int parse_long(const char *flag, const char *s, long lo, long hi, long *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) {
-        fprintf(stderr, "kineto: %s: '%s' is not a whole number in %ld..%ld\n", flag, s, lo, hi);
+    unsigned long long v;
+    if (!parse_decimal(s, (unsigned long long)hi, &v) || (long long)v < lo) {
+        kn_complain("%s: '%s' is not a whole number in %ld..%ld", flag, s, lo, hi);
         return 0;
     }
+    *out = (long)v;
+    return 1;
+}
+
+/* A plain decimal fraction such as 1.5 or 2e-1: no sign, space, hex, inf or nan. */
+static int parse_fraction(const char *s, double lo, double hi, double *out) {
+    if (!((*s >= '0' && *s <= '9') || *s == '.') || strpbrk(s, "xXpP")) return 0;
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || !(v >= lo && v <= hi)) return 0;
     *out = v;
     return 1;
 }
@@ -88,10 +102,9 @@ static int parse_args(int argc, char **argv, cli_args *a) {
         if (!strcmp(flag, "--no-temporal")) { a->no_temporal = 1; continue; }
         if (!strcmp(flag, "--force")) { a->force = 1; continue; }
         if (!strcmp(flag, "--verbose")) { verbose = 1; continue; }
-        if (!is_value_flag(flag)) return !fail("unknown option '%s' (see kineto --help)", flag);
-        if (i + 1 >= argc) return !fail("%s needs a value", flag);
+        if (!is_value_flag(flag)) return !kn_complain("unknown option '%s' (see kineto --help)", flag);
+        if (i + 1 >= argc) return !kn_complain("%s needs a value", flag);
         const char *value = argv[++i];
-        char *end;
         if (!strcmp(flag, "--prompt")) a->prompt = value;
         else if (!strcmp(flag, "--negative")) a->negative = value;
         else if (!strcmp(flag, "--out")) a->out_dir = value;
@@ -101,20 +114,12 @@ static int parse_args(int argc, char **argv, cli_args *a) {
         else if (!strcmp(flag, "--frames")) { if (!parse_long(flag, value, 1, 1 << 16, &a->frames)) return 0; }
         else if (!strcmp(flag, "--threads")) { if (!parse_long(flag, value, 0, 64, &a->threads)) return 0; }
         else if (!strcmp(flag, "--seed")) {
-            errno = 0;
-            a->seed = strtoull(value, &end, 0);
-            if (errno || end == value || *end || value[0] == '-')
-                return !fail("--seed: '%s' is not a non-negative 64-bit integer", value);
+            if (!parse_decimal(value, UINT64_MAX, &a->seed))
+                return !kn_complain("--seed: '%s' is not a decimal whole number in 0..18446744073709551615", value);
         } else if (!strcmp(flag, "--renoise")) {
-            a->renoise = strtod(value, &end);
-            if (end == value || *end || !(a->renoise >= 0 && a->renoise <= 1))
-                return !fail("--renoise: '%s' is not a number in 0..1", value);
-        } else { /* --guidance */
-            a->guidance = strtod(value, &end);
-            if (end == value || *end || !(a->guidance >= 0 && a->guidance <= KINETO_MAX_GUIDANCE)) {
-                fprintf(stderr, "kineto: --guidance: '%s' is not a number in 0..%g\n", value, (double)KINETO_MAX_GUIDANCE);
-                return 0;
-            }
+            if (!parse_fraction(value, 0, 1, &a->renoise)) return !kn_complain("--renoise: '%s' is not a number in 0..1", value);
+        } else if (!parse_fraction(value, 0, KINETO_MAX_GUIDANCE, &a->guidance)) { /* --guidance */
+            return !kn_complain("--guidance: '%s' is not a number in 0..%g", value, (double)KINETO_MAX_GUIDANCE);
         }
     }
     return 1;
@@ -149,86 +154,76 @@ static kineto_ctx *load(const char *path) {
     return ctx;
 }
 
+/* The command's exit status once stdout has been checked. */
+static int finish(int rc) {
+    int err = kn_stdout_error();
+    if (err && rc == 0) return kn_complain("standard output: %s", strerror(err));
+    return rc;
+}
+
 /* ---- info ---- */
 static int cmd_info(const cli_args *a) {
     const char *path = a->weights ? a->weights : default_weights();
     kineto_ctx *ctx = load(path);
     if (!ctx) return 1;
     kineto_info in = kineto_model_info(ctx);
-    printf("weights          %s\n", path);
-    printf("clip             %d frames of %dx%d at %d fps\n", in.frames, in.width, in.height, in.fps);
-    printf("latent           %d channels of %dx%d\n", in.latent_channels, in.latent_w, in.latent_h);
-    printf("parameters       %lld\n", (long long)in.n_params);
-    printf("prompt           at most %d known words\n", in.max_tokens);
-    printf("defaults         %d steps, guidance %g, renoise %g\n", in.default_steps, (double)in.default_guidance,
+    kn_say("weights          %s\n", path);
+    kn_say("clip             %d frames of %dx%d at %d fps\n", in.frames, in.width, in.height, in.fps);
+    kn_say("latent           %d channels of %dx%d\n", in.latent_channels, in.latent_w, in.latent_h);
+    kn_say("parameters       %lld\n", (long long)in.n_params);
+    kn_say("prompt           at most %d known words\n", in.max_tokens);
+    kn_say("defaults         %d steps, guidance %g, renoise %g\n", in.default_steps, (double)in.default_guidance,
            (double)in.default_renoise);
-    printf("vocabulary       %d words:", in.vocab_size - 1);
-    for (int i = 1; i < in.vocab_size; i++) printf(" %s", kineto_vocab_word(ctx, i));
-    printf("\n");
+    kn_say("vocabulary       %d words:", in.vocab_size - 1);
+    for (int i = 1; i < in.vocab_size; i++) kn_say(" %s", kineto_vocab_word(ctx, i));
+    kn_say("\n");
     kineto_free(ctx);
     return 0;
 }
 
 /* ---- generate ---- */
-static char *frame_path(const char *dir, int f) {
-    size_t n = strlen(dir) + 32;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s/frame_%03d.png", dir, f);
-    return p;
-}
-
-/* Refuses to replace an existing file unless --force. */
-static int may_write(const char *path, int force) {
-    if (force || access(path, F_OK) != 0) return 1;
-    fail("%s exists; pass --force to overwrite it", path);
+/* Encodes and writes every file under a temporary name, then renames them all into place. */
+static int write_outputs(kn_out_files *out, const cli_args *a, const uint8_t *rgba, int frames, const kineto_info *in) {
+    char why[PATH_MAX + 256];
+    const char *reason = "";
+    kn_bytes bytes = {0};
+    size_t frame_bytes = (size_t)in->width * in->height * 4;
+    int ok = kn_out_begin(out, why, sizeof why) == 0;
+    for (int f = 0; ok && a->out_dir && f < frames; f++) {
+        if (kn_encode_png(&bytes, rgba + f * frame_bytes, in->width, in->height) != 0)
+            ok = 0, snprintf(why, sizeof why, "frame %d: out of memory encoding the PNG", f);
+        else ok = kn_out_frame(out, f, bytes.data, bytes.size, why, sizeof why) == 0;
+    }
+    if (ok && a->gif) {
+        if (kn_encode_gif(&bytes, rgba, frames, in->width, in->height, in->fps, &reason) != 0)
+            ok = 0, snprintf(why, sizeof why, "%s: %s", a->gif, reason);
+        else ok = kn_out_gif(out, bytes.data, bytes.size, why, sizeof why) == 0;
+    }
+    kn_bytes_free(&bytes);
+    if (ok) ok = kn_out_commit(out, why, sizeof why) == 0;
+    if (!ok) {
+        kn_out_abort(out);
+        return kn_complain("%s", why);
+    }
+    if (a->out_dir) kn_say("wrote %d frames to %s/\n", frames, a->out_dir);
+    if (a->gif) kn_say("wrote %s\n", a->gif);
     return 0;
 }
 
-static int check_outputs(const cli_args *a, int frames) {
-    if (a->out_dir) {
-        struct stat sb;
-        if (stat(a->out_dir, &sb) != 0 && mkdir(a->out_dir, 0777) != 0)
-            return fail("cannot create directory %s", a->out_dir), 0;
-        if (stat(a->out_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) return fail("%s is not a directory", a->out_dir), 0;
-        for (int f = 0; f < frames; f++) {
-            char *p = frame_path(a->out_dir, f);
-            int ok = p && may_write(p, a->force);
-            free(p);
-            if (!ok) return 0;
-        }
-    }
-    return !a->gif || may_write(a->gif, a->force);
-}
-
-static int write_outputs(const cli_args *a, const uint8_t *rgba, int frames, const kineto_info *in) {
-    const char *why = "";
-    size_t frame_bytes = (size_t)in->width * in->height * 4;
-    for (int f = 0; a->out_dir && f < frames; f++) {
-        char *p = frame_path(a->out_dir, f);
-        if (!p || kn_write_png(p, rgba + f * frame_bytes, in->width, in->height, &why) != 0) {
-            fprintf(stderr, "kineto: %s: %s\n", p ? p : a->out_dir, p ? why : "out of memory");
-            free(p);
-            return 0;
-        }
-        free(p);
-    }
-    if (a->out_dir) printf("wrote %d frames to %s/\n", frames, a->out_dir);
-    if (a->gif) {
-        if (kn_write_gif(a->gif, rgba, frames, in->width, in->height, in->fps, &why) != 0) {
-            fprintf(stderr, "kineto: %s: %s\n", a->gif, why);
-            return 0;
-        }
-        printf("wrote %s\n", a->gif);
-    }
-    return 1;
-}
-
 static int cmd_generate(const cli_args *a) {
-    if (!a->prompt) return fail("%s", "generate needs --prompt TEXT");
-    if (!a->out_dir && !a->gif) return fail("%s", "generate needs --out DIR and/or --gif FILE");
+    if (!a->prompt) return kn_complain("generate needs --prompt TEXT");
+    if (!a->out_dir && !a->gif) return kn_complain("generate needs --out DIR and/or --gif FILE");
     kineto_ctx *ctx = load(a->weights ? a->weights : default_weights());
     if (!ctx) return 1;
     kineto_info in = kineto_model_info(ctx);
+    int frames = a->frames ? (int)a->frames : in.frames;
+    char why[PATH_MAX + 256];
+    kn_out_files *out = NULL;
+    /* every output path is checked before the work; a frame count the model refuses is the engine's to name */
+    if (frames <= in.frames && !(out = kn_out_plan(a->out_dir, frames, a->gif, a->force, why, sizeof why))) {
+        kineto_free(ctx);
+        return kn_complain("%s", why);
+    }
     kineto_params p = kineto_default_params();
     p.prompt = a->prompt;
     p.negative_prompt = a->negative;
@@ -244,25 +239,23 @@ static int cmd_generate(const cli_args *a) {
     uint8_t *rgba = NULL;
     kineto_status st = kineto_begin(ctx, &p);
     if (st != KINETO_OK) { fail_status("generate", st); goto done; }
-    int frames = kineto_frames(ctx);
-    if (!check_outputs(a, frames)) goto done;
     size_t bytes = (size_t)frames * in.width * in.height * 4;
     rgba = malloc(bytes);
-    if (!rgba) { fail("%s", "out of memory for the frames"); goto done; }
+    if (!rgba) { kn_complain("out of memory for the frames"); goto done; }
 
     double start = now_seconds();
     while (!kineto_done(ctx)) {
         double t = now_seconds();
         if ((st = kineto_step(ctx)) != KINETO_OK) { fail_status("step", st); goto done; }
-        printf("step %d/%d  %.2f s\n", kineto_steps_done(ctx), kineto_steps_total(ctx), now_seconds() - t);
-        fflush(stdout);
+        kn_say("step %d/%d  %.2f s\n", kineto_steps_done(ctx), kineto_steps_total(ctx), now_seconds() - t);
     }
     double t = now_seconds();
     if ((st = kineto_decode(ctx, rgba, bytes)) != KINETO_OK) { fail_status("decode", st); goto done; }
-    printf("decoded %d frames  %.2f s (total %.2f s)\n", frames, now_seconds() - t, now_seconds() - start);
-    if (write_outputs(a, rgba, frames, &in)) rc = 0;
+    kn_say("decoded %d frames  %.2f s (total %.2f s)\n", frames, now_seconds() - t, now_seconds() - start);
+    rc = write_outputs(out, a, rgba, frames, &in);
 done:
     free(rgba);
+    kn_out_free(out);
     kineto_free(ctx);
     return rc;
 }
@@ -277,26 +270,21 @@ static void usage(FILE *to) {
             DEFAULT_WEIGHTS);
 }
 
-/* Ctrl+C or a kill while a file is being written leaves no temporary file behind. */
-static void on_signal(int sig) {
-    kn_remove_partial_output();
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
 int main(int argc, char **argv) {
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    /* A closed stdout is seen as EPIPE, not a kill: the files still get written. A file-size limit
+       is seen as EFBIG on the write, which fails the run cleanly instead of killing it mid-file. */
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+        return argc < 2 ? 2 : finish(0);
     }
     kineto_set_log(log_to_stderr, NULL);
     cli_args a;
     if (!parse_args(argc, argv, &a)) return 2;
-    if (!strcmp(argv[1], "generate")) return cmd_generate(&a);
-    if (!strcmp(argv[1], "info")) return cmd_info(&a);
-    fprintf(stderr, "kineto: unknown command '%s'\n", argv[1]);
+    if (!strcmp(argv[1], "generate")) return finish(cmd_generate(&a));
+    if (!strcmp(argv[1], "info")) return finish(cmd_info(&a));
+    kn_complain("unknown command '%s'", argv[1]);
     usage(stderr);
     return 2;
 }

@@ -13,6 +13,7 @@
 #define KN_POOL 1
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <unistd.h>
@@ -127,12 +128,22 @@ static void *worker_main(void *index)
 /* Starts workers up to `wanted`; returns how many exist (fewer if the system refuses more). */
 static int start_workers(int wanted)
 {
+#ifndef __EMSCRIPTEN__
+    /* Workers inherit a full signal mask: a process signal then reaches only the application's own
+       threads, which may be holding it back (the CLI does while it writes its files). */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+#endif
     while (worker_count < wanted) {
         pthread_t t;
         if (pthread_create(&t, NULL, worker_main, (void *)(intptr_t)(worker_count + 1)) != 0) break;
         pthread_detach(t);
         worker_count++;
     }
+#ifndef __EMSCRIPTEN__
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+#endif
     return worker_count;
 }
 

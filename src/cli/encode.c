@@ -1,53 +1,50 @@
-/* image_out.c — PNG through stb_image_write, GIF through giflib (colour-quantised per frame with
-   GifQuantizeBuffer), both atomically: write PATH.tmp, then rename over PATH. */
-#define _POSIX_C_SOURCE 200809L
-#include <fcntl.h>
+/* encode.c — PNG through stb_image_write, GIF through giflib (colour-quantised per frame with
+   GifQuantizeBuffer), both into memory. */
 #include <gif_lib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STBIW_ASSERT(x) ((void)0) /* stb's asserts guard programming errors our calls cannot make */
 #include <stb/stb_image_write.h>
 
-#include "image_out.h"
+#include "encode.h"
 
 #define GIF_COLORS 256
 
-static char *volatile partial; /* the temporary file being written, for kn_remove_partial_output */
-
-static char *temp_path(const char *path) {
-    size_t n = strlen(path) + 32;
-    char *tmp = malloc(n);
-    if (tmp) snprintf(tmp, n, "%s.tmp%ld", path, (long)getpid());
-    partial = tmp;
-    return tmp;
+void kn_bytes_free(kn_bytes *b) {
+    free(b->data);
+    memset(b, 0, sizeof *b);
 }
 
-void kn_remove_partial_output(void) {
-    char *tmp = partial;
-    if (tmp) unlink(tmp);
-}
-
-static int commit(char *tmp, const char *path, int ok, const char **why) {
-    if (ok && rename(tmp, path) != 0) {
-        *why = "cannot rename the temporary file into place";
-        ok = 0;
+static void append(kn_bytes *b, const void *data, size_t n) {
+    if (b->failed) return;
+    if (b->size + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->size + n) cap *= 2;
+        uint8_t *grown = realloc(b->data, cap);
+        if (!grown) { b->failed = 1; return; }
+        b->data = grown;
+        b->cap = cap;
     }
-    if (!ok) remove(tmp);
-    partial = NULL;
-    free(tmp);
-    return ok ? 0 : -1;
+    memcpy(b->data + b->size, data, n);
+    b->size += n;
 }
 
-int kn_write_png(const char *path, const uint8_t *rgba, int width, int height, const char **why) {
-    char *tmp = temp_path(path);
-    if (!tmp) { *why = "out of memory"; return -1; }
-    int ok = stbi_write_png(tmp, width, height, 4, rgba, width * 4) != 0;
-    if (!ok) *why = "cannot write the PNG";
-    return commit(tmp, path, ok, why);
+static void append_png(void *context, void *data, int size) { append(context, data, (size_t)size); }
+
+int kn_encode_png(kn_bytes *out, const uint8_t *rgba, int width, int height) {
+    out->size = 0;
+    out->failed = 0;
+    int ok = stbi_write_png_to_func(append_png, out, width, height, 4, rgba, width * 4) != 0;
+    return ok && !out->failed ? 0 : -1;
+}
+
+static int append_gif(GifFileType *gif, const GifByteType *data, int size) {
+    kn_bytes *b = gif->UserData;
+    append(b, data, (size_t)size);
+    return b->failed ? 0 : size;
 }
 
 /* The NETSCAPE2.0 application extension: loop forever. */
@@ -82,20 +79,16 @@ static int put_frame(GifFileType *gif, const uint8_t *rgba, int width, int heigh
     return ok;
 }
 
-int kn_write_gif(const char *path, const uint8_t *rgba, int n, int width, int height, int fps, const char **why) {
-    char *tmp = temp_path(path);
+int kn_encode_gif(kn_bytes *out, const uint8_t *rgba, int n, int width, int height, int fps, const char **why) {
+    out->size = 0;
+    out->failed = 0;
     uint8_t *planes = malloc((size_t)width * height * 4);
-    if (!tmp || !planes) {
-        partial = NULL;
-        free(tmp);
-        free(planes);
+    if (!planes) {
         *why = "out of memory";
         return -1;
     }
     int err = 0, ok = 0;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666); /* giflib's own open would make it 0600 */
-    GifFileType *gif = fd >= 0 ? EGifOpenFileHandle(fd, &err) : NULL;
-    if (fd >= 0 && !gif) close(fd);
+    GifFileType *gif = EGifOpen(out, append_gif, &err);
     if (gif) {
         EGifSetGifVersion(gif, true);
         const int delay_cs = (100 + fps / 2) / fps; /* GIF delays are in centiseconds */
@@ -105,6 +98,7 @@ int kn_write_gif(const char *path, const uint8_t *rgba, int n, int width, int he
         if (EGifCloseFile(gif, &err) != GIF_OK) ok = 0;
     }
     free(planes);
-    if (!ok) *why = GifErrorString(err) ? GifErrorString(err) : "cannot write the GIF";
-    return commit(tmp, path, ok, why);
+    if (out->failed) ok = 0, *why = "out of memory";
+    else if (!ok) *why = GifErrorString(err) ? GifErrorString(err) : "cannot encode the GIF";
+    return ok ? 0 : -1;
 }
