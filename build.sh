@@ -14,15 +14,29 @@ BUILD=$ROOT/build
 PY=/usr/bin/python3
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
-APT_PACKAGES="build-essential python3-torch python3-numpy python3-pil libopenblas0-pthread libstb-dev libgif-dev emscripten nodejs npm chromium imagemagick clang libclang-rt-14-dev valgrind ffmpeg"
+# Debian packages by what needs them. Every target installs the missing packages of its groups before
+# it runs any tool, so each target works first time on a bare machine.
+declare -A PACKAGES=(
+    [native]="build-essential libstb-dev libgif-dev"
+    [wasm]="emscripten nodejs"
+    [web]="nodejs npm"
+    [train]="python3-torch python3-numpy python3-pil libopenblas0-pthread python3-pytest imagemagick"
+    [sanitize]="clang libclang-rt-14-dev valgrind"
+    [browser]="chromium ffmpeg"
+)
+ALL_GROUPS="native wasm web train sanitize browser"
 
+# deps GROUP...: install what those groups lack (apt-get), and the npm packages for web.
 deps() {
-    local missing=()
-    for p in $APT_PACKAGES; do
-        # node and npm may come from another packaging of Node.js (whose nodejs conflicts with
-        # Debian's npm): a working command is enough
-        case $p in nodejs|npm) command -v "${p%js}" >/dev/null && continue ;; esac
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+    local missing=() group p
+    for group in "$@"; do
+        for p in ${PACKAGES[$group]}; do
+            # node and npm may come from another packaging of Node.js (whose nodejs conflicts with
+            # Debian's npm): a working command is enough
+            case $p in nodejs|npm) command -v "${p%js}" >/dev/null && continue ;; esac
+            case " ${missing[*]} " in *" $p "*) continue ;; esac
+            dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+        done
     done
     if [ ${#missing[@]} -gt 0 ]; then
         say "installing ${missing[*]}"
@@ -30,11 +44,13 @@ deps() {
         $sudo apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
     fi
-    if [ ! -d node_modules ] || [ package.json -nt node_modules ]; then
-        say "npm ci"
-        npm ci --no-audit --no-fund --loglevel=error
-        touch node_modules
-    fi
+    case " $* " in *" web "*)
+        if [ ! -d node_modules ] || [ package.json -nt node_modules ]; then
+            say "npm ci"
+            npm ci --no-audit --no-fund --loglevel=error
+            touch node_modules
+        fi ;;
+    esac
 }
 
 # ---- Native: the engine as build/libkineto.a, the CLI build/kineto, the C tests build/test_*; the
@@ -253,8 +269,14 @@ test_cli_reliability() {
     KINETO="$BUILD/kineto" nice $PY -m pytest -q -p no:cacheprovider tests/reliability
 }
 
+# Every target installs its packages before it calls a tool: build.sh on a simulated bare machine.
+test_build() {
+    say "build targets on a bare machine (tests/build/deps_order.sh)"
+    nice tests/build/deps_order.sh
+}
+
 test_all() {
-    deps
+    test_build
     native
     test_c
     test_sanitizers
@@ -272,10 +294,6 @@ BENCH=$BUILD/bench
 BENCH_WASM_FLAGS=(-O3 -msimd128 -ffp-contract=off -Iinclude -Isrc -pthread -sPTHREAD_POOL_SIZE=7 -sEXIT_RUNTIME=1
     -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=64MB -Wno-pthreads-mem-growth)
 bench() {
-    if [ ! -d node_modules/onnxruntime-web ] || [ ! -d node_modules/onnxruntime-node ]; then
-        say "npm ci"
-        npm ci --no-audit --no-fund --loglevel=error
-    fi
     say "native build (build/, SIMD${NATIVE_ISA_FLAG:+ $NATIVE_ISA_FLAG})"
     native_variant "$BUILD" $NATIVE_ISA_FLAG
     wasm
@@ -382,7 +400,6 @@ test_web() {
 VENDOR_FILES="gifenc/dist/gifenc.esm.js:gifenc.js fflate/esm/browser.js:fflate.js
     mediabunny/dist/bundles/mediabunny.min.mjs:mediabunny.js"
 vendor() {
-    [ -d node_modules/gifenc ] || deps
     mkdir -p web/vendor
     local pair src dst
     for pair in $VENDOR_FILES; do
@@ -410,17 +427,17 @@ test_web_browser() {
 }
 
 case "${1:-all}" in
-    deps) deps ;;
-    native) native ;;
-    wasm) wasm ;;
-    all) deps; native; wasm ;;
-    test) test_all ;;
-    test-c) native; test_c; test_smoke ;;
-    test-fuzz) test_fuzz ;;
-    test-sanitizers) native; test_sanitizers ;;
-    serve) serve ;;
-    vendor) vendor ;;
-    test-browser) test_web_browser ;;
-    bench) bench ;;
+    deps) deps $ALL_GROUPS ;;
+    native) deps native; native ;;
+    wasm) deps wasm; wasm ;;
+    all) deps native wasm web; native; wasm ;;
+    test) deps $ALL_GROUPS; test_all ;;
+    test-c) deps native train; native; test_c; test_smoke ;;
+    test-fuzz) deps native sanitize; test_fuzz ;;
+    test-sanitizers) deps native sanitize; native; test_sanitizers ;;
+    serve) deps wasm web; serve ;;
+    vendor) deps web; vendor ;;
+    test-browser) deps wasm web browser; test_web_browser ;;
+    bench) deps $ALL_GROUPS; bench ;;
     *) echo "usage: $0 [all|native|wasm|test|test-c|test-fuzz|test-sanitizers|test-browser|serve|vendor|bench|deps]" >&2; exit 2 ;;
 esac
