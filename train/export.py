@@ -98,6 +98,9 @@ def read_hparams(data):
 
 
 def vocab_bytes(vocab):
+    twice = sorted({w for w in vocab if vocab.count(w) > 1})
+    if twice:
+        raise ValueError("vocabulary has the word %r twice" % twice[0])
     b = bytearray()
     for w in vocab:
         e = w.encode("ascii")
