@@ -209,9 +209,7 @@ def model_from_kin(paths, vocab):
 
 def load_checkpoint(path, use_ema=True):
     blob = torch.load(path, map_location="cpu", weights_only=False)
-    d = dict(blob["cfg"])
-    d["vae_ch"] = tuple(d["vae_ch"])
-    cfg = Config(**d)
+    cfg = Config.from_dict(blob["cfg"])
     model = Kineto(cfg)
     model.load_state_dict(blob["model"])
     if use_ema and blob.get("ema"):

@@ -56,6 +56,15 @@ class Config:
     def to_dict(self):
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, d):
+        """The config to_dict saved, also in checkpoints from before the decoder lost its TemporalMix option."""
+        d = dict(d)
+        if d.pop("vae_temporal", False):
+            raise ValueError("the checkpoint's decoder has TemporalMix layers, which train/model.py no longer has")
+        d["vae_ch"] = tuple(d["vae_ch"])
+        return cls(**d)
+
 
 def tiny_config(vocab_size):
     """A small random model for fast tests; same structure, every size cut down."""

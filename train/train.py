@@ -144,9 +144,7 @@ class Trainer:
 
     def load(self):
         blob = torch.load(self.ckpt_path, map_location=self.device, weights_only=False)
-        d = blob["cfg"]
-        d["vae_ch"] = tuple(d["vae_ch"])
-        self.cfg = Config(**d)
+        self.cfg = Config.from_dict(blob["cfg"])
         self.model = Kineto(self.cfg).to(self.device)
         self.model.load_state_dict(blob["model"])
         self.state = blob["state"]
