@@ -111,23 +111,20 @@ test_c() {
     done
 }
 
-# The training script end to end on a tiny model, then the CLI reading what it wrote.
+# The training script end to end on a tiny model, the training tests on what it wrote (pytest;
+# tests/train/conftest.py finds build/smoke.kin and build/smoke-encoder.kin), then the CLI reading it.
 test_smoke() {
-    say "training data path"
-    nice $PY tests/train/test_data.py
-    nice $PY tests/train/test_temporal_decoder.py
     say "smoke training -> build/smoke.kin"
     rm -rf build/smoke-run
     nice $PY train/train.py --smoke --run build/smoke-run --out build/smoke.kin
     build/kineto info --weights build/smoke.kin
-    say "decoder and autoencoder tuning on the smoke weights"
     nice $PY train/export.py --ckpt build/smoke-run/ckpt.pt --out build/smoke-again.kin \
         --encoder-out build/smoke-encoder.kin >/dev/null
     cmp build/smoke.kin build/smoke-again.kin  # the checkpoint exports to the bytes training wrote
     nice $PY train/export.py --kin build/smoke.kin --out build/smoke-again.kin >/dev/null
     cmp build/smoke.kin build/smoke-again.kin  # and a weights file copies to its own bytes
-    nice $PY tests/train/test_tune_decoder.py build/smoke.kin build/smoke-encoder.kin
-    nice $PY tests/train/test_tune_autoencoder.py build/smoke.kin build/smoke-encoder.kin
+    say "training tests (tests/train): data path, weights format, decoder and autoencoder tuning"
+    nice $PY -m pytest -q tests/train
     rm -rf build/smoke-out
     build/kineto generate --weights build/smoke.kin --prompt "a red ball moving left on black" --seed 7 \
         --steps 2 --out build/smoke-out --gif build/smoke-out/clip.gif

@@ -12,7 +12,6 @@ import json
 import os
 import resource
 import statistics
-import struct
 import sys
 import time
 
@@ -21,42 +20,17 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "train"))
-from model import Config, Kineto, gaussian_noise, pad_ids, tokenize  # noqa: E402
-from export import has_temporal_decoder  # noqa: E402
+import export  # noqa: E402
+from model import Kineto, gaussian_noise, pad_ids, tokenize  # noqa: E402
 
-HPARAM_NAMES = ["frames", "height", "width", "fps", "latent_channels", "vae_ch0", "vae_ch1", "vae_ch2",
-                "vae_groups", "vocab_size", "max_tokens", "text_dim", "text_layers", "text_heads",
-                "patch", "dim", "depth", "heads", "mlp_ratio"]
 OPSET = 16  # torch 1.13 writes a broken LayerNormalization (no scale) for affine-free norms at 17
 
 
 def read_kin(path):
-    """-> (Config, vocab, {name: float32 tensor}, default_steps, default_guidance); layout in kineto.h."""
-    b = open(path, "rb").read()
-    assert b[:4] == b"KNTO", "not a .kin file"
-    n_tensors = struct.unpack_from("<I", b, 20)[0]
-    u = struct.unpack_from("<19I", b, 24)
-    latent_scale, _eps, steps, guidance = struct.unpack_from("<ffIf", b, 24 + 76)
-    h = dict(zip(HPARAM_NAMES, u))
-    vae_ch = (h.pop("vae_ch0"), h.pop("vae_ch1"), h.pop("vae_ch2"))
-    cfg = Config(vae_ch=vae_ch, latent_scale=latent_scale, **h)
-    vocab_bytes = struct.unpack_from("<I", b, 120)[0]
-    vocab, at = [], 124
-    for _ in range(cfg.vocab_size):
-        n = b[at]
-        vocab.append(b[at + 1:at + 1 + n].decode("ascii"))
-        at += 1 + n
-    at = 124 + vocab_bytes
-    tensors = {}
-    for _ in range(n_tensors):
-        name = b[at:at + 48].rstrip(b"\0").decode("ascii")
-        dtype, ndim, *shape = struct.unpack_from("<II4I", b, at + 48)
-        off, nbytes = struct.unpack_from("<QQ", b, at + 72)
-        arr = np.frombuffer(b, np.float16 if dtype == 1 else np.float32, nbytes // (2 if dtype else 4), off)
-        tensors[name] = torch.from_numpy(arr.astype(np.float32).reshape(shape[:ndim]))
-        at += 88
-    cfg.vae_temporal = has_temporal_decoder(tensors)
-    return cfg, vocab, tensors, steps, guidance
+    """-> (Config, vocab, {name: float32 tensor}, default_steps, default_guidance) of a .kin file."""
+    cfg, vocab, tensors = export.read_kin(path)
+    h = export.read_hparams(open(path, "rb").read())
+    return cfg, vocab, tensors, h["default_steps"], h["default_guidance"]
 
 
 def load_model(path):

@@ -13,24 +13,19 @@
        kineto_end(ctx);                                   // release the generation's buffers
        kineto_free(ctx);
 
-   ==== Weights file format, version 1 (".kin"); all integers little-endian ====
+   ==== Weights file format, version 2 (".kin"); all integers little-endian ====
 
    offset size  field
    0      4     magic "KNTO"
-   4      4     u32 version = 1
+   4      4     u32 version = 2 (version 1 is read too, see below)
    8      8     u64 file_size: the whole file, in bytes
    16     4     u32 crc32 (IEEE 802.3, as zlib's crc32) of bytes [24, file_size)
-   20     4     u32 n_tensors
-   24     96    hyperparameters, 24 little-endian 4-byte fields, in this order:
-                  u32 frames, height, width, fps, latent_channels, vae_ch0, vae_ch1, vae_ch2,
-                      vae_groups, vocab_size, max_tokens, text_dim, text_layers, text_heads,
-                      patch, dim, depth, heads, mlp_ratio
-                  f32 latent_scale, norm_eps
-                  u32 default_steps; f32 default_guidance; f32 default_renoise (0..1; files
-                  written before this field existed hold 0 there, so they keep Euler steps)
+   20     4     u32 n_tensors, 1..4096
+   24     96    hyperparameters: the fields of KINETO_HPARAMS below, each 4 bytes at its offset
    120    4     u32 vocab_bytes: size of the vocabulary section, a multiple of 4
    124    ...   vocabulary: vocab_size entries of (u8 length, length bytes of lower-case ASCII),
-                then zero bytes up to vocab_bytes. Entry 0 is "<null>", the learned null prompt.
+                then zero bytes up to vocab_bytes. Entry 0 is "<null>", the learned null prompt;
+                the others are distinct words of a-z, 0-9 and '.
    124+vocab_bytes  tensor table: n_tensors entries of 88 bytes each:
                   char name[48]   NUL-padded, e.g. "denoiser.blocks.0.attn.qkv.weight"
                   u32  dtype      0 = f32, 1 = f16 (IEEE half)
@@ -40,14 +35,14 @@
                   u64  nbytes     = product(shape) * dtype size
    then the tensor data, each tensor at its offset; bytes between tensors are zero.
 
+   Version 1 has the same layout and is read the same way. It had no default_renoise: its first
+   files hold zero there (padding), which reads as renoise 0, the Euler steps they were made for;
+   later version-1 files wrote default_renoise into it, and keep it.
+
    Tensor names and shapes are those of train/model.py's state dict (text.*, denoiser.*, vae_dec.*,
-   preview.*); Linear weights are (out, in), Conv2d weights (out, in, kh, kw). A decoder that mixes
-   neighbouring frames carries vae_dec.tmix2.* (width vae_ch2) and vae_dec.tmix1.* (vae_ch1): norm.weight,
-   norm.bias, prev.weight, cur.weight, cur.bias, next.weight, the three taps of a 3x3x3 convolution
-   over (frame, y, x). Any tensor named vae_dec.tmix* makes them all required; with none the
-   decoder works frame by frame. The loader checks
-   magic, version, size, checksum, every hyperparameter, and the presence, dtype and shape of every
-   tensor it needs, and names the first one that is wrong.
+   preview.*); Linear weights are (out, in), Conv2d weights (out, in, kh, kw). The loader checks
+   magic, version, size, checksum, every hyperparameter, the vocabulary, and the presence, dtype and
+   shape of every tensor it needs, and names the first one that is wrong.
 */
 #ifndef KINETO_H
 #define KINETO_H
@@ -59,7 +54,38 @@
 extern "C" {
 #endif
 
-#define KINETO_FORMAT_VERSION 1
+#define KINETO_FORMAT_VERSION 2     /* the version written */
+#define KINETO_FORMAT_VERSION_MIN 1 /* the oldest version read */
+
+/* The hyperparameters, bytes 24..120 of the header, as X(name, offset, type, min, max):
+   u32 and f32 fields lie in [min, max], f32_above ones in (min, max]. This list is the format:
+   src/weights.c parses and checks the fields from it, and train/export.py reads it from this file
+   to write them. */
+#define KINETO_HPARAMS(X) \
+    X(frames,            24, u32,       1, 256)   /* of the clip the model makes */ \
+    X(height,            28, u32,       4, 1024)  /* pixels, a multiple of 4 (the VAE's factor) */ \
+    X(width,             32, u32,       4, 1024) \
+    X(fps,               36, u32,       1, 120) \
+    X(latent_channels,   40, u32,       1, 64) \
+    X(vae_ch0,           44, u32,       1, 1024)  /* decoder widths at 1/1, 1/2, 1/4 resolution */ \
+    X(vae_ch1,           48, u32,       1, 1024) \
+    X(vae_ch2,           52, u32,       1, 1024) \
+    X(vae_groups,        56, u32,       1, 1024)  /* GroupNorm groups; divides every vae_ch */ \
+    X(vocab_size,        60, u32,       2, 65536) /* words, "<null>" included */ \
+    X(max_tokens,        64, u32,       1, 1024) \
+    X(text_dim,          68, u32,       1, 4096) \
+    X(text_layers,       72, u32,       0, 64) \
+    X(text_heads,        76, u32,       1, 64) \
+    X(patch,             80, u32,       1, 16)    /* latent patch side; divides height/4, width/4 */ \
+    X(dim,               84, u32,       2, 4096)  /* even, a multiple of heads */ \
+    X(depth,             88, u32,       1, 256) \
+    X(heads,             92, u32,       1, 64) \
+    X(mlp_ratio,         96, u32,       1, 16) \
+    X(latent_scale,     100, f32_above, 0, 1e6)   /* diffusion latent = VAE mean * latent_scale */ \
+    X(norm_eps,         104, f32_above, 0, 1)     /* every LayerNorm and GroupNorm */ \
+    X(default_steps,    108, u32,       1, KINETO_MAX_STEPS) \
+    X(default_guidance, 112, f32,       0, KINETO_MAX_GUIDANCE) \
+    X(default_renoise,  116, f32,       0, 1)     /* since version 2; see version 1 above */
 
 typedef enum {
     KINETO_OK = 0,

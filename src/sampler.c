@@ -18,7 +18,7 @@ static void carve_all(kn_generation *g, const kn_hparams *hp, int frames, kn_are
     kn_condition_carve(&g->uncond, hp, a);
     kn_text_ws_carve(&g->text_ws, hp, a);
     kn_denoiser_ws_carve(&g->den_ws, hp, frames, a);
-    kn_vae_ws_carve(&g->vae_ws, hp, frames, a);
+    kn_vae_ws_carve(&g->vae_ws, hp, a);
 }
 
 int kn_generation_bytes(const kn_hparams *hp, int frames, uint64_t limit, uint64_t *bytes) {

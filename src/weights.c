@@ -65,60 +65,36 @@ float kn_f16_to_f32(uint16_t h) {
 }
 
 /* ------------------------------------------------------------------ header and hyperparameters */
-typedef struct {
-    const char *name;
-    int *field;
-    int lo, hi;
-} int_range;
+/* One reader per field type of KINETO_HPARAMS: each stores the field and checks its range. */
+static kineto_status field_u32(const uint8_t *p, const char *name, double lo, double hi, int *out) {
+    uint32_t u = read_u32(p);
+    if (u < lo || u > hi)
+        return kn_fail(KINETO_ERR_HPARAMS, "hyperparameter %s = %u out of range %g..%g", name, u, lo, hi);
+    *out = (int)u;
+    return KINETO_OK;
+}
+static kineto_status field_f32(const uint8_t *p, const char *name, double lo, double hi, float *out) {
+    float f = read_f32(p);
+    if (!(f >= lo && f <= hi)) /* NaN fails too */
+        return kn_fail(KINETO_ERR_HPARAMS, "hyperparameter %s = %g out of range %g..%g", name, (double)f, lo, hi);
+    *out = f;
+    return KINETO_OK;
+}
+static kineto_status field_f32_above(const uint8_t *p, const char *name, double lo, double hi, float *out) {
+    float f = read_f32(p);
+    if (!(f > lo && f <= hi))
+        return kn_fail(KINETO_ERR_HPARAMS, "hyperparameter %s = %g out of range (%g, %g]", name, (double)f, lo, hi);
+    *out = f;
+    return KINETO_OK;
+}
 
-static kineto_status parse_hparams(const uint8_t *p, kn_hparams *hp) {
-    int v[19];
-    for (int i = 0; i < 19; i++) {
-        uint32_t u = read_u32(p + 4 * i);
-        v[i] = u > 1u << 30 ? -1 : (int)u; /* anything this large fails its range below */
-    }
-    hp->frames = v[0]; hp->height = v[1]; hp->width = v[2]; hp->fps = v[3];
-    hp->latent_channels = v[4]; hp->vae_ch[0] = v[5]; hp->vae_ch[1] = v[6]; hp->vae_ch[2] = v[7];
-    hp->vae_groups = v[8]; hp->vocab_size = v[9]; hp->max_tokens = v[10]; hp->text_dim = v[11];
-    hp->text_layers = v[12]; hp->text_heads = v[13]; hp->patch = v[14]; hp->dim = v[15];
-    hp->depth = v[16]; hp->heads = v[17]; hp->mlp_ratio = v[18];
-    hp->latent_scale = read_f32(p + 76);
-    hp->norm_eps = read_f32(p + 80);
-    uint32_t steps = read_u32(p + 84);
-    hp->default_steps = steps > KINETO_MAX_STEPS ? -1 : (int)steps;
-    hp->default_guidance = read_f32(p + 88);
-    hp->default_renoise = read_f32(p + 92);
-    hp->vae_temporal = 0; /* set from the tensor table */
-
-    /* Ranges keep every buffer size a product of at most four of these, far below 2^64. */
-    const int_range ranges[] = {
-        {"frames", &hp->frames, 1, 256}, {"height", &hp->height, 4, 1024}, {"width", &hp->width, 4, 1024},
-        {"fps", &hp->fps, 1, 120}, {"latent_channels", &hp->latent_channels, 1, 64},
-        {"vae_ch0", &hp->vae_ch[0], 1, 1024}, {"vae_ch1", &hp->vae_ch[1], 1, 1024},
-        {"vae_ch2", &hp->vae_ch[2], 1, 1024}, {"vae_groups", &hp->vae_groups, 1, 1024},
-        {"vocab_size", &hp->vocab_size, 2, 65536}, {"max_tokens", &hp->max_tokens, 1, 1024},
-        {"text_dim", &hp->text_dim, 1, 4096}, {"text_layers", &hp->text_layers, 0, 64},
-        {"text_heads", &hp->text_heads, 1, 64}, {"patch", &hp->patch, 1, 16}, {"dim", &hp->dim, 2, 4096},
-        {"depth", &hp->depth, 1, 256}, {"heads", &hp->heads, 1, 64}, {"mlp_ratio", &hp->mlp_ratio, 1, 16},
-        {"default_steps", &hp->default_steps, 1, KINETO_MAX_STEPS},
-    };
-    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
-        int x = *ranges[i].field;
-        if (x < ranges[i].lo || x > ranges[i].hi)
-            return kn_fail(KINETO_ERR_HPARAMS, "hyperparameter %s = %d out of range %d..%d", ranges[i].name,
-                           x, ranges[i].lo, ranges[i].hi);
-    }
-    if (!(hp->latent_scale > 0.0f && hp->latent_scale <= 1e6f))
-        return kn_fail(KINETO_ERR_HPARAMS, "hyperparameter latent_scale = %g out of range (0, 1e6]",
-                       (double)hp->latent_scale);
-    if (!(hp->norm_eps > 0.0f && hp->norm_eps <= 1.0f))
-        return kn_fail(KINETO_ERR_HPARAMS, "hyperparameter norm_eps = %g out of range (0, 1]", (double)hp->norm_eps);
-    if (!(hp->default_guidance >= 0.0f && hp->default_guidance <= KINETO_MAX_GUIDANCE))
-        return kn_fail(KINETO_ERR_HPARAMS, "hyperparameter default_guidance = %g out of range 0..%g",
-                       (double)hp->default_guidance, (double)KINETO_MAX_GUIDANCE);
-    if (!(hp->default_renoise >= 0.0f && hp->default_renoise <= 1.0f))
-        return kn_fail(KINETO_ERR_HPARAMS, "hyperparameter default_renoise = %g out of range 0..1",
-                       (double)hp->default_renoise);
+/* data: the whole file. The ranges keep every buffer size a product of at most four fields, far below 2^64. */
+static kineto_status parse_hparams(const uint8_t *data, kn_hparams *hp) {
+    kineto_status st;
+#define PARSE_FIELD(name, offset, type, lo, hi) \
+    if ((st = field_##type(data + (offset), #name, lo, hi, &hp->name)) != KINETO_OK) return st;
+    KINETO_HPARAMS(PARSE_FIELD)
+#undef PARSE_FIELD
 
     if (hp->height % 4 || hp->width % 4)
         return kn_fail(KINETO_ERR_HPARAMS, "height %d and width %d must be multiples of 4 (the VAE's factor)",
@@ -128,10 +104,11 @@ static kineto_status parse_hparams(const uint8_t *p, kn_hparams *hp) {
     if (hp->latent_h % hp->patch || hp->latent_w % hp->patch)
         return kn_fail(KINETO_ERR_HPARAMS, "latent size %dx%d is not a multiple of patch %d", hp->latent_h,
                        hp->latent_w, hp->patch);
+    const int vae_ch[3] = {hp->vae_ch0, hp->vae_ch1, hp->vae_ch2};
     for (int i = 0; i < 3; i++)
-        if (hp->vae_ch[i] % hp->vae_groups)
-            return kn_fail(KINETO_ERR_HPARAMS, "vae_ch%d = %d is not a multiple of vae_groups %d", i,
-                           hp->vae_ch[i], hp->vae_groups);
+        if (vae_ch[i] % hp->vae_groups)
+            return kn_fail(KINETO_ERR_HPARAMS, "vae_ch%d = %d is not a multiple of vae_groups %d", i, vae_ch[i],
+                           hp->vae_groups);
     if (hp->text_dim % hp->text_heads)
         return kn_fail(KINETO_ERR_HPARAMS, "text_dim %d is not a multiple of text_heads %d", hp->text_dim,
                        hp->text_heads);
@@ -145,6 +122,32 @@ static kineto_status parse_hparams(const uint8_t *p, kn_hparams *hp) {
 }
 
 static int is_word_char(uint8_t c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '\''; }
+
+/* qsort order of length-prefixed vocabulary entries: by bytes, then the shorter first. */
+static int entry_order(const void *a, const void *b) {
+    const uint8_t *x = *(const uint8_t *const *)a, *y = *(const uint8_t *const *)b;
+    int c = memcmp(x + 1, y + 1, x[0] < y[0] ? x[0] : y[0]);
+    return c ? c : (int)x[0] - (int)y[0];
+}
+
+/* A word listed twice has two token ids, of which a prompt can only ever reach one. Sorting keeps
+   the check O(n log n) for the largest vocabularies. p: a vocabulary parse_vocab has checked. */
+static kineto_status check_distinct_words(const uint8_t *p, int vocab_size) {
+    const uint8_t **entries = malloc(sizeof *entries * (size_t)vocab_size);
+    if (!entries) return kn_fail(KINETO_ERR_NOMEM, "weights: out of memory checking the vocabulary");
+    for (int i = 0, at = 0; i < vocab_size; i++) {
+        entries[i] = p + at;
+        at += 1 + p[at];
+    }
+    qsort(entries, (size_t)vocab_size, sizeof *entries, entry_order);
+    kineto_status st = KINETO_OK;
+    for (int i = 1; i < vocab_size && st == KINETO_OK; i++)
+        if (!entry_order(&entries[i - 1], &entries[i]))
+            st = kn_fail(KINETO_ERR_HPARAMS, "vocabulary has the word \"%.*s\" twice", (int)entries[i][0],
+                         (const char *)entries[i] + 1);
+    free(entries);
+    return st;
+}
 
 /* Checks the vocabulary section; with words != NULL also copies the words out. */
 static kineto_status parse_vocab(const uint8_t *p, uint32_t nbytes, int vocab_size, char **words, char *store) {
@@ -172,7 +175,7 @@ static kineto_status parse_vocab(const uint8_t *p, uint32_t nbytes, int vocab_si
     }
     for (; at < nbytes; at++)
         if (p[at]) return kn_fail(KINETO_ERR_HPARAMS, "vocabulary section has non-zero padding at byte %u", at);
-    return KINETO_OK;
+    return words ? KINETO_OK : check_distinct_words(p, vocab_size); /* checked once, before anything is loaded */
 }
 
 /* ------------------------------------------------------------------ tensor table */
@@ -340,28 +343,6 @@ static void bind_conv(binder *b, kn_conv_layer *layer, const char *prefix, int c
         b->st = kn_fail(KINETO_ERR_NOMEM, "out of memory packing '%s'", prefix);
 }
 
-static void bind_conv_no_bias(binder *b, kn_conv_layer *layer, const char *name, int ch) {
-    float *w = bind(b, name, 4, ch, ch, 3, 3);
-    layer->b = NULL;
-    if (!b->loading) {
-        b->param_bytes += (uint64_t)ch * (uint64_t)ch * 9 * 4;
-        return;
-    }
-    if (w && b->st == KINETO_OK && kn_conv_init(&layer->w, w, ch, ch, 3) != 0)
-        b->st = kn_fail(KINETO_ERR_NOMEM, "out of memory packing '%s'", name);
-}
-
-static void bind_temporal_mix(binder *b, kn_temporal_mix *t, const char *prefix, int ch) {
-    char name[NAME_BYTES + 16];
-#define TM_NAME(field) (snprintf(name, sizeof name, "%s.%s", prefix, field), name)
-    t->norm_w = bind_vec(b, TM_NAME("norm.weight"), ch);
-    t->norm_b = bind_vec(b, TM_NAME("norm.bias"), ch);
-    bind_conv_no_bias(b, &t->prev, TM_NAME("prev.weight"), ch);
-    bind_conv(b, &t->cur, TM_NAME("cur"), ch, ch, 3);
-    bind_conv_no_bias(b, &t->next, TM_NAME("next.weight"), ch);
-#undef TM_NAME
-}
-
 static void bind_res_block(binder *b, kn_res_block *r, const char *prefix, int ch) {
     char name[NAME_BYTES + 16];
 #define RES_NAME(field) (snprintf(name, sizeof name, "%s.%s", prefix, field), name)
@@ -425,7 +406,7 @@ static void bind_model(binder *b) {
     bind_dense(b, &dn->patch_out, "denoiser.patch_out", hp->patch_dim, D);
 
     kn_vae_decoder *v = &m->vae;
-    const int c0 = hp->vae_ch[0], c1 = hp->vae_ch[1], c2 = hp->vae_ch[2];
+    const int c0 = hp->vae_ch0, c1 = hp->vae_ch1, c2 = hp->vae_ch2;
     bind_conv(b, &v->conv_in, "vae_dec.conv_in", c2, C, 3);
     bind_res_block(b, &v->res2, "vae_dec.res2", c2);
     bind_conv(b, &v->up1, "vae_dec.up1", c1, c2, 3);
@@ -435,10 +416,6 @@ static void bind_model(binder *b) {
     v->norm_out_w = bind_vec(b, "vae_dec.norm_out.weight", c0);
     v->norm_out_b = bind_vec(b, "vae_dec.norm_out.bias", c0);
     bind_conv(b, &v->conv_out, "vae_dec.conv_out", 3, c0, 3);
-    if (hp->vae_temporal) {
-        bind_temporal_mix(b, &v->tmix2, "vae_dec.tmix2", c2);
-        bind_temporal_mix(b, &v->tmix1, "vae_dec.tmix1", c1);
-    }
 
     m->preview_w = bind(b, "preview.weight", 4, 3, C, 1, 1);
     m->preview_b = bind_vec(b, "preview.bias", 3);
@@ -450,9 +427,9 @@ static kineto_status check_header(const uint8_t *data, size_t size, uint64_t *fi
     if (memcmp(data, "KNTO", 4)) return kn_fail(KINETO_ERR_MAGIC, "weights: magic is not \"KNTO\"");
     if (size < 24) return kn_fail(KINETO_ERR_TRUNCATED, "weights: %zu bytes, too short for a header", size);
     uint32_t version = read_u32(data + 4);
-    if (version != KINETO_FORMAT_VERSION)
-        return kn_fail(KINETO_ERR_VERSION, "weights: format version %u, this build reads version %d", version,
-                       KINETO_FORMAT_VERSION);
+    if (version < KINETO_FORMAT_VERSION_MIN || version > KINETO_FORMAT_VERSION)
+        return kn_fail(KINETO_ERR_VERSION, "weights: format version %u, this build reads versions %d to %d", version,
+                       KINETO_FORMAT_VERSION_MIN, KINETO_FORMAT_VERSION);
     *file_size = read_u64(data + 8);
     if (*file_size > size)
         return kn_fail(KINETO_ERR_TRUNCATED, "weights: file_size says %llu bytes, only %zu present",
@@ -489,12 +466,6 @@ void kn_model_free(kn_model *m) {
     kn_conv_layer *convs[] = {&v->conv_in, &v->up1, &v->up0, &v->conv_out, &v->res2.conv1, &v->res2.conv2,
                               &v->res1.conv1, &v->res1.conv2, &v->res0.conv1, &v->res0.conv2};
     for (int k = 0; k < 10; k++) kn_conv_free(&convs[k]->w);
-    kn_temporal_mix *mixes[] = {&v->tmix2, &v->tmix1};
-    for (int k = 0; k < 2; k++) {
-        kn_conv_free(&mixes[k]->prev.w);
-        kn_conv_free(&mixes[k]->cur.w);
-        kn_conv_free(&mixes[k]->next.w);
-    }
     for (int i = 0; i < m->n_owned; i++) free(m->owned[i]);
     free(m->owned);
     free(m->text.blocks);
@@ -522,7 +493,7 @@ kn_model *kn_model_load(const uint8_t *data, size_t size, kineto_status *status)
         return NULL;
     }
     if ((st = check_header(data, size, &file_size)) != KINETO_OK) goto fail;
-    if ((st = parse_hparams(data + 24, &hp)) != KINETO_OK) goto fail;
+    if ((st = parse_hparams(data, &hp)) != KINETO_OK) goto fail;
     uint64_t gen_bytes = 0;
     if ((st = check_clip_memory(&hp, &gen_bytes)) != KINETO_OK) goto fail;
     uint32_t vocab_bytes = read_u32(data + HEADER_BYTES);
@@ -550,9 +521,6 @@ kn_model *kn_model_load(const uint8_t *data, size_t size, kineto_status *status)
     m = calloc(1, sizeof *m);
     if (!table || !m) goto nomem;
     if ((st = parse_table(data, file_size, table_off, n_tensors, table)) != KINETO_OK) goto fail;
-    for (uint32_t i = 0; i < n_tensors; i++)
-        if (!strncmp(table[i].name, "vae_dec.tmix", 12)) hp.vae_temporal = 1;
-    if (hp.vae_temporal && (st = check_clip_memory(&hp, &gen_bytes)) != KINETO_OK) goto fail; /* it needs more */
     m->hp = hp;
 
     /* pass 1: shapes and memory; every block binds into one probe, as nothing is allocated yet */

@@ -10,16 +10,16 @@
 /* Everything the engine may allocate for one model (weights + the largest generation). */
 #define KN_MEMORY_CAP ((uint64_t)1 << 30)
 
+/* The header's fields (KINETO_HPARAMS in kineto.h, same names; u32 as int), then derived sizes. */
 typedef struct {
     int frames, height, width, fps, latent_channels;
-    int vae_ch[3], vae_groups;
+    int vae_ch0, vae_ch1, vae_ch2, vae_groups;
     int vocab_size, max_tokens, text_dim, text_layers, text_heads;
     int patch, dim, depth, heads, mlp_ratio;
     float latent_scale, norm_eps;
     int default_steps;
     float default_guidance;
     float default_renoise;
-    int vae_temporal;   /* the file carries the decoder's TemporalMix tensors (vae_dec.tmix*) */
     /* derived */
     int latent_h, latent_w, grid_h, grid_w, tokens_per_frame, patch_dim; /* patch_dim = C*P*P */
 } kn_hparams;
@@ -68,17 +68,10 @@ typedef struct {
     kn_conv_layer conv1, conv2;
 } kn_res_block;
 
-/* A 3x3x3 convolution over (frame, y, x) as its three frame taps; only `cur` has a bias. */
-typedef struct {
-    float *norm_w, *norm_b;
-    kn_conv_layer prev, cur, next;
-} kn_temporal_mix;
-
 typedef struct {
     kn_conv_layer conv_in, up1, up0, conv_out;
     kn_res_block res2, res1, res0;
     float *norm_out_w, *norm_out_b;
-    kn_temporal_mix tmix2, tmix1;   /* after res2 and res1, when hp.vae_temporal */
 } kn_vae_decoder;
 
 typedef struct {

@@ -1,9 +1,11 @@
-"""Write a Kineto weights file (.kin, format version 1; byte layout in include/kineto.h).
+"""Write a Kineto weights file (.kin; byte layout in include/kineto.h, whose KINETO_HPARAMS list gives
+the header's fields, their offsets, types and ranges).
 
   /usr/bin/python3 train/export.py --ckpt train/runs/main/ckpt.pt --out weights/kineto-world.kin
 """
 import argparse
 import os
+import re
 import struct
 import sys
 import zlib
@@ -14,8 +16,8 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import Config, Kineto  # noqa: E402
 
+KINETO_H = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "include", "kineto.h")
 MAGIC = b"KNTO"
-VERSION = 1
 HEADER_BYTES = 120
 ENTRY_BYTES = 88
 NAME_BYTES = 48
@@ -51,18 +53,54 @@ def round_to_stored(model):
                 t.copy_(t.half().float())
 
 
-def hparams_bytes(cfg):
-    u = [cfg.frames, cfg.height, cfg.width, cfg.fps, cfg.latent_channels, *cfg.vae_ch, cfg.vae_groups,
-         cfg.vocab_size, cfg.max_tokens, cfg.text_dim, cfg.text_layers, cfg.text_heads, cfg.patch,
-         cfg.dim, cfg.depth, cfg.heads, cfg.mlp_ratio]
+def read_format(path=KINETO_H):
+    """-> (version written, oldest version read, [(name, offset, type, lo, hi)]) from kineto.h's
+    KINETO_FORMAT_VERSION, KINETO_FORMAT_VERSION_MIN and KINETO_HPARAMS."""
+    text = open(path).read()
+    defines = dict(re.findall(r"^#define (\w+) ([-\d.e]+)f?\b", text, re.M))
+    number = lambda tok: float(defines.get(tok, tok).rstrip("f"))
+    fields = [(name, int(off), typ, number(lo), number(hi)) for name, off, typ, lo, hi in
+              re.findall(r"X\((\w+),\s*(\d+),\s*(\w+),\s*([\w.+-]+),\s*([\w.+-]+)\)", text)]
+    return int(defines["KINETO_FORMAT_VERSION"]), int(defines["KINETO_FORMAT_VERSION_MIN"]), fields
+
+
+VERSION, OLDEST_VERSION, HPARAMS = read_format()
+PACK = {"u32": "<I", "f32": "<f", "f32_above": "<f"}
+
+
+def in_range(typ, lo, hi, v):
+    return lo < v <= hi if typ == "f32_above" else lo <= v <= hi
+
+
+def hparam_values(cfg):
+    """name -> value of every header field, for this config and this file's defaults."""
     from model import NORM_EPS
-    b = struct.pack("<19I", *u) + struct.pack("<ff", cfg.latent_scale, NORM_EPS)
-    b += struct.pack("<Iff", DEFAULT_STEPS, DEFAULT_GUIDANCE, DEFAULT_RENOISE)
-    assert len(b) == 96
-    return b
+    v = {name: getattr(cfg, name) for name, *_ in HPARAMS if hasattr(cfg, name)}
+    v.update(vae_ch0=cfg.vae_ch[0], vae_ch1=cfg.vae_ch[1], vae_ch2=cfg.vae_ch[2], norm_eps=NORM_EPS,
+             default_steps=DEFAULT_STEPS, default_guidance=DEFAULT_GUIDANCE, default_renoise=DEFAULT_RENOISE)
+    return v
+
+
+def hparams_bytes(values):
+    """Header bytes [24, HEADER_BYTES) holding values (name -> value); refuses a value out of its range."""
+    b = bytearray(HEADER_BYTES - 24)
+    for name, off, typ, lo, hi in HPARAMS:
+        v = values[name]
+        if not in_range(typ, lo, hi, v):
+            raise ValueError("hyperparameter %s = %s out of range %g..%g" % (name, v, lo, hi))
+        struct.pack_into(PACK[typ], b, off - 24, v)
+    return bytes(b)
+
+
+def read_hparams(data):
+    """name -> value of every header field of a .kin file's bytes."""
+    return {name: struct.unpack_from(PACK[typ], data, off)[0] for name, off, typ, _, _ in HPARAMS}
 
 
 def vocab_bytes(vocab):
+    twice = sorted({w for w in vocab if vocab.count(w) > 1})
+    if twice:
+        raise ValueError("vocabulary has the word %r twice" % twice[0])
     b = bytearray()
     for w in vocab:
         e = w.encode("ascii")
@@ -93,7 +131,7 @@ def write_kin(path, cfg, vocab, tensors):
         pad = (-len(raw)) % ALIGN
         blobs += raw + b"\0" * pad
         off += len(raw) + pad
-    body = hparams_bytes(cfg) + struct.pack("<I", len(voc)) + voc + bytes(table)
+    body = hparams_bytes(hparam_values(cfg)) + struct.pack("<I", len(voc)) + voc + bytes(table)
     body += b"\0" * (data_off - 24 - len(body))  # pad the table up to the first tensor
     total = 24 + len(body) + len(blobs)
     assert 24 + len(body) == data_off
@@ -123,14 +161,12 @@ def read_kin(path):
     with open(path, "rb") as f:
         data = f.read()
     magic, version, size, crc, n = struct.unpack_from("<4sIQII", data, 0)
-    if magic != MAGIC or version != VERSION or size != len(data) or zlib.crc32(data[24:]) & 0xFFFFFFFF != crc:
-        raise ValueError("%s: not an intact Kineto v%d weights file" % (path, VERSION))
-    u = struct.unpack_from("<19I", data, 24)
-    scale = struct.unpack_from("<f", data, 24 + 76)[0]
-    cfg = Config(frames=u[0], height=u[1], width=u[2], fps=u[3], latent_channels=u[4], vae_ch=tuple(u[5:8]),
-                 vae_groups=u[8], vocab_size=u[9], max_tokens=u[10], text_dim=u[11], text_layers=u[12],
-                 text_heads=u[13], patch=u[14], dim=u[15], depth=u[16], heads=u[17], mlp_ratio=u[18],
-                 latent_scale=scale)
+    if (magic != MAGIC or not OLDEST_VERSION <= version <= VERSION or size != len(data)
+            or zlib.crc32(data[24:]) & 0xFFFFFFFF != crc):
+        raise ValueError("%s: not an intact Kineto weights file of version %d to %d" % (path, OLDEST_VERSION, VERSION))
+    h = read_hparams(data)
+    fields = {f for f in Config.__dataclass_fields__ if f in h}
+    cfg = Config(vae_ch=(h["vae_ch0"], h["vae_ch1"], h["vae_ch2"]), **{f: h[f] for f in fields})
     vocab_len = struct.unpack_from("<I", data, HEADER_BYTES)[0]
     vocab, off = [], HEADER_BYTES + 4
     for _ in range(cfg.vocab_size):
@@ -145,13 +181,7 @@ def read_kin(path):
         t_off, nbytes = struct.unpack_from("<QQ", data, e + NAME_BYTES + 24)
         arr = np.frombuffer(data, np.float16 if dt == 1 else np.float32, nbytes // (2 if dt == 1 else 4), t_off)
         tensors[name] = torch.from_numpy(arr.astype(np.float32).reshape(shape[:ndim]))
-    cfg.vae_temporal = has_temporal_decoder(tensors)
     return cfg, vocab, tensors
-
-
-def has_temporal_decoder(tensors):
-    """The header has no field for it: a decoder is temporal when it carries TemporalMix tensors."""
-    return any(name.startswith("vae_dec.tmix") for name in tensors)
 
 
 def model_from_kin(paths, vocab):
@@ -163,7 +193,6 @@ def model_from_kin(paths, vocab):
         if file_vocab != vocab:
             raise SystemExit("%s: its vocabulary differs from train/world.py's" % path)
         tensors.update(t)
-    cfg.vae_temporal = has_temporal_decoder(tensors)
     model = Kineto(cfg)
     if "preview.weight" in tensors:
         tensors["preview.weight"] = tensors["preview.weight"] * cfg.latent_scale  # export folds 1/scale in
@@ -180,9 +209,7 @@ def model_from_kin(paths, vocab):
 
 def load_checkpoint(path, use_ema=True):
     blob = torch.load(path, map_location="cpu", weights_only=False)
-    d = dict(blob["cfg"])
-    d["vae_ch"] = tuple(d["vae_ch"])
-    cfg = Config(**d)
+    cfg = Config.from_dict(blob["cfg"])
     model = Kineto(cfg)
     model.load_state_dict(blob["model"])
     if use_ema and blob.get("ema"):

@@ -40,7 +40,6 @@ class Config:
     heads: int = 4
     mlp_ratio: int = 4
     latent_scale: float = 1.0       # diffusion latent = VAE mean * latent_scale
-    vae_temporal: bool = False      # decoder mixes neighbouring frames (TemporalMix); weights file: by tensor presence
 
     @property
     def latent_h(self):
@@ -57,12 +56,21 @@ class Config:
     def to_dict(self):
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, d):
+        """The config to_dict saved, also in checkpoints from before the decoder lost its TemporalMix option."""
+        d = dict(d)
+        if d.pop("vae_temporal", False):
+            raise ValueError("the checkpoint's decoder has TemporalMix layers, which train/model.py no longer has")
+        d["vae_ch"] = tuple(d["vae_ch"])
+        return cls(**d)
+
 
 def tiny_config(vocab_size):
     """A small random model for fast tests; same structure, every size cut down."""
     return Config(frames=4, height=32, width=32, vae_ch=(8, 8, 16), vae_groups=4,
                   vocab_size=vocab_size, max_tokens=12, text_dim=32, text_layers=1, text_heads=2,
-                  patch=2, dim=32, depth=2, heads=2, mlp_ratio=2, vae_temporal=True)
+                  patch=2, dim=32, depth=2, heads=2, mlp_ratio=2)
 
 
 # ---------------------------------------------------------------- shared pieces
@@ -279,34 +287,8 @@ class VAEEncoder(nn.Module):
         return mean, logvar.clamp(-20.0, 4.0)
 
 
-class TemporalMix(nn.Module):
-    """x (B*F, C, H, W) += a 3x3x3 convolution over (frame, y, x) of silu(norm(x)), zero-padded at the
-    clip's ends. Stored as three 3x3 convs (the previous, same and next frame's taps) so that every
-    tensor stays 4-D; zero-initialised, so a decoder gains it without changing its output."""
-
-    def __init__(self, ch, groups):
-        super().__init__()
-        self.norm = nn.GroupNorm(groups, ch, eps=NORM_EPS)
-        self.prev = nn.Conv2d(ch, ch, 3, padding=1, bias=False)
-        self.cur = nn.Conv2d(ch, ch, 3, padding=1)
-        self.next = nn.Conv2d(ch, ch, 3, padding=1, bias=False)
-        for conv in (self.prev, self.cur, self.next):
-            nn.init.zeros_(conv.weight)
-        nn.init.zeros_(self.cur.bias)
-
-    def forward(self, x, frames):
-        h = F.silu(self.norm(x))
-        clips = (-1, frames) + tuple(x.shape[1:])  # reshape, not unflatten: the benchmark exports to ONNX
-        y = self.cur(h).reshape(clips)
-        p = self.prev(h).reshape(clips)
-        n = self.next(h).reshape(clips)
-        y = y + F.pad(p[:, :-1], (0, 0, 0, 0, 0, 0, 1, 0)) + F.pad(n[:, 1:], (0, 0, 0, 0, 0, 0, 0, 1))
-        return x + y.reshape(x.shape)
-
-
 class VAEDecoder(nn.Module):
-    """Latent (C, h, w) -> RGB (3, 4h, 4w) in [-1, 1] (not clamped; the engine clamps to bytes).
-    With cfg.vae_temporal, the input is whole clips, frames consecutive: (B*frames, C, h, w)."""
+    """Latent (C, h, w) -> RGB (3, 4h, 4w) in [-1, 1] (not clamped; the engine clamps to bytes)."""
 
     def __init__(self, cfg):
         super().__init__()
@@ -320,19 +302,10 @@ class VAEDecoder(nn.Module):
         self.res0 = ResBlock(c0, g)
         self.norm_out = nn.GroupNorm(g, c0, eps=NORM_EPS)
         self.conv_out = nn.Conv2d(c0, 3, 3, padding=1)
-        self.temporal = cfg.vae_temporal
-        if self.temporal:
-            self.tmix2 = TemporalMix(c2, g)
-            self.tmix1 = TemporalMix(c1, g)
 
-    def forward(self, z, frames=None):
+    def forward(self, z):
         x = self.res2(self.conv_in(z))
-        if self.temporal:
-            frames = frames or len(z)
-            x = self.tmix2(x, frames)
         x = self.res1(self.up1(F.interpolate(x, scale_factor=2, mode="nearest")))
-        if self.temporal:
-            x = self.tmix1(x, frames)
         x = self.res0(self.up0(F.interpolate(x, scale_factor=2, mode="nearest")))
         return self.conv_out(F.silu(self.norm_out(x)))
 

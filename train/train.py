@@ -81,15 +81,9 @@ def pool_map(fn, jobs, workers):
         yield from pool.imap(fn, jobs, chunksize=32)
 
 
-def draw_t(n, gen, low_share=0.0, low_max=0.3):
-    """n noise levels: logit-normal, except a low_share of them uniform in [0, low_max], the last
-    steps of sampling, where the object's outline is settled."""
-    dev = gen.device
-    t = torch.sigmoid(torch.randn(n, device=dev, generator=gen))
-    if low_share:
-        low = torch.rand(n, device=dev, generator=gen) < low_share
-        t = torch.where(low, torch.rand(n, device=dev, generator=gen) * low_max, t)
-    return t
+def draw_t(n, gen):
+    """n noise levels, logit-normal."""
+    return torch.sigmoid(torch.randn(n, device=gen.device, generator=gen))
 
 
 @torch.no_grad()
@@ -150,9 +144,7 @@ class Trainer:
 
     def load(self):
         blob = torch.load(self.ckpt_path, map_location=self.device, weights_only=False)
-        d = blob["cfg"]
-        d["vae_ch"] = tuple(d["vae_ch"])
-        self.cfg = Config(**d)
+        self.cfg = Config.from_dict(blob["cfg"])
         self.model = Kineto(self.cfg).to(self.device)
         self.model.load_state_dict(blob["model"])
         self.state = blob["state"]
@@ -210,7 +202,7 @@ class Trainer:
             x, mask = self.frames_batch(a.vae_batch)
             mean, logvar = m.vae_enc(x)
             z = mean + torch.randn_like(mean) * torch.exp(0.5 * logvar)
-            y = m.vae_dec(z, frames=1)  # single frames, not clips
+            y = m.vae_dec(z)
             w = 1.0 + 8.0 * mask  # objects are small: weight their pixels up
             rec = (w * (y - x) ** 2).mean() / w.mean()
             kl = 0.5 * (mean ** 2 + logvar.exp() - 1 - logvar).mean()
@@ -241,7 +233,7 @@ class Trainer:
         self.rng = np.random.default_rng(99)
         x, mask = self.frames_batch(64, held_out=True)
         self.rng = rng_state
-        y = m.vae_dec(m.vae_enc(x)[0], frames=1).clamp(-1, 1)
+        y = m.vae_dec(m.vae_enc(x)[0]).clamp(-1, 1)
         err = ((y - x) / 2) ** 2
         psnr = -10 * math.log10(err.mean().item())
         obj = mask.expand_as(err) > 0.5
@@ -392,7 +384,7 @@ class Trainer:
             ids = ids.masked_fill(drop[:, None], NULL_ID)  # the unconditional sequence [NULL_ID]
             mask = ids != NULL_ID
             mask[:, 0] = True
-            t = draw_t(a.batch, gen, a.low_t_share, a.low_t_max)
+            t = draw_t(a.batch, gen)
             noise = torch.randn(x.shape, device=dev, generator=gen)
             tt = t.view(-1, 1, 1, 1, 1)
             zt = (1 - tt) * x + tt * noise
@@ -457,9 +449,6 @@ def main():
     p.add_argument("--object-weight", type=float, default=3.0,
                    help="denoising loss on object latents counts 1 + this much more")
     p.add_argument("--cond-drop", type=float, default=0.1)
-    p.add_argument("--low-t-share", type=float, default=0.0,
-                   help="share of each batch whose noise level t is drawn uniformly from [0, --low-t-max]")
-    p.add_argument("--low-t-max", type=float, default=0.3)
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--minutes", type=float, default=0,
                    help="train the denoiser for this many minutes instead of up to --steps")

@@ -43,7 +43,6 @@ def main():
     torch.manual_seed(0)
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     model = model_from_kin(a.init, VOCAB).eval()
-    Fr = model.cfg.frames if model.cfg.vae_temporal else 1  # a decoder with TemporalMix sees whole clips
     t0 = time.time()
     frames, masks = frame_set(model, a.clips, a.seed, False, a.workers, a.hard_share, encode=False)[:2]
     held = frame_set(model, 64, 99, True, a.workers, encode=False)[:2]
@@ -70,7 +69,7 @@ def main():
     def held_out_psnr():
         enc.eval(), dec.eval()
         mean = torch.cat([enc(f.to(dev).float() / 127.5 - 1)[0] for f in held[0].split(256)])
-        out = psnr(dec, (held[0].to(dev), held[1].to(dev), mean), model.cfg.frames)
+        out = psnr(dec, (held[0].to(dev), held[1].to(dev), mean))
         enc.train(), dec.train()
         return out
 
@@ -92,13 +91,12 @@ def main():
             % (state["step"], *held_out_psnr(), old_spread, spread, model.cfg.latent_scale, a.out, a.encoder_out))
 
     def batch_loss(rng):
-        clips = torch.randint(len(frames) // Fr, (max(1, a.batch // Fr),), generator=rng)
-        idx = (clips[:, None] * Fr + torch.arange(Fr)).flatten()
+        idx = torch.randint(len(frames), (a.batch,), generator=rng)
         x = frames[idx].to(dev).float() / 127.5 - 1
         mean, logvar = enc(x)
         z = mean + torch.exp(0.5 * logvar) * torch.randn(mean.shape, generator=rng).to(dev)
         kl = 0.5 * (mean ** 2 + logvar.exp() - 1 - logvar).mean()
-        return weighted_mse(dec(z, Fr), x, masks[idx].to(dev).float()) + a.kl * kl
+        return weighted_mse(dec(z), x, masks[idx].to(dev).float()) + a.kl * kl
 
     tune(opt, params, state, a, 2000, batch_loss, save)
 

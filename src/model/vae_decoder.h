@@ -10,16 +10,12 @@
 typedef struct {
     float *a, *b, *c;   /* each the largest (channels, H, W) activation of one frame */
     float *scratch;     /* convolution scratch */
-    float *clip2;       /* (frames, c2, h, w): every frame after res2 (and tmix2) */
-    float *clip1;       /* (frames, c1, 2h, 2w): every frame after res1 (and tmix1) */
-    float *normed;      /* a TemporalMix's normalised input, every frame; NULL without one */
 } kn_vae_ws;
 
-void kn_vae_ws_carve(kn_vae_ws *ws, const kn_hparams *hp, int frames, kn_arena *a);
+void kn_vae_ws_carve(kn_vae_ws *ws, const kn_hparams *hp, kn_arena *a);
 
 /* A clip: latent (frames, C, h, w) in diffusion scale -> rgb (frames, 3, H, W) floats, about [-1, 1],
-   unclamped. With TemporalMix layers each frame depends on its neighbours, so the clip goes through
-   the decoder level by level. */
+   unclamped; frame by frame. */
 void kn_vae_decode(const kn_model *m, const float *latent, int frames, float *rgb, const kn_vae_ws *ws);
 
 /* One frame: latent (C, h, w) -> rgb (3, h, w) through the preview's 1x1 map. */

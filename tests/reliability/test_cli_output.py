@@ -7,7 +7,7 @@ import tempfile
 
 import pytest
 
-from conftest import DEFAULT, KINETO, TINY, gif_is_whole, kineto, leftovers, one_line, png_is_whole
+from cli_checks import DEFAULT, KINETO, TINY, gif_is_whole, kineto, leftovers, one_line, png_is_whole
 
 
 @pytest.fixture

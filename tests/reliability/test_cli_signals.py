@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import DEFAULT, KINETO, gif_is_whole, leftovers, png_is_whole
+from cli_checks import DEFAULT, KINETO, gif_is_whole, leftovers, png_is_whole
 
 RUNS = int(os.environ.get("KINETO_SIGNAL_RUNS", "12"))
 SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT]

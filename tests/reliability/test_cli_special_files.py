@@ -7,7 +7,7 @@ import tempfile
 
 import pytest
 
-from conftest import TINY, gif_is_whole, kineto, leftovers, one_line
+from cli_checks import TINY, gif_is_whole, kineto, leftovers, one_line
 
 GEN = ["generate", "--weights", TINY, "--prompt", "red", "--steps", "1"]
 

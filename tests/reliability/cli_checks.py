@@ -7,8 +7,6 @@ import os
 import subprocess
 import zlib
 
-import pytest
-
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 KINETO = os.path.abspath(os.environ.get("KINETO", os.path.join(ROOT, "build", "kineto")))
 TINY = os.path.join(ROOT, "tests", "fixtures", "tiny.kin")          # 4 frames of 32x32
@@ -17,6 +15,7 @@ DEFAULT = os.path.join(ROOT, "weights", "kineto-world.kin")         # 16 frames 
 
 def kineto(*args, check_control=True, **kw):
     """Runs the CLI; returns the CompletedProcess. Its output must never hold raw control bytes."""
+    assert os.access(KINETO, os.X_OK), f"{KINETO} is missing: run ./build.sh native first"
     kw.setdefault("capture_output", True)
     kw.setdefault("timeout", 120)
     r = subprocess.run([KINETO, *map(str, args)], **kw)
@@ -69,9 +68,3 @@ def gif_is_whole(path, frames):
 def leftovers(folder):
     """Temporary files of an unfinished write."""
     return sorted(n for n in os.listdir(folder) if n.startswith(".kineto-"))
-
-
-@pytest.fixture(scope="session", autouse=True)
-def binary_exists():
-    if not os.access(KINETO, os.X_OK):
-        pytest.fail(f"{KINETO} is missing: run ./build.sh native first")
