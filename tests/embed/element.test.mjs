@@ -4,8 +4,7 @@ import test, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, startServer, launch, watch } from '../browser/helpers.mjs';
-import { writeFixtures, startCspServer } from './embed-helpers.mjs';
+import { ROOT, startServer, launch, watch, writeFixtures } from '../browser/helpers.mjs';
 
 const fixtures = writeFixtures();
 let server, browser;
@@ -117,7 +116,7 @@ test('clips work inside an iframe', async () => {
 });
 
 test('the examples load under their CSP', async () => {
-  const hasModel = fs.existsSync(path.join(ROOT, 'web/wasm/kineto-world.kin'));
+  const hasModel = fs.existsSync(path.join(ROOT, 'web/lib/wasm/kineto-world.kin'));
   for (const example of ['article.html', 'api.html']) {
     const page = await browser.context.newPage();
     const log = watch(browser.context, page);
@@ -139,7 +138,7 @@ test('the examples load under their CSP', async () => {
 });
 
 test('clips run with the policy sent as a header, which binds the engine workers too', async () => {
-  const strict = await startCspServer();
+  const strict = await startServer({ config: 'embed/serve-csp.json' });
   try {
     const page = await browser.context.newPage();
     const log = watch(browser.context, page);
@@ -156,7 +155,7 @@ test('clips run with the policy sent as a header, which binds the engine workers
 });
 
 test('a policy without wasm-unsafe-eval is explained in the clip, not a hang', async () => {
-  const strict = await startCspServer('serve-csp-no-wasm.json');
+  const strict = await startServer({ config: 'embed/serve-csp-no-wasm.json' });
   try {
     const page = await browser.context.newPage();
     await page.goto(strict.url + fixtures.base + 'clips.html');
