@@ -393,11 +393,14 @@ vendor() {
 }
 
 # web/app/sw-files.js: what the service worker keeps for offline use, listed from the files present
-# (paths under web/): the page's files, the library's modules, its WebAssembly builds and weights.
+# (paths under web/): web/ and the page (./ and app/ serve their index.html), the page's files, the
+# library's modules, its WebAssembly builds and weights.
 sw_files() {
     local list
     list=$(cd web && {
-        find app -type f ! -path app/index.html ! -name sw.js ! -name sw-files.js ! -name '*.tmp'   # the page is app/
+        echo ./
+        echo app/
+        find app -type f ! -path app/index.html ! -name sw.js ! -name sw-files.js ! -name '*.tmp'
         find lib -maxdepth 1 -type f -name '*.js'
         if [ -d lib/wasm ]; then
             find lib/wasm -maxdepth 1 -type f \( -name 'kineto-*.js' -o -name 'kineto-*.wasm' -o -name kineto-world.kin \)
@@ -409,8 +412,8 @@ sw_files() {
 }
 
 PORT=${PORT:-8080}
-# serve.json sets COOP/COEP/CORP, so the page is cross-origin isolated and the engine can use threads,
-# and redirects / to the page at /app/.
+# serve.json sets COOP/COEP/CORP, so the page is cross-origin isolated and the engine can use threads.
+# The page is /app/; / sends the visitor there (web/index.html).
 serve() {
     [ -f "$WASM_OUT/kineto-simd.js" ] || wasm
     vendor

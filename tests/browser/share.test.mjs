@@ -19,8 +19,12 @@ test('a shared link reproduces identical frames; another seed does not', async (
   assert.match(link, /n=red/);
   assert.match(link, /r=0\.5/);
 
+  // Opened as a link to web/ itself (as links were before the page moved to app/), it goes on to the
+  // page with its query and hash, and starts the generation by itself.
   const second = await browser.context.newPage();
-  await second.goto(link);   // opening the link starts the generation by itself
+  assert.match(link, /\/app\/\?nosw#/);
+  await second.goto(link.replace('/app/', '/'));
+  await second.waitForURL(link);
   await second.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null,
     { timeout: 300_000 });
   assert.equal(await second.evaluate(() => document.body.dataset.state), 'done', await second.textContent('#status'));

@@ -7,7 +7,6 @@
 importScripts('sw-files.js');
 
 const CACHE = 'kineto-v1';
-const PAGE = 'app/';
 
 const isWeights = (url) => url.pathname.endsWith('.kin');
 
@@ -26,7 +25,7 @@ async function keep(cache, urls, onlyMissing = false) {
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
-    const urls = [PAGE, ...self.KINETO_FILES].map((f) => new URL(f, self.registration.scope).href);
+    const urls = self.KINETO_FILES.map((f) => new URL(f, self.registration.scope).href);
     await cache.addAll(urls.filter((u) => !isWeights(new URL(u))));
     await keep(cache, urls.filter((u) => isWeights(new URL(u))));
     await self.skipWaiting();
@@ -76,10 +75,6 @@ async function networkFirst(request) {
   } catch (error) {
     const cached = await cache.match(cacheKey(request));
     if (cached) return cached;
-    // web/ itself only redirects to the page (serve.json); offline, the redirect is made here.
-    if (request.mode === 'navigate' && cacheKey(request) === self.registration.scope) {
-      return Response.redirect(new URL(PAGE, self.registration.scope).href, 302);
-    }
     throw error;
   }
 }
