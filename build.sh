@@ -4,7 +4,7 @@
 #   ./build.sh test       build everything and run every test suite (what CI runs)
 #   ./build.sh test-c     the native build, the C tests and the smoke training run only
 #   ./build.sh test-fuzz  each libFuzzer harness for FUZZ_SECONDS (25); test-sanitizers: ASan/UBSan, TSan, valgrind
-#   ./build.sh serve      build what is missing and serve web/ on localhost with COOP/COEP headers
+#   ./build.sh serve      build what is missing and serve web/ on localhost with COOP/COEP headers (the page is web/app/)
 #   ./build.sh bench      the benchmark table (bench/results/)
 #   ./build.sh deps       install what a fresh Debian machine lacks (apt-get, npm)
 set -euo pipefail
@@ -315,8 +315,9 @@ bench() {
     nice -n 19 node bench/run.mjs "$weights" "$BENCH" "${BENCH_REPS:-3}"
 }
 
-# ---- WebAssembly: three builds of the engine for web/worker.js, which picks one at run time ----
-WASM_OUT=$ROOT/web/wasm
+# ---- WebAssembly: three builds of the engine for web/lib/worker.js, which picks one at run time.
+# They sit inside web/lib/ with the default weights, so an embedder copies that one folder. ----
+WASM_OUT=$ROOT/web/lib/wasm
 # The engine's C sources, without the CLI (native() may set ENGINE_SOURCES; this is the fallback).
 engine_sources() {
     if [ -n "${ENGINE_SOURCES:-}" ]; then echo "$ENGINE_SOURCES"; return; fi
@@ -335,9 +336,9 @@ WASM_FLAGS=(-O3 -ffp-contract=off -Iinclude -Isrc
     -sINITIAL_MEMORY=64MB -sMAXIMUM_MEMORY=256MB -sALLOW_MEMORY_GROWTH=1 -sABORTING_MALLOC=0
     -sTOTAL_STACK=1MB
     -sEXPORTED_FUNCTIONS="$WASM_EXPORTS"
-    -sEXPORTED_RUNTIME_METHODS=UTF8ToString,stringToUTF8,lengthBytesUTF8)
+    -sEXPORTED_RUNTIME_METHODS=UTF8ToString)   # strings into C are encoded with TextEncoder
 
-# wasm_variant NAME EXPORT_NAME FLAGS...: build web/wasm/NAME.{js,wasm} when a source is newer.
+# wasm_variant NAME EXPORT_NAME FLAGS...: build web/lib/wasm/NAME.{js,wasm} when a source is newer.
 wasm_variant() {
     local name=$1 export_name=$2; shift 2
     local out=$WASM_OUT/$name.js recipe="${WASM_FLAGS[*]} $* $(engine_sources)"
@@ -370,6 +371,7 @@ wasm() {
         cp weights/kineto-world.kin "$WASM_OUT/"
         echo "    copied weights/kineto-world.kin"
     fi
+    sw_files
 }
 
 test_web_node() {
@@ -392,33 +394,55 @@ test_web() {
     test_web_browser
 }
 
-# ---- The web page: npm libraries copied into web/vendor/, a local server with cross-origin isolation ----
-# node_modules path -> web/vendor/ name; the page imports these ES modules.
+# ---- The web page (web/app/): npm libraries copied into web/app/vendor/, the service worker's file
+# list, a local server with cross-origin isolation ----
+# node_modules path -> web/app/vendor/ name; the page imports these ES modules.
 VENDOR_FILES="gifenc/dist/gifenc.esm.js:gifenc.js fflate/esm/browser.js:fflate.js
     mediabunny/dist/bundles/mediabunny.min.mjs:mediabunny.js"
 vendor() {
-    mkdir -p web/vendor
+    mkdir -p web/app/vendor
     local pair src dst
     for pair in $VENDOR_FILES; do
-        src=node_modules/${pair%%:*} dst=web/vendor/${pair##*:}
+        src=node_modules/${pair%%:*} dst=web/app/vendor/${pair##*:}
         if [ ! -f "$dst" ] || [ "$src" -nt "$dst" ]; then cp "$src" "$dst"; echo "    vendored $src"; fi
     done
+    sw_files
+}
+
+# web/app/sw-files.js: what the service worker keeps for offline use, listed from the files present
+# (paths under web/): web/ and the page (./ and app/ serve their index.html), the page's files, the
+# library's modules, its WebAssembly builds and weights.
+sw_files() {
+    local list
+    list=$(cd web && {
+        echo ./
+        echo app/
+        find app -type f ! -path app/index.html ! -name sw.js ! -name sw-files.js ! -name '*.tmp'
+        find lib -maxdepth 1 -type f -name '*.js'
+        if [ -d lib/wasm ]; then
+            find lib/wasm -maxdepth 1 -type f \( -name 'kineto-*.js' -o -name 'kineto-*.wasm' -o -name kineto-world.kin \)
+        fi
+    } | LC_ALL=C sort | sed 's/.*/  "&",/')
+    printf '// Written by ./build.sh from the files present: what web/app/sw.js keeps offline.\nself.KINETO_FILES = [\n%s\n];\n' \
+        "$list" > web/app/sw-files.js.tmp
+    mv web/app/sw-files.js.tmp web/app/sw-files.js
 }
 
 PORT=${PORT:-8080}
 # serve.json sets COOP/COEP/CORP, so the page is cross-origin isolated and the engine can use threads.
+# The page is /app/; / sends the visitor there (web/index.html).
 serve() {
-    [ -f web/wasm/kineto-simd.js ] || wasm
+    [ -f "$WASM_OUT/kineto-simd.js" ] || wasm
     vendor
-    [ -f web/wasm/kineto-world.kin ] || echo "warning: no web/wasm/kineto-world.kin (weights/kineto-world.kin missing); the page cannot load a model" >&2
+    [ -f "$WASM_OUT/kineto-world.kin" ] || echo "warning: no web/lib/wasm/kineto-world.kin (weights/kineto-world.kin missing); the page cannot load a model" >&2
     say "Kineto at http://localhost:$PORT/  (Ctrl+C stops)"
     exec node_modules/.bin/serve --config "$ROOT/serve.json" --listen "tcp://127.0.0.1:$PORT" \
         --no-clipboard --no-port-switching web
 }
 
 test_web_browser() {
+    [ -f "$WASM_OUT/kineto-simd.js" ] || wasm
     vendor
-    [ -f web/wasm/kineto-simd.js ] || wasm
     say "browser tests (tests/browser, Debian chromium)"
     node --test --test-concurrency=1 tests/browser/
 }

@@ -2,7 +2,7 @@
 //   node bench/chromium_bench.mjs DIR WEIGHTS REPS RUN...   RUN: wasm:THREADS (Kineto and onnxruntime-web), app
 // Serves the repository read-only on localhost with COOP/COEP (threads need cross-origin isolation)
 // and runs each job in a fresh page's module Worker (bench/page/). 'app' opens Kineto's own page
-// (web/index.html with ?weights=WEIGHTS), presses Generate with the default settings and times the
+// (web/app/index.html with ?weights=WEIGHTS), presses Generate with the default settings and times the
 // first preview and the finished clip; it also sums the gzip sizes of everything the page fetched.
 import fs from 'node:fs';
 import http from 'node:http';
@@ -81,7 +81,7 @@ async function appRun(ctx, reps) {
   fetched.clear();
   const page = await ctx.newPage();
   const weightsUrl = '/' + path.relative(ROOT, path.resolve(weights));
-  await page.goto(`${origin}/web/index.html?nosw&weights=${encodeURIComponent(weightsUrl)}`);
+  await page.goto(`${origin}/web/app/index.html?nosw&weights=${encodeURIComponent(weightsUrl)}`);
   await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 60_000 });
   if (await page.evaluate(() => document.body.dataset.state) === 'error') throw new Error(await page.textContent('#status'));
   const mode = await page.textContent('#mode');

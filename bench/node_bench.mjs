@@ -29,7 +29,7 @@ async function ortSessions(ort, options) {
 const rssMb = () => Math.round(process.resourceUsage().maxRSS / 102.4) / 10;
 if (engineName === 'wasm') {
   const { loadModule, stopThreads } = await import('../tests/node/load-engine.mjs');
-  const { Engine } = await import('../web/kineto-engine.js');
+  const { Engine } = await import('../web/lib/kineto-engine.js');
   const variant = threads > 1 ? 'simd-mt' : 'simd';
   const engine = new Engine(await loadModule(variant, threads), fs.readFileSync(weights));
   const ort = await import('onnxruntime-web');

@@ -23,7 +23,7 @@ function maxDiff(a, ref, channels) {
   return d;
 }
 
-// Kineto through web/kineto-engine.js's Engine. One preview after the first step gives
+// Kineto through web/lib/kineto-engine.js's Engine. One preview after the first step gives
 // first_preview_ms; its cost is left out of clip_ms (the other engines render none).
 export function kinetoRunner(engine, inputs, ref) {
   const clip = async () => {

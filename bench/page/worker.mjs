@@ -9,9 +9,9 @@ self.onmessage = async ({ data: job }) => {
   try {
     const inputs = await (await fetch(`${job.dir}/inputs.json`)).json();
     const ref = await fetchBytes(`${job.dir}/ref_frames.u8`);
-    const { loadEngine, Engine } = await import('/web/kineto-engine.js');
+    const { loadEngine, Engine } = await import('/web/lib/kineto-engine.js');
     const mode = job.threads > 1 ? 'simd-mt' : 'simd';
-    const loaded = await loadEngine({ mode, threads: job.threads, baseUrl: new URL('/web/', location.href) });
+    const loaded = await loadEngine({ mode, threads: job.threads });
     const engine = new Engine(loaded, await fetchBytes(job.weights));
     const ort = await import('/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs');
     ort.env.wasm.numThreads = job.threads;

@@ -1,7 +1,9 @@
 /* wasm_api.c — kineto.h flattened for JavaScript: only scalars and pointers cross the boundary.
    Functions of kineto.h that already take scalars (kineto_step, kineto_decode, ...) are exported
    as they are; this file covers the ones that take or return structs or write through status
-   pointers. web/worker.js is the only caller. */
+   pointers. web/lib/kineto-engine.js (run by web/lib/worker.js, and by the Node tests) is the only caller. */
+#include <stdio.h>
+
 #include "kineto.h"
 
 static kineto_status last_load_status = KINETO_OK;
@@ -13,20 +15,20 @@ kineto_ctx *kineto_js_load(const void *data, size_t size) {
 
 int kineto_js_load_status(void) { return (int)last_load_status; }
 
-/* kineto_info as numbers, in this order (web/worker.js reads them by the same names):
-   frames, height, width, fps, latent_channels, latent_h, latent_w, vocab_size, max_tokens,
-   default_steps, default_guidance, n_params, default_renoise. */
-#define KINETO_JS_INFO_FIELDS 13
-int kineto_js_info(const kineto_ctx *ctx, double *out, int capacity) {
-    if (!ctx || !out || capacity < KINETO_JS_INFO_FIELDS) return -1;
+/* kineto_info as a JSON object written into out (capacity bytes), keys named as JavaScript reads
+   them, so the field list lives only here. %.17g prints every double (the float defaults included)
+   so that it reads back exactly. Returns the length written, or -1 if out is too small. */
+int kineto_js_info(const kineto_ctx *ctx, char *out, int capacity) {
+    if (!ctx || !out || capacity <= 0) return -1;
     kineto_info in = kineto_model_info(ctx);
-    const double fields[KINETO_JS_INFO_FIELDS] = {
-        in.frames, in.height, in.width, in.fps, in.latent_channels, in.latent_h, in.latent_w,
-        in.vocab_size, in.max_tokens, in.default_steps, in.default_guidance, (double)in.n_params,
-        in.default_renoise,
-    };
-    for (int i = 0; i < KINETO_JS_INFO_FIELDS; i++) out[i] = fields[i];
-    return KINETO_JS_INFO_FIELDS;
+    int n = snprintf(out, (size_t)capacity,
+                     "{\"frames\":%d,\"height\":%d,\"width\":%d,\"fps\":%d,\"latentChannels\":%d,"
+                     "\"latentH\":%d,\"latentW\":%d,\"vocabSize\":%d,\"maxTokens\":%d,\"defaultSteps\":%d,"
+                     "\"defaultGuidance\":%.17g,\"defaultRenoise\":%.17g,\"params\":%lld}",
+                     in.frames, in.height, in.width, in.fps, in.latent_channels, in.latent_h, in.latent_w,
+                     in.vocab_size, in.max_tokens, in.default_steps, (double)in.default_guidance,
+                     (double)in.default_renoise, (long long)in.n_params);
+    return n < capacity ? n : -1;
 }
 
 /* kineto_begin with the parameters spelled out. The seed comes as two 32-bit halves because a

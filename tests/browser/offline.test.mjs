@@ -15,12 +15,13 @@ const settings = { prompt: 'a purple ring growing under water', seed: 7, steps: 
 async function waitOfflineReady(page) {
   await page.waitForFunction(() => document.getElementById('offline').textContent === 'Works offline', null,
     { timeout: 120_000 });
-  const weights = '/' + await testWeights();
+  const weights = testWeights().url;
   await page.waitForFunction(async (weights) => {
     if (!navigator.serviceWorker.controller) return false;
     const cache = await caches.open('kineto-v1');
     const keys = (await cache.keys()).map((r) => new URL(r.url).pathname);
-    return keys.includes(weights) && keys.includes('/app.js') && keys.some((k) => k.endsWith('.wasm'));
+    return keys.includes(weights) && keys.includes('/app/app.js') && keys.includes('/lib/worker.js') &&
+      keys.some((k) => k.endsWith('.wasm'));
   }, weights, { timeout: 120_000, polling: 250 });
 }
 
@@ -34,8 +35,11 @@ test('after one visit, the page generates with the network off', async () => {
 
   await browser.context.setOffline(true);
   try {
-    await page.reload();
-    await openApp(page, await appUrl(server));  // drops the hash the first clip set, which would start it again
+    // web/ itself (the root URL) sends the visitor on to the page, offline too; the hash the first
+    // clip set is dropped, as it would start that clip again.
+    await page.goto(appUrl(server).replace('/app/', '/'));
+    await page.waitForURL(appUrl(server));
+    await appStarted(page);
     assert.equal(await page.evaluate(() => navigator.onLine), false, 'the browser is offline');
     assert.equal(await page.evaluate(() => self.crossOriginIsolated), true, 'cached responses keep COOP/COEP');
     await generate(page, settings);
@@ -47,7 +51,7 @@ test('after one visit, the page generates with the network off', async () => {
   await page.close();
 });
 
-// Weights are cache-first with a background refresh (web/sw.js): every fetch of them also stores a
+// Weights are cache-first with a background refresh (web/app/sw.js): every fetch of them also stores a
 // fresh copy. A copy damaged while such a refresh is in flight would be quietly replaced, so the
 // test damages it only once none is, and checks that the damage stays.
 function weightsFetchesInFlight(context) {
@@ -82,7 +86,7 @@ test('damaged cached weights are dropped and fetched again', async () => {
   const page = await browser.context.newPage();
   await openApp(page, await appUrl(server));
   await waitOfflineReady(page);
-  const weights = await testWeights();
+  const weights = testWeights().url;
   const size = await damageCachedWeights(page, weights, inFlight);
   await page.reload();  // one load only: a second would find the copy the first one fetched again
   await appStarted(page);

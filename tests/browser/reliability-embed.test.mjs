@@ -4,8 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, startServer, launch, watch, assertSameOrigin } from './helpers.mjs';
-import { writeFixtures, CSP } from '../embed/embed-helpers.mjs';
+import { startServer, launch, watch, assertSameOrigin, writeFixtures, CSP } from './helpers.mjs';
 
 const fixtures = writeFixtures();
 let server, browser;
@@ -15,7 +14,7 @@ after(async () => { await browser?.close(); server?.close(); });
 const HOSTILE = '<img src=x onerror="window.pwned=1"><svg onload="window.pwned=2">';
 
 function writePage(otherOrigin) {
-  const dir = path.join(ROOT, 'web', fixtures.base);
+  const { dir } = fixtures;
   const attr = (s) => s.replaceAll('&', '&amp;').replaceAll('"', '&quot;');
   fs.writeFileSync(path.join(dir, 'hostile.html'), `<!doctype html><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${CSP}"><title>hostile</title>
@@ -71,11 +70,11 @@ test('hostile attribute values stay text; no URL attribute; other origins are ne
 
   // kineto.js refuses weights on another origin before any request; its own origin still works.
   const refused = await page.evaluate(async (url) => {
-    const kineto = await import('/kineto.js');
+    const kineto = await import('/lib/kineto.js');
     return kineto.init({ weightsUrl: url }).then(() => 'loaded', (e) => `${e.name}: ${e.message} [${e.field}]`);
   }, other + fixtures.tiny);
   assert.match(refused, /^TypeError: weightsUrl must be on this page's origin http:\/\/127\.0\.0\.1:\d+, not http:\/\/localhost:\d+ \[weightsUrl\]$/);
-  const dataUrl = await page.evaluate(async () => (await import('/kineto.js')).init({ weightsUrl: 'data:application/octet-stream,KNTO' })
+  const dataUrl = await page.evaluate(async () => (await import('/lib/kineto.js')).init({ weightsUrl: 'data:application/octet-stream,KNTO' })
     .then(() => 'loaded', (e) => e.message));
   assert.match(dataUrl, /weightsUrl must be on this page's origin/);
   assert.ok(!log.requests.some((u) => u.startsWith(other) || u.startsWith('data:')), 'no request to the other origin');

@@ -32,7 +32,7 @@ test('hostile prompts are shown as text and get clear messages', async () => {
   const log = watch(browser.context, page);
   const dialogs = await guard(page);
   await openApp(page, await appUrl(server, 'nosw'));
-  const hostile = '<img src=x onerror="window.pwned=1"> a red ball <script>window.pwned=2</script> 🔴 \ud800 \u0007';
+  const hostile = '<img src=x onerror="window.pwned=1"> a red ball <script>window.pwned=2</script> 🔴 \u0007';
   const images = await page.locator('img').count();
   await generate(page, { prompt: hostile, seed: 3, steps: 1 });
   assert.match(await page.textContent('#status'), /Made “<img src=x onerror="window.pwned=1"> a red ball <script>/);
@@ -52,6 +52,18 @@ test('hostile prompts are shown as text and get clear messages', async () => {
     await waitIdle(page);
     assert.match(await page.textContent('#status'), pattern, `message for ${JSON.stringify(prompt)}`);
     assert.equal(await page.isEnabled('#generate'), true);
+  }
+  // Text that cannot reach the engine as it reads: refused by name, before a generation starts.
+  for (const [prompt, pattern] of [
+    ['a red\u0000 ball', /^prompt contains a NUL character/],
+    ['a red \ud800 ball', /^prompt contains a lone UTF-16 surrogate/],
+  ]) {
+    const runs = await page.evaluate(() => document.body.dataset.runs);
+    await page.evaluate((prompt) => { document.getElementById('prompt').value = prompt; }, prompt);
+    await page.click('#generate');
+    assert.match(await page.textContent('#status'), pattern, `message for ${JSON.stringify(prompt)}`);
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'prompt', 'focus moves to the prompt');
+    assert.equal(await page.evaluate(() => document.body.dataset.runs), runs, 'no generation started');
   }
   // 100 KB typed or pasted: the field keeps at most its limit; through a link it is refused by name.
   await page.evaluate(() => { const p = document.getElementById('prompt'); p.value = 'red '.repeat(25_000); p.dispatchEvent(new Event('input')); });
@@ -91,10 +103,10 @@ test('no request leaves the origin, no served script uses eval, and the page run
   for (const file of files) assert.doesNotMatch(fs.readFileSync(file, 'utf8'), EVAL, `${file} uses eval or new Function`);
 
   // A link that points the page at weights on another origin is refused without a request there.
-  const other = server.url.replace('127.0.0.1', 'localhost') + 'wasm/test-tiny.kin';
+  const other = server.url.replace('127.0.0.1', 'localhost') + 'lib/wasm/test-tiny.kin';
   const page2 = await browser.context.newPage();
   const log2 = watch(browser.context, page2);
-  await page2.goto(server.url + '?nosw&weights=' + encodeURIComponent(other));
+  await page2.goto(server.url + 'app/?nosw&weights=' + encodeURIComponent(other));
   await page2.waitForFunction(() => document.body.dataset.state === 'error', null, { timeout: 30_000 });
   assert.match(await page2.textContent('#status'), /weightsUrl must be on this page's origin http:\/\/127\.0\.0\.1:\d+, not http:\/\/localhost:\d+/);
   assert.ok(!log2.requests.some((u) => u.startsWith('http://localhost')), 'nothing was fetched from the other origin');

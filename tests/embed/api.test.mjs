@@ -1,10 +1,9 @@
-// web/kineto.js in Chromium: the build it picks, clips bit-identical to Node's, progress, previews,
+// web/lib/kineto.js in Chromium: the build it picks, clips bit-identical to Node's, progress, previews,
 // input errors, cancellation, queueing, missing or damaged weights and a crashing worker.
 import test, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, watch } from '../browser/helpers.mjs';
+import { startServer, launch, watch, writeFixtures, sha256 } from '../browser/helpers.mjs';
 import { loadTiny, runGeneration, stopThreads } from '../node/load-engine.mjs';
-import { writeFixtures, sha256, PAGE_HELPERS } from './embed-helpers.mjs';
 
 const fixtures = writeFixtures();
 const request = { prompt: 'a red ball moving left', seed: 11, steps: 3, guidance: 3 };
@@ -27,7 +26,7 @@ async function openBlank(server) {
   const page = await browser.context.newPage();
   const log = watch(browser.context, page);
   await page.goto(server.url + fixtures.base + 'blank.html');
-  await page.evaluate(`(async () => { ${PAGE_HELPERS}; window.kineto = await import('/kineto.js'); })()`);
+  await page.evaluate(async () => { window.kineto = await import('/lib/kineto.js'); });
   return { page, log };
 }
 
@@ -48,7 +47,7 @@ test('a cross-origin isolated page runs the threaded build and makes the same bi
       onProgress: (p) => progress.push(p), onPreview: (p) => previews.push(p.frames.length) });
     return { mode: ready.mode, info: ready.info, isolated: crossOriginIsolated, progress, previews,
       width: clip.width, height: clip.height, fps: clip.fps, seed: clip.seed,
-      frameType: clip.frames[0].constructor.name, hashes: await hashFrames(clip.frames) };
+      frameType: clip.frames[0].constructor.name, hashes: await Promise.all(clip.frames.map(sha256Hex)) };
   }, { weightsUrl: fixtures.tiny, request });
   assert.equal(result.error, undefined, result.error?.message);
   assert.equal(result.isolated, true);
@@ -69,9 +68,9 @@ test('without isolation the SIMD build runs; a forced base build makes the same 
   const { page, log } = await openBlank(plain);
   const result = await inPage(page, async (kineto, { weightsUrl, request }) => {
     const simd = await kineto.init({ weightsUrl: '/' + weightsUrl });
-    const simdHashes = await hashFrames((await kineto.generate(request)).frames);
+    const simdHashes = await Promise.all((await kineto.generate(request)).frames.map(sha256Hex));
     const base = await kineto.init({ weightsUrl: '/' + weightsUrl, mode: 'base' });
-    const baseHashes = await hashFrames((await kineto.generate(request)).frames);
+    const baseHashes = await Promise.all((await kineto.generate(request)).frames.map(sha256Hex));
     let threadsError = null;
     await kineto.init({ weightsUrl: '/' + weightsUrl, mode: 'simd-mt' }).catch((e) => { threadsError = e.message; });
     return { simd: simd.mode, base: base.mode, simdHashes, baseHashes, threadsError };
@@ -176,7 +175,7 @@ test('a worker that dies or an engine that traps rejects pending calls; the next
     const trapError = await kineto.generate({ ...request, prompt: 'trap a ball', onProgress: ({ step }) => steps.push(step) })
       .then(() => null, (e) => e.message);
     const afterTrap = await kineto.generate(request);
-    return { crashError, queuedError, frames: after.frames.length, trapError, steps, afterTrap: await hashFrames(afterTrap.frames) };
+    return { crashError, queuedError, frames: after.frames.length, trapError, steps, afterTrap: await Promise.all(afterTrap.frames.map(sha256Hex)) };
   }, { ...fixtures, request });
   assert.equal(result.error, undefined, result.error?.message);
   assert.match(result.crashError, /the Kineto worker failed: .*simulated crash/);

@@ -1,11 +1,11 @@
-// <kineto-clip> in Chromium under a strict Content-Security-Policy: clips render and play, share one
-// worker, regenerate on attribute changes, show errors as text, work in an iframe; the examples load.
+// <kineto-clip> in Chromium under a strict Content-Security-Policy: clips render the native CLI's
+// frames and play, share one worker, regenerate on attribute changes, show errors as text, work in an
+// iframe; the examples load.
 import test, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, startServer, launch, watch } from '../browser/helpers.mjs';
-import { writeFixtures, startCspServer } from './embed-helpers.mjs';
+import { ROOT, startServer, launch, watch, writeFixtures, nativeHashes } from '../browser/helpers.mjs';
 
 const fixtures = writeFixtures();
 let server, browser;
@@ -54,6 +54,10 @@ test('two clips share the worker and queue; attributes regenerate; errors show a
   const one = await read('one'), two = await read('two'), bad = await read('bad');
   assert.equal(one.width, 32);
   assert.ok(one.colours > 4 && two.colours > 4, 'both canvases show a frame');
+  // Each clip is the native CLI's for its attributes (guidance, renoise and frames the model's).
+  const frameHashes = (id) => page.evaluate((id) => Promise.all(document.getElementById(id).frames.map(sha256Hex)), id);
+  assert.deepEqual(await frameHashes('one'), nativeHashes({ prompt: 'a red ball moving left', seed: 7, steps: 2 }, path.join(fixtures.dir, 'tiny.kin')));
+  assert.deepEqual(await frameHashes('two'), nativeHashes({ prompt: 'a blue square', seed: 8, steps: 2 }, path.join(fixtures.dir, 'tiny.kin')));
   assert.notEqual(one.digest, two.digest);
   assert.equal(one.button, 'pause', 'autoplay plays');
   assert.equal(two.button, 'play', 'no autoplay: waits for the button');
@@ -117,7 +121,7 @@ test('clips work inside an iframe', async () => {
 });
 
 test('the examples load under their CSP', async () => {
-  const hasModel = fs.existsSync(path.join(ROOT, 'web/wasm/kineto-world.kin'));
+  const hasModel = fs.existsSync(path.join(ROOT, 'web/lib/wasm/kineto-world.kin'));
   for (const example of ['article.html', 'api.html']) {
     const page = await browser.context.newPage();
     const log = watch(browser.context, page);
@@ -139,7 +143,7 @@ test('the examples load under their CSP', async () => {
 });
 
 test('clips run with the policy sent as a header, which binds the engine workers too', async () => {
-  const strict = await startCspServer();
+  const strict = await startServer({ config: 'embed/serve-csp.json' });
   try {
     const page = await browser.context.newPage();
     const log = watch(browser.context, page);
@@ -156,7 +160,7 @@ test('clips run with the policy sent as a header, which binds the engine workers
 });
 
 test('a policy without wasm-unsafe-eval is explained in the clip, not a hang', async () => {
-  const strict = await startCspServer('serve-csp-no-wasm.json');
+  const strict = await startServer({ config: 'embed/serve-csp-no-wasm.json' });
   try {
     const page = await browser.context.newPage();
     await page.goto(strict.url + fixtures.base + 'clips.html');

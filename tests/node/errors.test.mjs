@@ -3,7 +3,7 @@
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { Engine, EngineError } from '../../web/kineto-engine.js';
+import { Engine, EngineError } from '../../web/lib/kineto-engine.js';
 import { TINY, loadModule, loadTiny, runGeneration, stopThreads } from './load-engine.mjs';
 
 after(stopThreads);
@@ -80,6 +80,20 @@ test('bad parameters are refused by the engine with the field and its range', as
   assert.throws(() => engine.preview(), /no generation is running/);
   const after = runGeneration(engine, request).frames;
   assert.ok(after.every((f, i) => Buffer.compare(f, expected[i]) === 0), 'the same clip as before the errors');
+  engine.free();
+});
+
+test('strings reach C as the UTF-8 of well-formed text: a NUL is refused, a lone surrogate is U+FFFD', async () => {
+  const engine = await loadTiny('simd');
+  for (const field of ['prompt', 'negativePrompt']) {
+    assert.throws(() => engine.begin({ ...request, [field]: 'red\u0000 ball' }),
+      (e) => e instanceof EngineError && e.status === 'invalid argument' && e.message === `${field} contains a NUL character`);
+  }
+  // TextEncoder writes a lone surrogate as U+FFFD, a separator like any other non-word character.
+  const lone = runGeneration(engine, { ...request, prompt: 'a red\ud800ball moving left' });
+  const replaced = runGeneration(engine, { ...request, prompt: 'a red\ufffdball moving left' });
+  assert.deepEqual(lone.unknownWords, []);
+  assert.ok(lone.frames.every((f, i) => Buffer.compare(f, replaced.frames[i]) === 0), 'the same clip as with U+FFFD');
   engine.free();
 });
 

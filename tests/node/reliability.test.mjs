@@ -5,7 +5,7 @@ import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { checkRequest, splitWords } from '../../web/kineto-request.js';
+import { checkRequest, splitWords } from '../../web/lib/kineto-request.js';
 import { loadTiny, runGeneration, stopThreads } from './load-engine.mjs';
 
 after(stopThreads);
@@ -28,6 +28,8 @@ test('hostile prompts: a clear message naming the prompt, or a clip whose unknow
     ['zorbly florp', /prompt has no word the model knows \(unknown: zorbly, florp\)/],
     ['<script>alert(1)</script>', /no word the model knows \(unknown: script, alert, 1, script\)/],
     ['a '.repeat(info.maxTokens + 1), new RegExp(`too long: ${info.maxTokens + 1} known words, at most ${info.maxTokens}`)],
+    ['red \ud800 ball \udfff left', /prompt contains a lone UTF-16 surrogate/],   // not valid UTF-16: no UTF-8 form
+    ['red\u0000 ball', /prompt contains a NUL character/],                           // C would read only "red"
   ];
   for (const [prompt, pattern] of refused) {
     assert.throws(() => checkRequest({ prompt }, info, vocab), (e) => e.field === 'prompt' && pattern.test(e.message),
@@ -36,7 +38,6 @@ test('hostile prompts: a clear message naming the prompt, or a clip whose unknow
   const accepted = [
     'a red 🔴 ball ⚽ moving left',
     'red\u0001\u0002 ball\u001b[31m\u007f left',
-    'red \ud800 ball \udfff left',             // lone surrogates: not valid UTF-16, still text
     '<img src=x onerror=alert(1)> a red ball',
     'A RED BALL, \u212Aite \u0130',
   ];

@@ -1,8 +1,8 @@
-// The JS side's word rule and request checks (web/kineto-request.js) and the SIMD probe.
+// The JS side's word rule and request checks (web/lib/kineto-request.js) and the SIMD probe.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { splitWords, unknownWords, checkRequest, MAX_SEED } from '../../web/kineto-request.js';
-import { simdSupported, pickVariant, describeMode } from '../../web/kineto-engine.js';
+import { splitWords, unknownWords, checkRequest, MAX_SEED } from '../../web/lib/kineto-request.js';
+import { simdSupported, pickVariant, describeMode } from '../../web/lib/kineto-engine.js';
 
 const info = { frames: 16, width: 64, height: 64, fps: 8, maxTokens: 4, defaultSteps: 16, defaultGuidance: 3,
   defaultRenoise: 0.7 };
@@ -65,7 +65,39 @@ test('checkRequest names the field and its range for bad input', () => {
   bad({ prompt: 'ball', frames: 17 }, 'frames', /integer from 1 to 16/);
   bad({ prompt: 'ball', frames: 0 }, 'frames', /1 to 16/);
   bad({ prompt: 'ball', negativePrompt: {} }, 'negativePrompt', /must be a string/);
+  bad({ prompt: 'ball', negativePrompt: 'red ball moving left a' }, 'negativePrompt', /too long: 5 known words, at most 4/);
+  bad({ prompt: 'ball', negativePrompt: 'red red red red red zebra' }, 'negativePrompt', /too long: 5 known words/);
+  assert.equal(checkRequest({ prompt: 'ball', negativePrompt: 'red ball moving left zebra' }, info, vocab).negativePrompt,
+    'red ball moving left zebra', 'four known words are allowed; unknown ones do not count');
   assert.throws(() => checkRequest(null, info, vocab), /options object/);
+});
+
+test('checkRequest refuses a NUL or a lone surrogate in either prompt, naming the field', () => {
+  const bad = (request, field, pattern) => assert.throws(() => checkRequest(request, info, vocab),
+    (e) => e instanceof RangeError && e.field === field && pattern.test(e.message), JSON.stringify(request));
+  const NUL = /contains a NUL character/;
+  bad({ prompt: 'red\u0000 ball' }, 'prompt', NUL);            // a share link's #p=red%00%20ball
+  bad({ prompt: '\u0000' }, 'prompt', NUL);
+  bad({ prompt: 'ball\u0000' }, 'prompt', /NUL character \(U\+0000, at position 4\)/);
+  bad({ prompt: 'ball', negativePrompt: 'red\u0000' }, 'negativePrompt', NUL);
+  const SURROGATE = /lone UTF-16 surrogate/;
+  bad({ prompt: 'red \ud800 ball' }, 'prompt', SURROGATE);      // a high half alone
+  bad({ prompt: 'red ball \udfff' }, 'prompt', SURROGATE);      // a low half alone
+  bad({ prompt: 'red ball \udc00\ud800' }, 'prompt', SURROGATE); // both halves, in the wrong order
+  bad({ prompt: 'ball', negativePrompt: '\ud83d' }, 'negativePrompt', SURROGATE);
+  // The same verdicts without String.prototype.isWellFormed (the fallback's regular expression).
+  const isWellFormed = String.prototype.isWellFormed;
+  delete String.prototype.isWellFormed;
+  try {
+    bad({ prompt: 'red \ud800 ball' }, 'prompt', SURROGATE);
+    bad({ prompt: 'red ball \udfff' }, 'prompt', SURROGATE);
+    bad({ prompt: 'red ball \udc00\ud800' }, 'prompt', SURROGATE);
+    assert.equal(checkRequest({ prompt: 'a red ball \ud83d\udd34' }, info, vocab).prompt, 'a red ball \ud83d\udd34');
+  } finally {
+    String.prototype.isWellFormed = isWellFormed;
+  }
+  // A whole pair (an emoji) is well-formed text.
+  assert.equal(checkRequest({ prompt: 'a red ball \ud83d\udd34' }, info, vocab).prompt, 'a red ball 🔴');
 });
 
 test('the SIMD probe is a valid module only with SIMD, and picks a build', () => {

@@ -1,7 +1,7 @@
-// suggestWord (web/kineto-request.js): what the page offers for a word the model does not know.
+// suggestWord (web/lib/kineto-request.js): what the page offers for a word the model does not know.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { suggestWord } from '../../web/kineto-request.js';
+import { suggestWord } from '../../web/lib/kineto-request.js';
 import { loadTiny, stopThreads } from './load-engine.mjs';
 
 after(stopThreads);

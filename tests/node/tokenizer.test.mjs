@@ -1,8 +1,8 @@
-// web/kineto-request.js flags unknown words as the user types; it must split prompts exactly as
+// web/lib/kineto-request.js flags unknown words as the user types; it must split prompts exactly as
 // the engine's tokenizer does, or the page would flag the wrong words.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { splitWords, unknownWords } from '../../web/kineto-request.js';
+import { splitWords, unknownWords } from '../../web/lib/kineto-request.js';
 import { loadTiny, stopThreads } from './load-engine.mjs';
 
 after(stopThreads);

@@ -4,7 +4,7 @@ import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, WASM, WEB, TINY, VARIANTS, builtVariants, loadTiny, runGeneration, stopThreads } from './load-engine.mjs';
+import { ROOT, WASM, LIB, WEB, TINY, VARIANTS, builtVariants, loadTiny, runGeneration, stopThreads } from './load-engine.mjs';
 
 after(stopThreads);
 
@@ -93,7 +93,7 @@ test('a generation ended part-way leaves the engine clean', async () => {
 });
 
 test('no eval or Function constructor in the glue or the web modules (strict CSP)', () => {
-  const dirs = [WASM, WEB];
+  const dirs = [WASM, LIB, path.join(WEB, 'app'), path.join(WEB, 'examples')];
   const files = dirs.flatMap((dir) => fs.readdirSync(dir).filter((f) => f.endsWith('.js')).map((f) => path.join(dir, f)));
   assert.ok(files.some((f) => f.endsWith('kineto-simd-mt.worker.js')), 'the pthread worker is checked');
   for (const file of files) {

@@ -1,9 +1,11 @@
-// Service worker registration (web/sw.js caches the app, wasm and weights for offline use) and
-// removal of a cached weights file that failed its checksum.
+// Service worker registration (web/app/sw.js caches the page, the library, wasm and weights for
+// offline use) and removal of a cached weights file that failed its checksum.
 export async function registerOffline() {
   if (!('serviceWorker' in navigator)) return null;
   try {
-    return await navigator.serviceWorker.register(new URL('../sw.js', import.meta.url), { scope: new URL('../', import.meta.url).href });
+    // Scope web/, not web/app/: the engine's worker (web/lib/worker.js) must be served by it too.
+    // A scope above the script's folder needs the Service-Worker-Allowed header (serve.json).
+    return await navigator.serviceWorker.register(new URL('sw.js', import.meta.url), { scope: new URL('../', import.meta.url).href });
   } catch (error) {
     console.warn('Kineto works online only: the service worker did not register:', error.message);
     return null;

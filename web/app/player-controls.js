@@ -1,9 +1,10 @@
-// The player's controls: play/pause, frame steps, scrubber, loop, speed, fps, scaling, keys.
-import { Player } from './player.js';
+// The page's player (web/lib/player.js, shared with <kineto-clip>) and its controls: play/pause,
+// frame steps, scrubber, loop, speed, fps, scaling, keys.
+import { Player } from '../lib/player.js';
 
 // $: the page's getElementById. Returns the Player drawing on #screen, wired to its controls.
 export function createPlayer($) {
-  const player = new Player($('screen'), (index, count, playing) => showFrame($, index, count, playing));
+  const player = new Player($('screen'), { onFrame: (index, count, playing) => showFrame($, index, count, playing) });
   wire(player, $);
   return player;
 }

@@ -5,6 +5,10 @@ export function randomSeed() {
   return crypto.getRandomValues(new Uint32Array(1))[0];
 }
 
+// generate()'s option -> the form field (a key of the elements below).
+const FIELDS = { prompt: 'prompt', negativePrompt: 'negative', seed: 'seed', steps: 'steps', guidance: 'guidance',
+  renoise: 'renoise', frames: 'frames', fps: 'fps' };
+
 export class SettingsForm {
   constructor(elements) {
     this.el = elements;   // {prompt, negative, seed, seedLock, dice, steps, guidance, renoise, frames, fps}
@@ -43,11 +47,12 @@ export class SettingsForm {
     };
   }
 
+  // The input for a generate() option such as 'negativePrompt', or undefined.
+  element(option) { return this.el[FIELDS[option]]; }
+
   // Fills the form from a share link or a history entry; the seed is locked so it is reused.
   write(settings) {
-    const fields = { prompt: 'prompt', negativePrompt: 'negative', seed: 'seed', steps: 'steps',
-      guidance: 'guidance', renoise: 'renoise', frames: 'frames', fps: 'fps' };
-    for (const [name, field] of Object.entries(fields)) {
+    for (const [name, field] of Object.entries(FIELDS)) {
       if (settings[name] !== undefined) this.el[field].value = settings[name];
     }
     this.el.seedLock.checked = true;

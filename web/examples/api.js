@@ -1,5 +1,5 @@
 // api.js — the Kineto API without the element: init, generate with progress, previews and cancel.
-import { init, generate, unknownWords } from '../kineto.js';
+import { init, generate, unknownWords } from '../lib/kineto.js';
 
 const $ = (id) => document.getElementById(id);
 const canvas = $('canvas');

@@ -1,12 +1,12 @@
 // Kineto's page: wires the prompt, settings, engine, progress, player, history, export and share link.
-import { init, generate, unknownWords, suggestWord } from './kineto.js';
-import { renderVocabulary, insertText } from './app/vocab.js';
-import { SettingsForm } from './app/settings.js';
-import { Progress } from './app/progress.js';
-import { createPlayer } from './app/player-controls.js';
-import { History } from './app/history.js';
-import { hashToSettings, settingsToHash, shareUrl } from './app/share.js';
-import { registerOffline, keepOffline, dropCachedWeights } from './app/offline.js';
+import { init, generate, checkRequest, unknownWords, suggestWord, DEFAULT_WEIGHTS_URL } from '../lib/kineto.js';
+import { renderVocabulary, insertText } from './vocab.js';
+import { SettingsForm } from './settings.js';
+import { Progress } from './progress.js';
+import { createPlayer } from './player-controls.js';
+import { History } from './history.js';
+import { hashToSettings, settingsToHash, shareUrl } from './share.js';
+import { registerOffline, keepOffline, dropCachedWeights } from './offline.js';
 import { exportGif, exportWebm, exportPngZip, download } from './export.js';
 
 const $ = (id) => document.getElementById(id);
@@ -48,7 +48,7 @@ async function startEngine() {
     applyEngine(await init(builtInModel));
     refetched = true;
   }
-  showOfflineReady(builtInModel.weightsUrl ?? 'wasm/kineto-world.kin');
+  showOfflineReady(builtInModel.weightsUrl ?? DEFAULT_WEIGHTS_URL);
   say(refetched ? 'Ready. The saved copy of the model was damaged, so it was downloaded again.' : 'Ready.');
   const linked = hashToSettings(location.hash);
   if (linked) {
@@ -136,9 +136,11 @@ async function runGeneration() {
   let settings;
   try {
     settings = form.read();
+    // kineto.js's own checks (a NUL or too many known words, e.g. from a share link), named by field
+    checkRequest(settings, engine.info, engine.info.vocab);
   } catch (error) {
     say(error.message, 'error');
-    error.field?.focus();
+    (typeof error.field === 'string' ? form.element(error.field) : error.field)?.focus();
     return;
   }
   running = new AbortController();

@@ -1,6 +1,7 @@
 // kineto-engine.js — the WebAssembly engine from JavaScript: picks a build, loads a model and runs
 // one generation through the flat C API of src/bindings/wasm_api.c. Used by worker.js in the
-// browser and by the Node tests, so both exercise the same code.
+// browser and by the Node tests, so both exercise the same code. The builds are in ./wasm/, found
+// relative to this module.
 
 // The smallest module that uses a SIMD instruction: () -> v128 { v128.const 0 }.
 // WebAssembly.validate accepts it only where 128-bit SIMD is supported.
@@ -43,9 +44,9 @@ export function describeMode(variant, threads) {
 }
 
 // Loads the Emscripten module of a build. options.mode: 'auto' (default) or a VARIANTS key;
-// options.baseUrl: where web/ is; options.moduleOptions: extra settings for the Emscripten factory
-// (the Node tests pass wasmBinary and the pthread worker's location there).
-export async function loadEngine({ mode = 'auto', threads, baseUrl, moduleOptions = {} } = {}) {
+// options.moduleOptions: extra settings for the Emscripten factory (the Node tests pass wasmBinary
+// and the pthread worker's location there).
+export async function loadEngine({ mode = 'auto', threads, moduleOptions = {} } = {}) {
   const variant = mode === 'auto' || mode == null ? pickVariant() : mode;
   if (!VARIANTS[variant]) throw new Error(`mode must be one of auto, ${Object.keys(VARIANTS).join(', ')} (got ${mode})`);
   if (variant !== 'base' && !simdSupported()) throw new Error(`mode ${variant} needs WebAssembly SIMD, which this browser lacks`);
@@ -55,7 +56,7 @@ export async function loadEngine({ mode = 'auto', threads, baseUrl, moduleOption
   const hardware = globalThis.navigator?.hardwareConcurrency || 2;
   const threadCount = variant === 'simd-mt' ? clampThreads(threads ?? hardware) : 1;
   const { file } = VARIANTS[variant];
-  const scriptUrl = new URL(`./wasm/${file}.js`, baseUrl).href;
+  const scriptUrl = new URL(`./wasm/${file}.js`, import.meta.url).href;
   let factory;
   try {
     factory = (await import(scriptUrl)).default;
@@ -97,8 +98,8 @@ export class EngineError extends Error {
   }
 }
 
-const INFO_FIELDS = ['frames', 'height', 'width', 'fps', 'latentChannels', 'latentH', 'latentW',
-  'vocabSize', 'maxTokens', 'defaultSteps', 'defaultGuidance', 'params', 'defaultRenoise'];
+const INFO_JSON_BYTES = 1024;   // kineto_js_info's object is about 250 bytes
+const utf8 = new TextEncoder();
 
 // One loaded model in one Emscripten module. Methods throw EngineError for what the engine
 // refuses; anything else thrown (a WebAssembly.RuntimeError) means the module trapped.
@@ -149,38 +150,44 @@ export class Engine {
     if (status !== 0) throw this.lastError(status);
   }
 
+  // The model's info as the C side names it (wasm_api.c writes it as a JSON object).
   readInfo() {
-    const ptr = this.malloc(INFO_FIELDS.length * 8);
+    const ptr = this.malloc(INFO_JSON_BYTES);
     try {
-      const n = this.m._kineto_js_info(this.ctx, ptr, INFO_FIELDS.length);
-      if (n !== INFO_FIELDS.length) throw new EngineError('invalid argument', 'kineto_js_info failed');
-      const values = new Float64Array(this.heap().buffer, ptr, n);
-      return Object.fromEntries(INFO_FIELDS.map((name, i) => [name, values[i]]));
+      const n = this.m._kineto_js_info(this.ctx, ptr, INFO_JSON_BYTES);
+      if (n < 0) throw new EngineError('invalid argument', 'kineto_js_info failed');
+      return JSON.parse(this.m.UTF8ToString(ptr, n));
     } finally {
       this.m._free(ptr);
     }
   }
 
-  cString(text) {
-    const bytes = this.m.lengthBytesUTF8(text) + 1;
-    const ptr = this.malloc(bytes);
-    this.m.stringToUTF8(text, ptr, bytes);
+  // text as a NUL-terminated UTF-8 string on the heap (TextEncoder writes a lone surrogate as
+  // U+FFFD, so C always gets valid UTF-8). A NUL inside would end the C string early: refused.
+  cString(field, text) {
+    if (text.includes('\0')) throw new EngineError('invalid argument', `${field} contains a NUL character`);
+    const bytes = utf8.encode(text);
+    const ptr = this.malloc(bytes.length + 1);
+    const heap = this.heap();
+    heap.set(bytes, ptr);
+    heap[ptr + bytes.length] = 0;
     return ptr;
   }
 
   // request: {prompt, negativePrompt, seed (u32), steps, guidance, renoise, frames} (checked by the engine too).
   begin({ prompt, negativePrompt = '', seed = 0, steps = 0, guidance, renoise, frames = 0 }) {
     this.end();
-    const promptPtr = this.cString(String(prompt ?? ''));
-    const negativePtr = this.cString(String(negativePrompt ?? ''));
+    const promptPtr = this.cString('prompt', String(prompt ?? ''));
+    let negativePtr = 0;
     try {
+      negativePtr = this.cString('negativePrompt', String(negativePrompt ?? ''));
       const seedNumber = Number(seed);
       this.check(this.m._kineto_js_begin(this.ctx, promptPtr, negativePtr, seedNumber >>> 0,
         Math.floor(seedNumber / 4294967296) >>> 0, steps, guidance ?? this.info.defaultGuidance,
         renoise ?? this.info.defaultRenoise, frames, this.threads));
     } finally {
       this.m._free(promptPtr);
-      this.m._free(negativePtr);
+      if (negativePtr) this.m._free(negativePtr);
     }
     this.seed = seed;
     this.clipBytes = this.m._kineto_js_clip_bytes(this.ctx);

@@ -5,11 +5,16 @@
 //   const clip = await generate({ prompt: 'a red ball moving left', seed: 7, onProgress, signal });
 //   // clip.frames: one RGBA Uint8ClampedArray of clip.width * clip.height * 4 bytes per frame
 //
-// One worker serves the whole page; concurrent generate() calls run one after another.
+// One worker serves the whole page; concurrent generate() calls run one after another. The worker,
+// the WebAssembly builds and the default weights are found relative to this module, so the whole
+// web/lib/ folder can be copied anywhere.
 
 import { checkRequest, splitWords, suggestWord, unknownWords } from './kineto-request.js';
 
-export { splitWords, suggestWord, unknownWords };
+export { checkRequest, splitWords, suggestWord, unknownWords };
+
+// The model init() loads when given neither weightsUrl nor weights.
+export const DEFAULT_WEIGHTS_URL = new URL('./wasm/kineto-world.kin', import.meta.url).href;
 
 let session = null;   // {worker, options, ready: Promise, jobs: Map<id, job>}
 let lastOptions = {}; // a crashed worker is replaced by one started with these
@@ -58,7 +63,7 @@ function start(options) {
   const workerUrl = options.workerUrl ?? new URL('./worker.js', import.meta.url);
   // A relative weightsUrl is the page's, not the worker's (which sits beside this module).
   const weightsUrl = options.weightsUrl !== undefined ? new URL(String(options.weightsUrl), location.href).href
-    : new URL('./wasm/kineto-world.kin', import.meta.url).href;
+    : DEFAULT_WEIGHTS_URL;
   const worker = new Worker(workerUrl, { type: 'module', name: 'kineto' });
   const s = { worker, options, jobs: new Map(), vocab: null, info: null };
   s.ready = new Promise((resolve, reject) => { s.resolveReady = resolve; s.rejectReady = reject; });

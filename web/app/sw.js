@@ -1,19 +1,12 @@
-// Kineto's service worker: keeps the app, its modules, the wasm and the weights so the page works
+// Kineto's service worker: keeps the page, the library, the wasm and the weights so the page works
 // offline. Code is network-first (fresh when online, cached when not); weights are cache-first and
 // refreshed in the background. A weights file that fails the engine's checksum is deleted by the page.
+// Its scope is web/ (see offline.js), so the engine's worker in web/lib/ is served by it too.
+
+// sw-files.js is written by ./build.sh from the files present: self.KINETO_FILES, paths under web/.
+importScripts('sw-files.js');
+
 const CACHE = 'kineto-v1';
-const SHELL = [
-  './', 'style.css', 'icon.svg', 'app.js', 'export.js', 'kineto.js', 'kineto-request.js', 'kineto-engine.js',
-  'worker.js', 'app/vocab.js', 'app/settings.js', 'app/progress.js', 'app/player.js', 'app/player-controls.js',
-  'app/history.js', 'app/share.js', 'app/offline.js',
-  'vendor/gifenc.js', 'vendor/fflate.js', 'vendor/mediabunny.js',
-];
-// Engine builds: the page picks one at run time, so all are kept; absent ones are skipped.
-const ENGINE = [
-  'wasm/kineto-simd-mt.js', 'wasm/kineto-simd-mt.wasm', 'wasm/kineto-simd-mt.worker.js',
-  'wasm/kineto-simd.js', 'wasm/kineto-simd.wasm', 'wasm/kineto-base.js', 'wasm/kineto-base.wasm',
-  'wasm/kineto-world.kin',
-];
 
 const isWeights = (url) => url.pathname.endsWith('.kin');
 
@@ -28,11 +21,13 @@ async function keep(cache, urls, onlyMissing = false) {
   }));
 }
 
+// The page and its code must all be kept for the worker to install; weights are kept when they can be.
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
-    await cache.addAll(SHELL.filter((f) => f !== 'icon.svg'));
-    await keep(cache, ['icon.svg', ...ENGINE].map((f) => new URL(f, self.registration.scope).href));
+    const urls = self.KINETO_FILES.map((f) => new URL(f, self.registration.scope).href);
+    await cache.addAll(urls.filter((u) => !isWeights(new URL(u))));
+    await keep(cache, urls.filter((u) => isWeights(new URL(u))));
     await self.skipWaiting();
   })());
 });
@@ -64,9 +59,11 @@ self.addEventListener('fetch', (event) => {
   else event.respondWith(networkFirst(request));
 });
 
-// Page loads are stored under one key (the scope, which serves index.html), whatever the query or hash.
+// A page load is stored under its path, whatever the query or hash.
 function cacheKey(request) {
-  return request.mode === 'navigate' ? self.registration.scope : request.url;
+  if (request.mode !== 'navigate') return request.url;
+  const url = new URL(request.url);
+  return url.origin + url.pathname;
 }
 
 async function networkFirst(request) {

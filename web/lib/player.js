@@ -1,31 +1,39 @@
-// Plays a clip (RGBA frames) on a canvas: play/pause, loop, frame stepping, seeking, speed.
+// player.js — plays a clip (RGBA frames) on a canvas: play/pause, loop, frame stepping, seeking,
+// speed. Used by <kineto-clip> and by Kineto's page. Time comes from requestAnimationFrame's
+// timestamps, so a test can drive it with a fake clock.
 export class Player {
-  constructor(canvas, onFrame) {
+  // onFrame(index, count, playing): after every drawn frame and every play/pause.
+  constructor(canvas, { onFrame } = {}) {
     this.canvas = canvas;
     this.context = canvas.getContext('2d');
-    this.onFrame = onFrame;       // (index, count, playing) after every drawn frame
-    this.images = [];
+    this.onFrame = onFrame;
+    this.images = [];             // one ImageData per frame
     this.index = 0;
     this.fps = 8;
     this.speed = 1;
     this.loop = true;
     this.playing = false;
     this.lastTime = 0;
-    this.elapsed = 0;
+    this.elapsed = 0;             // ms of clip time not yet turned into frames
     this.tick = this.tick.bind(this);
   }
 
   get frameCount() { return this.images.length; }
 
+  // Sets the canvas to the clip's size (only when it changes: setting it clears the canvas).
+  resize(width, height) {
+    if (this.canvas.width !== width) this.canvas.width = width;
+    if (this.canvas.height !== height) this.canvas.height = height;
+  }
+
   // clip: {width, height, frames: Uint8ClampedArray[] (RGBA, one per frame)}. Keeps the position when
   // the frame count is unchanged (live previews), else starts at frame 0.
   load(clip, { autoplay = true } = {}) {
     const sameLength = clip.frames.length === this.images.length;
-    this.canvas.width = clip.width;
-    this.canvas.height = clip.height;
+    this.resize(clip.width, clip.height);
     this.images = clip.frames.map((rgba) => new ImageData(new Uint8ClampedArray(rgba), clip.width, clip.height));
     if (!sameLength) this.index = 0;
-    this.index = Math.min(this.index, this.images.length - 1);
+    this.index = Math.max(0, Math.min(this.index, this.images.length - 1));
     this.draw();
     if (autoplay) this.play();
   }
@@ -44,6 +52,7 @@ export class Player {
     this.onFrame?.(this.index, this.images.length, this.playing);
   }
 
+  // Without loop, play on the last frame starts again from the first.
   play() {
     if (this.images.length === 0 || this.playing) return;
     if (!this.loop && this.index === this.images.length - 1) this.index = 0;
@@ -76,7 +85,7 @@ export class Player {
 
   tick(now) {
     if (!this.playing) return;
-    this.elapsed += (now - this.lastTime) * this.speed;
+    this.elapsed += Math.max(0, now - this.lastTime) * this.speed;
     this.lastTime = now;
     const frameMs = 1000 / this.fps;
     if (this.elapsed >= frameMs) {

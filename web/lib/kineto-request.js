@@ -1,5 +1,7 @@
-// kineto-request.js — the prompt tokenizer's word rule and the checks on a generation request,
-// shared by kineto.js (to reject bad input with a clear message) and worker.js.
+// kineto-request.js — the prompt tokenizer's word rule, word suggestions and the checks on a
+// generation request. kineto.js runs the checks before a request reaches the worker (so bad input
+// gets a message naming the field) and re-exports the word functions for pages that flag words as
+// the user types.
 
 export const MAX_STEPS = 200;        // KINETO_MAX_STEPS in include/kineto.h
 export const MAX_GUIDANCE = 30;      // KINETO_MAX_GUIDANCE
@@ -109,12 +111,32 @@ function describe(value) {
   return typeof value;
 }
 
+// A lone UTF-16 surrogate: half of a pair without the other half.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const wellFormed = (text) => (typeof text.isWellFormed === 'function' ? text.isWellFormed() : !LONE_SURROGATE.test(text));
+
+// A prompt reaches C as a NUL-terminated UTF-8 string: a NUL would cut it short (the engine would
+// read less than the page shows) and a lone surrogate has no UTF-8 form, so both are refused.
 function checkText(field, value) {
   if (typeof value !== 'string') throw fail(TypeError, field, `must be a string (got ${describe(value)})`);
   if (value.length > MAX_PROMPT_CHARS) {
     throw fail(RangeError, field, `is too long: ${value.length} characters, at most ${MAX_PROMPT_CHARS}`);
   }
+  const nul = value.indexOf('\0');
+  if (nul >= 0) throw fail(RangeError, field, `contains a NUL character (U+0000, at position ${nul}): remove it`);
+  if (!wellFormed(value)) {
+    throw fail(RangeError, field, 'contains a lone UTF-16 surrogate (half of an emoji or other character): it is not valid text');
+  }
   return value;
+}
+
+// The known words of text, which the engine reads at most maxTokens of.
+function checkKnownWords(field, text, vocab, maxTokens) {
+  const words = splitWords(text);
+  const unknown = unknownWords(text, vocab);
+  const knownCount = words.length - unknown.length;
+  if (knownCount > maxTokens) throw fail(RangeError, field, `is too long: ${knownCount} known words, at most ${maxTokens}`);
+  return { words, unknown, knownCount };
 }
 
 // Checks a generate() request against the model's info and fills in the defaults.
@@ -122,17 +144,13 @@ function checkText(field, value) {
 export function checkRequest(request, info, vocab) {
   if (request == null || typeof request !== 'object') throw new TypeError('generate() needs an options object');
   const prompt = checkText('prompt', request.prompt ?? '');
-  const words = splitWords(prompt);
+  const { words, unknown, knownCount } = checkKnownWords('prompt', prompt, vocab, info.maxTokens);
   if (words.length === 0) throw fail(RangeError, 'prompt', 'has no words: write a few words such as "a red ball moving left"');
-  const unknown = unknownWords(prompt, vocab);
-  const knownCount = words.length - unknown.length;
   if (knownCount === 0) {
     throw fail(RangeError, 'prompt', `has no word the model knows (unknown: ${unknown.join(', ')})`);
   }
-  if (knownCount > info.maxTokens) {
-    throw fail(RangeError, 'prompt', `is too long: ${knownCount} known words, at most ${info.maxTokens}`);
-  }
   const negativePrompt = checkText('negativePrompt', request.negativePrompt ?? '');
+  checkKnownWords('negativePrompt', negativePrompt, vocab, info.maxTokens);
   const steps = checkInteger('steps', request.steps ?? info.defaultSteps, 1, MAX_STEPS);
   const guidance = request.guidance ?? info.defaultGuidance;
   if (typeof guidance !== 'number' || !Number.isFinite(guidance) || guidance < 0 || guidance > MAX_GUIDANCE) {

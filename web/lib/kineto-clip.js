@@ -1,9 +1,10 @@
 // kineto-clip.js — <kineto-clip prompt="a red ball moving left" seed="7" steps="16" guidance="1.5"
-// autoplay loop controls>: generates a clip with kineto.js and plays it. Importing this module
-// registers the element; every element of a page shares the one worker, so they queue.
+// autoplay loop controls>: generates a clip with kineto.js and plays it with player.js. Importing
+// this module registers the element; every element of a page shares the one worker, so they queue.
 // Attribute values only ever reach the page as text (textContent), never as HTML.
 
 import { generate, init, suggestWord } from './kineto.js';
+import { Player } from './player.js';
 
 const STYLE = `
 :host { display: inline-block; font: 13px/1.4 system-ui, sans-serif; color: #333; }
@@ -25,7 +26,7 @@ const NUMBER_ATTRIBUTES = {
 
 export class KinetoClip extends HTMLElement {
   static get observedAttributes() {
-    return ['prompt', 'negative-prompt', ...Object.keys(NUMBER_ATTRIBUTES), 'controls'];
+    return ['prompt', 'negative-prompt', ...Object.keys(NUMBER_ATTRIBUTES), 'controls', 'loop'];
   }
 
   constructor() {
@@ -42,7 +43,7 @@ export class KinetoClip extends HTMLElement {
     this.button = document.createElement('button');
     this.button.type = 'button';
     this.button.setAttribute('part', 'button');
-    this.button.addEventListener('click', () => (this.playing ? this.pause() : this.play()));
+    this.button.addEventListener('click', () => this.player.toggle());
     this.statusLine = document.createElement('span');
     this.statusLine.className = 'status';
     this.statusLine.setAttribute('part', 'status');
@@ -50,10 +51,7 @@ export class KinetoClip extends HTMLElement {
     bar.append(this.button, this.statusLine);
     figure.append(this.canvas, bar);
     root.append(figure);
-    this.frames = [];          // RGBA Uint8ClampedArray per frame: the clip, or the latest preview
-    this.fps = 8;
-    this.frameIndex = 0;
-    this.playing = false;
+    this.player = new Player(this.canvas, { onFrame: () => this.updateButton() });
     this.controller = null;    // aborts the generation in flight
     this.scheduled = false;
     this.updateButton();
@@ -70,8 +68,18 @@ export class KinetoClip extends HTMLElement {
   attributeChangedCallback(name, oldValue, newValue) {
     if (oldValue === newValue) return;
     if (name === 'controls') this.updateButton();
+    else if (name === 'loop') this.updateLoop();
     else this.scheduleGenerate();
   }
+
+  // The clip, or the latest preview: one RGBA Uint8ClampedArray per frame.
+  get frames() { return this.player.images.map((image) => image.data); }
+  get playing() { return this.player.playing; }
+  play() { this.player.play(); }
+  pause() { this.player.pause(); }
+
+  // Previews always loop; a finished clip loops only with the loop attribute.
+  updateLoop() { this.player.loop = this.hasAttribute('loop') || this.controller !== null; }
 
   // Several attributes set in one task make one generation.
   scheduleGenerate() {
@@ -98,87 +106,54 @@ export class KinetoClip extends HTMLElement {
     this.controller?.abort();
     const controller = new AbortController();
     this.controller = controller;
+    this.updateLoop();
     const request = this.request();
     this.canvas.setAttribute('aria-label', request.prompt);
     this.setStatus('loading the model…');
     try {
       const { info } = await init();
       if (controller.signal.aborted) return;
-      this.resize(info.width, info.height);
-      this.fps = info.fps;
+      this.player.resize(info.width, info.height);
+      this.player.fps = info.fps;
       this.setStatus('waiting for the engine…');
       const clip = await generate({
         ...request,
         signal: controller.signal,
         onProgress: ({ step, total }) => this.setStatus(`step ${step} of ${total}`),
-        onPreview: ({ frames }) => this.show(frames),
+        onPreview: ({ width, height, frames }) => this.show({ width, height, frames }),
       });
-      this.show(clip.frames);
+      if (controller.signal.aborted) return;   // a newer generation replaced this one
+      this.controller = null;
+      this.updateLoop();
+      this.show(clip);
       const named = clip.unknownWords.map((w) => {
         const near = suggestWord(w, info.vocab);
         return near ? `${w} (${near}?)` : w;
       });
       this.setStatus(named.length ? `ignored unknown words: ${named.join(', ')}` : '');
       this.dispatchEvent(new CustomEvent('kineto-ready', { detail: clip }));
-      if (this.hasAttribute('autoplay')) this.play();
     } catch (error) {
       if (error.name === 'AbortError' || controller.signal.aborted) return;
       this.setStatus(error.message, true);
       this.dispatchEvent(new CustomEvent('kineto-error', { detail: error }));
     } finally {
-      if (this.controller === controller) this.controller = null;
+      if (this.controller === controller) {
+        this.controller = null;
+        this.updateLoop();
+      }
     }
   }
 
-  resize(width, height) {
-    this.canvas.width = width;
-    this.canvas.height = height;
-    this.context = this.canvas.getContext('2d');
-  }
-
-  show(frames) {
-    this.frames = frames;
-    this.frameIndex = Math.min(this.frameIndex, frames.length - 1);
-    this.draw();
-    if (this.hasAttribute('autoplay') && !this.playing) this.play();
-  }
-
-  draw() {
-    const frame = this.frames[this.frameIndex];
-    if (!frame || !this.context) return;
-    this.context.putImageData(new ImageData(frame, this.canvas.width, this.canvas.height), 0, 0);
-  }
-
-  play() {
-    if (this.playing || this.frames.length === 0) return;
-    if (this.frameIndex === this.frames.length - 1) this.frameIndex = 0;
-    this.playing = true;
-    this.updateButton();
-    let last = performance.now();
-    const tick = (now) => {
-      if (!this.playing) return;
-      const frameTime = 1000 / this.fps;
-      if (now - last >= frameTime) {
-        last = now - ((now - last) % frameTime);
-        if (this.frameIndex + 1 < this.frames.length) this.frameIndex++;
-        else if (this.hasAttribute('loop') || this.controller) this.frameIndex = 0;   // previews always loop
-        else return this.pause();
-        this.draw();
-      }
-      requestAnimationFrame(tick);
-    };
-    requestAnimationFrame(tick);
-  }
-
-  pause() {
-    this.playing = false;
-    this.updateButton();
+  // clip: {width, height, frames}; a preview keeps the playing position, autoplay starts playback.
+  show(clip) {
+    this.player.load(clip, { autoplay: this.hasAttribute('autoplay') });
   }
 
   updateButton() {
+    const { playing } = this.player;
     this.button.hidden = !this.hasAttribute('controls');
-    this.button.textContent = this.playing ? '❚❚' : '▶';
-    this.button.setAttribute('aria-label', this.playing ? 'pause' : 'play');
+    this.button.textContent = playing ? '❚❚' : '▶';
+    this.button.setAttribute('aria-label', playing ? 'pause' : 'play');
   }
 
   setStatus(text, isError = false) {

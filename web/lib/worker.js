@@ -31,7 +31,7 @@ self.onmessage = (event) => {
 async function init(msg) {
   try {
     const weights = msg.weights ?? await fetchWeights(msg.weightsUrl);
-    const loaded = await loadEngine({ mode: msg.mode, threads: msg.threads, baseUrl: import.meta.url });
+    const loaded = await loadEngine({ mode: msg.mode, threads: msg.threads });
     engine = new Engine(loaded, weights);
     self.postMessage({ type: 'ready', mode: engine.mode, info: engine.info, vocab: engine.vocab });
   } catch (error) {
