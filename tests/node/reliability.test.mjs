@@ -24,7 +24,7 @@ test('hostile prompts: a clear message naming the prompt, or a clip whose unknow
     ['', /prompt has no words/],
     [' \t\r\n\u00a0\u2003 ', /prompt has no words/],
     ['🔴 ⚽ 👩‍👩‍👧', /prompt has no words/],
-    ['red '.repeat(25_000), /prompt is too long: 100000 characters, at most 1000/],
+    ['red '.repeat(25_000), /prompt is too long: 100000 bytes of UTF-8, at most 4096/],
     ['zorbly florp', /prompt has no word the model knows \(unknown: zorbly, florp\)/],
     ['<script>alert(1)</script>', /no word the model knows \(unknown: script, alert, 1, script\)/],
     ['a '.repeat(info.maxTokens + 1), new RegExp(`too long: ${info.maxTokens + 1} known words, at most ${info.maxTokens}`)],

@@ -46,7 +46,10 @@ test('checkRequest names the field and its range for bad input', () => {
   bad({ prompt: ' ,.! ' }, 'prompt', /no words/);
   bad({ prompt: 'cat dog' }, 'prompt', /no word the model knows.*cat, dog/);
   bad({ prompt: 'a red ball moving left' }, 'prompt', /too long: 5 known words, at most 4/);
-  bad({ prompt: 'x'.repeat(1001) }, 'prompt', /too long: 1001 characters/);
+  bad({ prompt: 'x'.repeat(4097) }, 'prompt', /too long: 4097 bytes of UTF-8, at most 4096/);
+  bad({ prompt: 'ball ' + 'é'.repeat(2046) }, 'prompt', /too long: 4097 bytes/);   // 2 bytes each
+  bad({ prompt: 'ball', negativePrompt: 'x'.repeat(4097) }, 'negativePrompt', /too long: 4097 bytes/);
+  assert.equal(checkRequest({ prompt: 'ball ' + 'x'.repeat(4091) }, info, vocab).unknownWords.length, 1, '4096 bytes pass');
   bad({ prompt: 42 }, 'prompt', /must be a string/);
   bad({ prompt: 'ball', steps: 0 }, 'steps', /integer from 1 to 200 \(got 0\)/);
   bad({ prompt: 'ball', steps: 201 }, 'steps', /1 to 200/);
@@ -59,9 +62,18 @@ test('checkRequest names the field and its range for bad input', () => {
   bad({ prompt: 'ball', renoise: -0.1 }, 'renoise', /0 to 1/);
   bad({ prompt: 'ball', renoise: NaN }, 'renoise', /0 to 1/);
   bad({ prompt: 'ball', renoise: '0.5' }, 'renoise', /0 to 1/);
-  bad({ prompt: 'ball', seed: -1 }, 'seed', /integer from 0 to 4294967295/);
-  bad({ prompt: 'ball', seed: 2 ** 32 }, 'seed', /0 to 4294967295/);
-  bad({ prompt: 'ball', seed: 1.5 }, 'seed', /integer/);
+  bad({ prompt: 'ball', seed: -1 }, 'seed', /whole number from 0 to 18446744073709551615/);
+  bad({ prompt: 'ball', seed: 2 ** 53 }, 'seed', /0 to 18446744073709551615/);   // not exact as a Number
+  bad({ prompt: 'ball', seed: 1.5 }, 'seed', /whole number/);
+  for (const seed of ['-1', ' 1', '+1', '1 ', '0x10', '1e3', '', '18446744073709551616', 2n ** 64n, -1n]) {
+    bad({ prompt: 'ball', seed }, 'seed', /decimal digits/);
+  }
+  // as the CLI reads --seed: decimal digits, leading zeros allowed, up to 2^64-1
+  assert.equal(checkRequest({ prompt: 'ball', seed: '010' }, info, vocab).seed, 10);
+  assert.equal(checkRequest({ prompt: 'ball', seed: 2 ** 32 }, info, vocab).seed, 2 ** 32);
+  assert.equal(checkRequest({ prompt: 'ball', seed: '18446744073709551615' }, info, vocab).seed, '18446744073709551615');
+  assert.equal(checkRequest({ prompt: 'ball', seed: 2n ** 64n - 1n }, info, vocab).seed, '18446744073709551615');
+  assert.equal(checkRequest({ prompt: 'ball', seed: 9007199254740993n }, info, vocab).seed, '9007199254740993');
   bad({ prompt: 'ball', frames: 17 }, 'frames', /integer from 1 to 16/);
   bad({ prompt: 'ball', frames: 0 }, 'frames', /1 to 16/);
   bad({ prompt: 'ball', negativePrompt: {} }, 'negativePrompt', /must be a string/);

@@ -1,9 +1,7 @@
 // The settings form: reads and validates it (naming the field that is wrong), fills it, rolls seeds.
-const MAX_SEED = 4294967295;   // seeds are drawn as 32-bit unsigned; the engine takes any
+import { MAX_SEED, parseSeed, randomSeed } from '../lib/kineto-request.js';
 
-export function randomSeed() {
-  return crypto.getRandomValues(new Uint32Array(1))[0];
-}
+export { randomSeed };
 
 // generate()'s option -> the form field (a key of the elements below).
 const FIELDS = { prompt: 'prompt', negativePrompt: 'negative', seed: 'seed', steps: 'steps', guidance: 'guidance',
@@ -38,7 +36,7 @@ export class SettingsForm {
     return {
       prompt,
       negativePrompt: this.el.negative.value.trim(),
-      seed: integerIn(this.el.seed, 'Seed', 0, MAX_SEED),
+      seed: seedIn(this.el.seed),
       steps: integerIn(this.el.steps, 'Steps', 1, Number(this.el.steps.max)),
       guidance: numberIn(this.el.guidance, 'Guidance', 0, Number(this.el.guidance.max)),
       renoise: numberIn(this.el.renoise, 'Renoise', 0, Number(this.el.renoise.max)),
@@ -73,6 +71,15 @@ function numberIn(field, label, min, max) {
     fail(field, `${label} must be a number from ${min} to ${max}.`);
   }
   return value;
+}
+
+// Seeds are read as the engine and the CLI read them: decimal digits, 0..2^64-1.
+function seedIn(field) {
+  try {
+    return parseSeed(field.value.trim());
+  } catch {
+    return fail(field, `Seed must be a whole number from 0 to ${MAX_SEED}, in decimal digits.`);
+  }
 }
 
 function integerIn(field, label, min, max) {

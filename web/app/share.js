@@ -19,7 +19,8 @@ export function hashToSettings(hash) {
   for (const [name, key] of Object.entries(KEYS)) {
     if (!params.has(key)) continue;
     const raw = params.get(key);
-    settings[name] = name === 'prompt' || name === 'negativePrompt' ? raw : Number(raw);
+    // a seed stays text: up to 2^64-1, beyond what a Number holds exactly
+    settings[name] = name === 'prompt' || name === 'negativePrompt' || name === 'seed' ? raw : Number(raw);
   }
   // A link made before renoise existed had Euler steps: renoise 0 reproduces its clip.
   if (!params.has(KEYS.renoise) && params.has(KEYS.seed)) settings.renoise = 0;

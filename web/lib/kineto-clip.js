@@ -97,7 +97,8 @@ export class KinetoClip extends HTMLElement {
     if (negative) request.negativePrompt = negative;
     for (const [attribute, option] of Object.entries(NUMBER_ATTRIBUTES)) {
       const text = this.getAttribute(attribute);
-      if (text !== null && text.trim() !== '') request[option] = Number(text);
+      // the seed stays text, read by generate() as the CLI reads --seed (up to 2^64-1, exactly)
+      if (text !== null && text.trim() !== '') request[option] = option === 'seed' ? text.trim() : Number(text);
     }
     return request;
   }

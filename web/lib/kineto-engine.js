@@ -3,6 +3,8 @@
 // browser and by the Node tests, so both exercise the same code. The builds are in ./wasm/, found
 // relative to this module.
 
+import { parseSeed, wellFormed } from './kineto-request.js';
+
 // The smallest module that uses a SIMD instruction: () -> v128 { v128.const 0 }.
 // WebAssembly.validate accepts it only where 128-bit SIMD is supported.
 const SIMD_PROBE = new Uint8Array([
@@ -162,10 +164,11 @@ export class Engine {
     }
   }
 
-  // text as a NUL-terminated UTF-8 string on the heap (TextEncoder writes a lone surrogate as
-  // U+FFFD, so C always gets valid UTF-8). A NUL inside would end the C string early: refused.
+  // text as a NUL-terminated UTF-8 string on the heap. A NUL inside would end the C string early and
+  // a lone surrogate has no UTF-8 form: both are refused, as checkRequest refuses them.
   cString(field, text) {
     if (text.includes('\0')) throw new EngineError('invalid argument', `${field} contains a NUL character`);
+    if (!wellFormed(text)) throw new EngineError('invalid argument', `${field} contains a lone UTF-16 surrogate`);
     const bytes = utf8.encode(text);
     const ptr = this.malloc(bytes.length + 1);
     const heap = this.heap();
@@ -181,9 +184,9 @@ export class Engine {
     let negativePtr = 0;
     try {
       negativePtr = this.cString('negativePrompt', String(negativePrompt ?? ''));
-      const seedNumber = Number(seed);
-      this.check(this.m._kineto_js_begin(this.ctx, promptPtr, negativePtr, seedNumber >>> 0,
-        Math.floor(seedNumber / 4294967296) >>> 0, steps, guidance ?? this.info.defaultGuidance,
+      const seed64 = BigInt(parseSeed(seed));
+      this.check(this.m._kineto_js_begin(this.ctx, promptPtr, negativePtr, Number(seed64 & 0xffffffffn),
+        Number(seed64 >> 32n), steps, guidance ?? this.info.defaultGuidance,
         renoise ?? this.info.defaultRenoise, frames, this.threads));
     } finally {
       this.m._free(promptPtr);

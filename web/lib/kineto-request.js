@@ -5,8 +5,8 @@
 
 export const MAX_STEPS = 200;        // KINETO_MAX_STEPS in include/kineto.h
 export const MAX_GUIDANCE = 30;      // KINETO_MAX_GUIDANCE
-export const MAX_SEED = 4294967295;  // seeds are u32 in JS so that every one is exact
-export const MAX_PROMPT_CHARS = 1000;
+export const MAX_SEED = 18446744073709551615n; // the engine's u64; randomSeed() draws 32 bits
+export const MAX_PROMPT_BYTES = 4096;  // KINETO_MAX_PROMPT_BYTES: each prompt, in UTF-8 bytes
 
 const isWordChar = (c) => (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 39; // a-z 0-9 '
 
@@ -107,20 +107,21 @@ function checkInteger(field, value, min, max) {
 
 function describe(value) {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || value == null) return String(value);
   return typeof value;
 }
 
 // A lone UTF-16 surrogate: half of a pair without the other half.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-const wellFormed = (text) => (typeof text.isWellFormed === 'function' ? text.isWellFormed() : !LONE_SURROGATE.test(text));
+export const wellFormed = (text) => (typeof text.isWellFormed === 'function' ? text.isWellFormed() : !LONE_SURROGATE.test(text));
 
 // A prompt reaches C as a NUL-terminated UTF-8 string: a NUL would cut it short (the engine would
 // read less than the page shows) and a lone surrogate has no UTF-8 form, so both are refused.
 function checkText(field, value) {
   if (typeof value !== 'string') throw fail(TypeError, field, `must be a string (got ${describe(value)})`);
-  if (value.length > MAX_PROMPT_CHARS) {
-    throw fail(RangeError, field, `is too long: ${value.length} characters, at most ${MAX_PROMPT_CHARS}`);
+  const bytes = utf8Length(value);
+  if (bytes > MAX_PROMPT_BYTES) {
+    throw fail(RangeError, field, `is too long: ${bytes} bytes of UTF-8, at most ${MAX_PROMPT_BYTES}`);
   }
   const nul = value.indexOf('\0');
   if (nul >= 0) throw fail(RangeError, field, `contains a NUL character (U+0000, at position ${nul}): remove it`);
@@ -128,6 +129,33 @@ function checkText(field, value) {
     throw fail(RangeError, field, 'contains a lone UTF-16 surrogate (half of an emoji or other character): it is not valid text');
   }
   return value;
+}
+
+// UTF-8 length without encoding (a lone surrogate counts 3, as U+FFFD would).
+function utf8Length(text) {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) n += 4, i++;
+    else n += 3;
+  }
+  return n;
+}
+
+// A seed as the engine and the CLI read it: a whole number 0..2^64-1 given as a number (a safe
+// integer), a bigint, or a string of decimal digits only ("010" is ten; no sign, space, "0x" or
+// exponent). Returns it as a number when it is a safe integer, else as its decimal string.
+export function parseSeed(value, field = 'seed') {
+  let seed = null;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) seed = BigInt(value);
+  else if (typeof value === 'bigint' && value >= 0n) seed = value;
+  else if (typeof value === 'string' && /^[0-9]+$/.test(value)) seed = BigInt(value);
+  if (seed === null || seed > MAX_SEED) {
+    throw fail(RangeError, field, `must be a whole number from 0 to ${MAX_SEED}, written in decimal digits (got ${describe(value)})`);
+  }
+  return seed <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(seed) : seed.toString();
 }
 
 // The known words of text, which the engine reads at most maxTokens of.
@@ -150,7 +178,7 @@ export function checkRequest(request, info, vocab) {
     throw fail(RangeError, 'prompt', `has no word the model knows (unknown: ${unknown.join(', ')})`);
   }
   const negativePrompt = checkText('negativePrompt', request.negativePrompt ?? '');
-  checkKnownWords('negativePrompt', negativePrompt, vocab, info.maxTokens);
+  const negative = checkKnownWords('negativePrompt', negativePrompt, vocab, info.maxTokens);
   const steps = checkInteger('steps', request.steps ?? info.defaultSteps, 1, MAX_STEPS);
   const guidance = request.guidance ?? info.defaultGuidance;
   if (typeof guidance !== 'number' || !Number.isFinite(guidance) || guidance < 0 || guidance > MAX_GUIDANCE) {
@@ -161,9 +189,9 @@ export function checkRequest(request, info, vocab) {
     throw fail(RangeError, 'renoise', `must be a number from 0 to 1 (got ${describe(renoise)})`);
   }
   const frames = checkInteger('frames', request.frames ?? info.frames, 1, info.frames);
-  const seed = request.seed ?? randomSeed();
-  checkInteger('seed', seed, 0, MAX_SEED);
-  return { prompt, negativePrompt, steps, guidance, renoise, frames, seed, unknownWords: unknown };
+  const seed = parseSeed(request.seed ?? randomSeed());
+  // the engine's list: the prompt's unknown words, then the negative prompt's
+  return { prompt, negativePrompt, steps, guidance, renoise, frames, seed, unknownWords: [...unknown, ...negative.unknown] };
 }
 
 export function randomSeed() {
