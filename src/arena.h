@@ -12,9 +12,13 @@ typedef struct {
     int overflow;     /* set when the plan would pass limit */
 } kn_arena;
 
-/* n floats, 16-float aligned so SIMD rows start on a cache line. */
+/* Every buffer starts a multiple of KN_ARENA_ALIGN floats (64 bytes) from base, which the
+   generation allocates on a 64-byte boundary (sampler.c), so every buffer starts on a cache line. */
+#define KN_ARENA_ALIGN 16
+
+/* n floats at the next aligned offset; NULL while planning or once over the limit. */
 static inline float *kn_carve(kn_arena *a, uint64_t n) {
-    uint64_t start = (a->used + 15) & ~(uint64_t)15;
+    uint64_t start = (a->used + KN_ARENA_ALIGN - 1) & ~(uint64_t)(KN_ARENA_ALIGN - 1);
     if (a->overflow || n > a->limit || start > a->limit - n) {
         a->overflow = 1;
         return 0;

@@ -21,12 +21,14 @@ float kn_logf(float x);  /* x > 0 */
 float kn_sinf(float x);
 float kn_cosf(float x);
 
-/* ---- threads (threads.c): a pool shared by all kernels; serial when the build has no pthreads ---- */
+/* ---- threads (threads.c): one process-wide pool shared by all kernels and contexts; serial when
+   the build has no pthreads ---- */
 void kn_threads_set(int n);   /* 1..KN_MAX_THREADS; the pool starts lazily */
 int kn_threads_get(void);
 #define KN_MAX_THREADS 8
 /* Calls fn(arg, begin, end) over [0, n) split into contiguous chunks, one per thread; returns when
-   all are done. fn must write disjoint outputs per index. */
+   all are done. fn must write disjoint outputs per index. While another thread has the pool, the
+   whole range runs on the calling thread. */
 void kn_parallel_for(int n, void (*fn)(void *arg, int begin, int end), void *arg);
 /* 0 on the calling thread, 1..KN_MAX_THREADS-1 on the pool's workers: picks a per-thread scratch slot. */
 int kn_thread_index(void);
