@@ -3,6 +3,7 @@
 #   ./build.sh            native library, CLI and tests, then the WebAssembly modules
 #   ./build.sh test       build everything and run every test suite (what CI runs)
 #   ./build.sh test-c     the native build, the C tests and the smoke training run only
+#   ./build.sh test-ops   the kernel tests natively and in WebAssembly, compared bit for bit
 #   ./build.sh test-fuzz  each libFuzzer harness for FUZZ_SECONDS (25); test-sanitizers: ASan/UBSan, TSan, valgrind
 #   ./build.sh serve      build what is missing and serve web/ on localhost with COOP/COEP headers
 #   ./build.sh bench      the benchmark table (bench/results/)
@@ -45,7 +46,9 @@ NATIVE_CFLAGS=(-std=c11 -O2 -g -Wall -Wextra -Werror=implicit-function-declarati
     -Iinclude -Isrc)
 ENGINE_SOURCES="$(ls src/*.c src/model/*.c src/ops/*.c 2>/dev/null | tr '\n' ' ')"
 CLI_SOURCES="src/cli/kineto_cli.c src/cli/image_out.c"
-C_TESTS="tests/test_parity.c tests/test_weights.c tests/test_api.c tests/ops/test_ops.c tests/reliability/test_reliability.c"
+# tests/<what they test>/test_*.c; each builds to build/test_* (and build/nosimd/test_*)
+C_TESTS="tests/engine/test_parity.c tests/engine/test_api.c tests/weights/test_weights.c tests/ops/test_ops.c
+    tests/reliability/test_reliability.c"
 
 # native_variant OUT_DIR EXTRA_CFLAGS...: library, CLI and tests into OUT_DIR. With -DKN_DISPATCH_AVX2,
 # src/ops/kernels_avx2.c alone is compiled with -mavx2 (src/ops/isa.h).
@@ -98,9 +101,10 @@ native() {
 
 # Every C test, SIMD and scalar; the ops test also runs with two threads.
 test_c() {
-    local dir t
+    local dir src t
     for dir in "$BUILD" "$BUILD/nosimd"; do
-        for t in test_parity test_weights test_api test_ops test_reliability; do
+        for src in $C_TESTS; do
+            t=$(basename "${src%.c}")
             [ -x "$dir/$t" ] || continue
             say "$dir/$t" | sed "s|$ROOT/||"
             "$dir/$t"
@@ -222,7 +226,7 @@ test_fuzz() {
 test_thread_sanitizer() {
     local out=$BUILD/tsan t
     mkdir -p "$out"
-    for t in tests/ops/test_ops.c tests/test_api.c; do
+    for t in tests/ops/test_ops.c tests/engine/test_api.c; do
         nice clang -std=c11 -O2 -g -ffp-contract=off -pthread -Iinclude -Isrc -fsanitize=thread \
             $ENGINE_SOURCES "$t" -lm -o "$out/$(basename "${t%.c}")"
     done
@@ -264,10 +268,18 @@ test_cli_reliability() {
     nice tests/reliability/cli.sh "$BUILD/kineto"
 }
 
+# The kernel tests built natively (SSE2, run-time AVX2, scalar) and for WebAssembly (SIMD and base):
+# every build must print the same output hashes (tests/ops/run.sh).
+test_ops_builds() {
+    say "kernels across builds (tests/ops/run.sh)"
+    NODE_PATH=/usr/share/nodejs nice tests/ops/run.sh
+}
+
 test_all() {
     deps
     native
     test_c
+    test_ops_builds
     test_sanitizers
     test_fuzz
     test_smoke
@@ -430,11 +442,12 @@ case "${1:-all}" in
     all) deps; native; wasm ;;
     test) test_all ;;
     test-c) native; test_c; test_smoke ;;
+    test-ops) test_ops_builds ;;
     test-fuzz) test_fuzz ;;
     test-sanitizers) native; test_sanitizers ;;
     serve) serve ;;
     vendor) vendor ;;
     test-browser) test_web_browser ;;
     bench) bench ;;
-    *) echo "usage: $0 [all|native|wasm|test|test-c|test-fuzz|test-sanitizers|test-browser|serve|vendor|bench|deps]" >&2; exit 2 ;;
+    *) echo "usage: $0 [all|native|wasm|test|test-c|test-ops|test-fuzz|test-sanitizers|test-browser|serve|vendor|bench|deps]" >&2; exit 2 ;;
 esac
