@@ -12,8 +12,10 @@ typedef struct {
     int overflow;     /* set when the plan would pass limit */
 } kn_arena;
 
-/* Every buffer starts a multiple of KN_ARENA_ALIGN floats (64 bytes) from base, which the
-   generation allocates on a 64-byte boundary (sampler.c), so every buffer starts on a cache line. */
+/* Every buffer starts a multiple of KN_ARENA_ALIGN floats (64 bytes) past base. base comes from
+   malloc (16-byte aligned), so each buffer is 16-byte aligned and they all sit at one offset within
+   a cache line. The kernels load unaligned: alignment only ever changes speed, never results.
+   (aligned_alloc would put them on cache lines, but glibc then keeps megabytes more resident.) */
 #define KN_ARENA_ALIGN 16
 
 /* n floats at the next aligned offset; NULL while planning or once over the limit. */

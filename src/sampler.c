@@ -31,11 +31,8 @@ int kn_generation_plan_bytes(const kn_hparams *hp, int frames, uint64_t limit, u
 
 int kn_generation_alloc(kn_generation *g, const kn_hparams *hp, int frames) {
     uint64_t bytes;
-    /* whole KN_ARENA_ALIGN blocks, as aligned_alloc wants a multiple of the alignment */
-    const uint64_t align_bytes = KN_ARENA_ALIGN * sizeof(float);
-    if (!kn_generation_plan_bytes(hp, frames, KN_MEMORY_CAP, &bytes) || bytes > SIZE_MAX - align_bytes) return 0;
-    bytes = (bytes + align_bytes - 1) / align_bytes * align_bytes;
-    float *base = aligned_alloc((size_t)align_bytes, (size_t)bytes);
+    if (!kn_generation_plan_bytes(hp, frames, KN_MEMORY_CAP, &bytes) || bytes > SIZE_MAX) return 0;
+    float *base = malloc((size_t)bytes);
     if (!base) return 0;
     kn_arena a = {base, 0, bytes / sizeof(float), 0};
     carve_all(g, hp, frames, &a);
