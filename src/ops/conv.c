@@ -88,7 +88,7 @@ static void conv_strips(void *arg, int begin, int end)
         const kn_conv *c = job->c;
         const int K = c->c_in * c->k * c->k;
         const size_t HW = (size_t)job->H * W;
-        if (cols == STRIP) {
+        if (STRIP > KN_PANEL && cols == STRIP) {   /* the wide tile, where it is wider than a panel */
             kn_gemm_rows(y, HW, c->packed, K, c->c_out, src, 0, 1, job->off, K, STRIP, NULL, job->bias,
                          KN_WIDE_ROWS, KN_WIDE_PANELS);
             continue;

@@ -30,6 +30,13 @@
 #define KN_WIDE_ROWS 4
 #endif
 #define KN_ALWAYS_INLINE inline __attribute__((always_inline))
+/* Unrolls a loop over a tile's rows or vectors completely, so that its accumulators are registers,
+   not an array in memory: GCC's pragma, or clang's (Emscripten), which ignores GCC's. */
+#ifdef __clang__
+#define KN_UNROLL _Pragma("clang loop unroll(full)")
+#else
+#define KN_UNROLL _Pragma("GCC unroll 8")
+#endif
 
 /* One tile: C rows [0, rows) (rows <= R; rows past them repeat the last real one and are not
    written), columns [0, cols) of the P panels (cols <= 8P). bias_col: one float per column, or
@@ -42,33 +49,33 @@ static KN_ALWAYS_INLINE void kn_gemm_tile(float *c, size_t ldc, const float *a, 
 {
     kn_vec acc[8][4 * KN_PANEL_VECS];   /* R <= 8, P <= 4 */
     const float *ar[8];
-#pragma GCC unroll 8
+    KN_UNROLL
     for (int i = 0; i < R; i++) {
         ar[i] = i == 0 ? a : i < rows ? ar[i - 1] + lda : ar[i - 1];
-#pragma GCC unroll 8
+        KN_UNROLL
         for (int j = 0; j < P * KN_PANEL_VECS; j++) acc[i][j] = kn_vec_zero();
     }
     const float *packed_row = b;
     for (int k = 0; k < K; k++, packed_row += KN_PANEL) {
         const float *row = indirect ? b + off[k] : packed_row;
         kn_vec bk[4 * KN_PANEL_VECS];
-#pragma GCC unroll 8
+        KN_UNROLL
         for (int j = 0; j < P * KN_PANEL_VECS; j++) {
             int p = j / KN_PANEL_VECS, lane0 = j % KN_PANEL_VECS * KN_VEC_LANES;
             bk[j] = kn_vec_load(row + (indirect ? (size_t)p * KN_PANEL : p * panel_stride) + lane0);
         }
-#pragma GCC unroll 8
+        KN_UNROLL
         for (int i = 0; i < R; i++) {
             kn_vec x = kn_vec_load_splat(ar[i] + k);
-#pragma GCC unroll 8
+            KN_UNROLL
             for (int j = 0; j < P * KN_PANEL_VECS; j++) acc[i][j] = kn_vec_add(acc[i][j], kn_vec_mul(x, bk[j]));
         }
     }
-#pragma GCC unroll 8
+    KN_UNROLL
     for (int i = 0; i < R; i++) {
-        if (i >= rows) break;
+        if (i >= rows) continue;   /* not break: a constant trip count, so the loop unrolls */
         float *ci = c + i * ldc;
-#pragma GCC unroll 8
+        KN_UNROLL
         for (int j = 0; j < P * KN_PANEL_VECS; j++) {
             int c0 = j * KN_VEC_LANES;
             if (c0 + KN_VEC_LANES <= cols) {
@@ -86,24 +93,23 @@ static KN_ALWAYS_INLINE void kn_gemm_tile(float *c, size_t ldc, const float *a, 
     }
 }
 
-/* All `rows` rows in tiles of R, the last 1..R-1 rows in one more tile: of R rows, or of 4 when they
-   fit in 4. Arguments as kn_gemm_tile's. */
+/* All `rows` rows in tiles of R; the last 1..R-1 rows in one more tile of R, or of 4 when they fit
+   in 4 (so one instance of the tile when R is 4). Arguments as kn_gemm_tile's. */
 static KN_ALWAYS_INLINE void kn_gemm_rows(float *c, size_t ldc, const float *a, int lda, int rows,
                                           const float *b, size_t panel_stride, const int indirect,
                                           const int32_t *off, int K, int cols, const float *bias_col,
                                           const float *bias_row, const int R, const int P)
 {
-    int r = 0;
-    for (; r + R <= rows; r += R)
-        kn_gemm_tile(c + r * ldc, ldc, a + (size_t)r * lda, lda, R, b, panel_stride, indirect, off, K, cols, bias_col,
-                     bias_row ? bias_row + r : NULL, R, P);
-    if (r == rows) return;
-    if (R > 4 && rows - r > 4)
-        kn_gemm_tile(c + r * ldc, ldc, a + (size_t)r * lda, lda, rows - r, b, panel_stride, indirect, off, K, cols,
-                     bias_col, bias_row ? bias_row + r : NULL, R, P);
-    else
-        kn_gemm_tile(c + r * ldc, ldc, a + (size_t)r * lda, lda, rows - r, b, panel_stride, indirect, off, K, cols,
-                     bias_col, bias_row ? bias_row + r : NULL, R < 4 ? R : 4, P);
+    for (int r = 0; r < rows; r += R) {
+        int n = rows - r < R ? rows - r : R;
+        const float *row_bias = bias_row ? bias_row + r : NULL;
+        if (R > 4 && n <= 4)
+            kn_gemm_tile(c + r * ldc, ldc, a + (size_t)r * lda, lda, n, b, panel_stride, indirect, off, K, cols,
+                         bias_col, row_bias, 4, P);
+        else
+            kn_gemm_tile(c + r * ldc, ldc, a + (size_t)r * lda, lda, n, b, panel_stride, indirect, off, K, cols,
+                         bias_col, row_bias, R, P);
+    }
 }
 
 /* C (rows, cols) from one packed panel (K groups of 8 floats), cols 1..8; the panel's other
