@@ -9,7 +9,8 @@
    A tile is R rows x P panels held in R * P * KN_PANEL_VECS vector accumulators. Per k it loads P
    rows of B, broadcasts R values of A, and does one multiply and one add per accumulator; the
    shapes below keep 8 to 12 accumulators, enough independent chains to hide the adder's latency,
-   with the loads in the rest of 16 registers. */
+   with the loads in the rest of 16 registers. (A one-row layer's 1 x 4 panels has fewer with 8
+   lanes; reading its weights bounds it anyway.) */
 #ifndef KINETO_GEMM_KERNEL_H
 #define KINETO_GEMM_KERNEL_H
 
@@ -31,7 +32,7 @@
 #endif
 #define KN_ALWAYS_INLINE inline __attribute__((always_inline))
 /* Unrolls a loop over a tile's rows or vectors completely, so that its accumulators are registers,
-   not an array in memory: GCC's pragma, or clang's (Emscripten), which ignores GCC's. */
+   not an array in memory. Under clang (Emscripten) GCC's pragma left these loops rolled. */
 #ifdef __clang__
 #define KN_UNROLL _Pragma("clang loop unroll(full)")
 #else
