@@ -3,6 +3,7 @@
 #   ./build.sh            native library, CLI and tests, then the WebAssembly modules
 #   ./build.sh test       build everything and run every test suite (what CI runs)
 #   ./build.sh test-c     the native build, the C tests and the smoke training run only
+#   ./build.sh test-ops   the kernel tests natively and in WebAssembly, compared bit for bit
 #   ./build.sh test-fuzz  each libFuzzer harness for FUZZ_SECONDS (25); test-sanitizers: ASan/UBSan, TSan, valgrind
 #   ./build.sh serve      build what is missing and serve web/ on localhost with COOP/COEP headers (the page is web/app/)
 #   ./build.sh bench      the benchmark table (bench/results/)
@@ -61,16 +62,21 @@ NATIVE_CFLAGS=(-std=c11 -O2 -g -Wall -Wextra -Werror=implicit-function-declarati
     -Iinclude -Isrc)
 ENGINE_SOURCES="$(ls src/*.c src/model/*.c src/ops/*.c 2>/dev/null | tr '\n' ' ')"
 CLI_SOURCES="$(ls src/cli/*.c | tr '\n' ' ')"
-C_TESTS="tests/test_parity.c tests/test_weights.c tests/test_api.c tests/ops/test_ops.c tests/reliability/test_reliability.c"
+# tests/<what they test>/test_*.c; each builds to build/test_* (and build/nosimd/test_*)
+C_TESTS="tests/engine/test_parity.c tests/engine/test_api.c tests/engine/test_tokenizer.c tests/weights/test_weights.c
+    tests/ops/test_ops.c tests/reliability/test_reliability.c"
 
-# native_variant OUT_DIR EXTRA_CFLAGS...: library, CLI and tests into OUT_DIR.
+# native_variant OUT_DIR EXTRA_CFLAGS...: library, CLI and tests into OUT_DIR. With -DKN_DISPATCH_AVX2,
+# src/ops/kernels_avx2.c alone is compiled with -mavx2 (src/ops/isa.h).
 native_variant() {
     local out=$1; shift
-    local flags=("${NATIVE_CFLAGS[@]}" "$@") objs=() src obj
+    local flags=("${NATIVE_CFLAGS[@]}" "$@") objs=() src obj isa
     mkdir -p "$out/obj"
     for src in $ENGINE_SOURCES; do
         obj=$out/obj/$(echo "${src%.c}" | tr / _).o
-        nice "$CC" "${flags[@]}" -c "$src" -o "$obj"
+        isa=""
+        [[ $src == src/ops/kernels_avx2.c && " $* " == *" -DKN_DISPATCH_AVX2 "* ]] && isa=-mavx2
+        nice "$CC" "${flags[@]}" $isa -c "$src" -o "$obj"
         objs+=("$obj")
     done
     rm -f "$out/libkineto.a"
@@ -82,27 +88,39 @@ native_variant() {
     done
 }
 
-# The SIMD build's instruction set: AVX2 (256-bit, no FMA, so the same bits as SSE2 and WebAssembly)
-# when this machine's CPU has it, else SSE2. NATIVE_ISA=-msse2 forces the portable build.
-native_isa() {
-    if [ -n "${NATIVE_ISA:-}" ]; then echo "$NATIVE_ISA"; return; fi
-    # the whole macro list, not grep -q: an early exit would fail the pipe under pipefail
-    case "$("$CC" -march=native -dM -E -x c /dev/null 2>/dev/null)" in *__AVX2__*) echo -mavx2 ;; esac
+# The SIMD build's instruction set. On x86 by default SSE2, which every x86-64 CPU has, plus the
+# kernels whose speed depends on the vector width again for AVX2, chosen at run time: a binary built
+# here runs on any x86-64 CPU, at AVX2 speed where there is AVX2 (256-bit, no FMA, so the same bits
+# as SSE2 and WebAssembly). NATIVE_ISA=sse2 builds SSE2 alone; NATIVE_ISA=avx2 builds everything
+# for AVX2, which faults on a CPU without it.
+host_has() {   # host_has MACRO: the compiler targets a CPU with it (the whole macro list: no early pipe exit)
+    case "$("$CC" "${@:2}" -dM -E -x c /dev/null 2>/dev/null)" in *"$1"*) return 0 ;; esac
+    return 1
 }
-NATIVE_ISA_FLAG=$(native_isa)
+case "${NATIVE_ISA:-}" in
+    "") if host_has __x86_64__; then
+            NATIVE_ISA_FLAGS=(-DKN_DISPATCH_AVX2) NATIVE_ISA_SAY="SSE2, and AVX2 where the CPU has it (chosen at run time)"
+        else
+            NATIVE_ISA_FLAGS=() NATIVE_ISA_SAY="the vector back end this CPU's compiler targets (src/ops/simd.h)"
+        fi ;;
+    sse2) NATIVE_ISA_FLAGS=(-msse2) NATIVE_ISA_SAY="SSE2 only (NATIVE_ISA=sse2)" ;;
+    avx2) NATIVE_ISA_FLAGS=(-mavx2) NATIVE_ISA_SAY="AVX2 only (NATIVE_ISA=avx2): faults on a CPU without AVX2" ;;
+    *) echo "error: NATIVE_ISA='$NATIVE_ISA'; use sse2 or avx2, or leave it unset" >&2; exit 2 ;;
+esac
 
 native() {
-    say "native build (build/, SIMD${NATIVE_ISA_FLAG:+ $NATIVE_ISA_FLAG})"
-    native_variant "$BUILD" $NATIVE_ISA_FLAG
+    say "native build (build/): kernels for $NATIVE_ISA_SAY"
+    native_variant "$BUILD" "${NATIVE_ISA_FLAGS[@]}"
     say "native build (build/nosimd/, scalar kernels)"
     native_variant "$BUILD/nosimd" -DKINETO_NO_SIMD
 }
 
 # Every C test, SIMD and scalar; the ops test also runs with two threads.
 test_c() {
-    local dir t
+    local dir src t
     for dir in "$BUILD" "$BUILD/nosimd"; do
-        for t in test_parity test_weights test_api test_ops test_reliability; do
+        for src in $C_TESTS; do
+            t=$(basename "${src%.c}")
             [ -x "$dir/$t" ] || continue
             say "$dir/$t" | sed "s|$ROOT/||"
             "$dir/$t"
@@ -221,7 +239,7 @@ test_fuzz() {
 test_thread_sanitizer() {
     local out=$BUILD/tsan t
     mkdir -p "$out"
-    for t in tests/ops/test_ops.c tests/test_api.c; do
+    for t in tests/ops/test_ops.c tests/engine/test_api.c; do
         nice clang -std=c11 -O2 -g -ffp-contract=off -pthread -Iinclude -Isrc -fsanitize=thread \
             $ENGINE_SOURCES "$t" -lm -o "$out/$(basename "${t%.c}")"
     done
@@ -272,10 +290,18 @@ test_build() {
     nice tests/build/deps_order.sh
 }
 
+# The kernel tests built natively (SSE2, run-time AVX2, scalar) and for WebAssembly (SIMD and base):
+# every build must print the same output hashes (tests/ops/run.sh).
+test_ops_builds() {
+    say "kernels across builds (tests/ops/run.sh)"
+    NODE_PATH=/usr/share/nodejs nice tests/ops/run.sh
+}
+
 test_all() {
     test_build
     native
     test_c
+    test_ops_builds
     test_sanitizers
     test_fuzz
     test_smoke
@@ -291,8 +317,8 @@ BENCH=$BUILD/bench
 BENCH_WASM_FLAGS=(-O3 -msimd128 -ffp-contract=off -Iinclude -Isrc -pthread -sPTHREAD_POOL_SIZE=7 -sEXIT_RUNTIME=1
     -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=64MB -Wno-pthreads-mem-growth)
 bench() {
-    say "native build (build/, SIMD${NATIVE_ISA_FLAG:+ $NATIVE_ISA_FLAG})"
-    native_variant "$BUILD" $NATIVE_ISA_FLAG
+    say "native build (build/): kernels for $NATIVE_ISA_SAY"
+    native_variant "$BUILD" "${NATIVE_ISA_FLAGS[@]}"
     wasm
     vendor
     local weights=weights/kineto-world.kin
@@ -306,8 +332,11 @@ bench() {
     say "benchmark programs (build/bench/)"
     mkdir -p "$BENCH/wasm"
     nice "$CC" "${NATIVE_CFLAGS[@]}" bench/bench_engine.c "$BUILD/libkineto.a" -lm -o "$BENCH/bench_engine"
-    # the engine's own ISA, so the kernel table measures the GEMM tiles the engine runs
-    nice "$CC" "${NATIVE_CFLAGS[@]}" $NATIVE_ISA_FLAG src/ops/*.c bench/kernels.c -lm -o "$BENCH/kernels"
+    # the widest vector this machine runs, as the engine's kernels do here, so the kernel table
+    # measures the GEMM tiles the engine runs beside the peak of the same width
+    local isa=""
+    host_has __AVX2__ -march=native && isa=-mavx2
+    nice "$CC" "${NATIVE_CFLAGS[@]}" $isa src/ops/*.c bench/kernels.c -lm -o "$BENCH/kernels"
     # Emscripten's CommonJS glue, run by Node inside a "type": "module" package.
     echo '{"type": "commonjs"}' > "$BENCH/wasm/package.json"
     NODE_PATH=/usr/share/nodejs nice emcc "${BENCH_WASM_FLAGS[@]}" src/ops/*.c bench/kernels.c -o "$BENCH/wasm/kernels.js"
@@ -454,11 +483,12 @@ case "${1:-all}" in
     all) deps native wasm web; native; wasm ;;
     test) deps $ALL_GROUPS; test_all ;;
     test-c) deps native train; native; test_c; test_smoke ;;
+    test-ops) deps native wasm; test_ops_builds ;;
     test-fuzz) deps native sanitize; test_fuzz ;;
     test-sanitizers) deps native sanitize; native; test_sanitizers ;;
     serve) deps wasm web; serve ;;
     vendor) deps web; vendor ;;
     test-browser) deps wasm web browser; test_web_browser ;;
     bench) deps $ALL_GROUPS; bench ;;
-    *) echo "usage: $0 [all|native|wasm|test|test-c|test-fuzz|test-sanitizers|test-browser|serve|vendor|bench|deps]" >&2; exit 2 ;;
+    *) echo "usage: $0 [all|native|wasm|test|test-c|test-ops|test-fuzz|test-sanitizers|test-browser|serve|vendor|bench|deps]" >&2; exit 2 ;;
 esac

@@ -5,8 +5,8 @@
      kernels THREADS...        one JSON line per figure
 
    Peak: a register-only loop of independent multiply-then-add chains (acc = acc * m + a; no fused
-   multiply-add, as the engine is built), on every thread at once, in the GEMM's registers: f32x8
-   where gemm.c runs its 256-bit tiles (native with AVX), else f32x4. Each figure is the median
+   multiply-add, as the engine is built), on every thread at once, in the engine's vector (simd.h's
+   kn_vec): f32x8 with AVX2, else f32x4. Each figure is the median
    over REPEATS windows of the fastest call in the window; each fraction of peak is the median of
    REPEATS ratios of a kernel window to a peak window measured just before it. */
 #define _POSIX_C_SOURCE 200809L
@@ -17,31 +17,19 @@
 #include "ops/simd.h"
 #include "timing.h"
 
-/* the same test as gemm.c's for its 256-bit tiles */
-#if defined(KN_SIMD_SSE2) && defined(__AVX__)
-#include <immintrin.h>
-#ifdef __AVX2__
-#define ISA "avx2"
-#else
-#define ISA "avx"
-#endif
-typedef __m256 peak_vec;
-#define PEAK_VECTOR "f32x8"
-#define PEAK_LANES 8
-#define peak_splat _mm256_set1_ps
-#define peak_mul _mm256_mul_ps
-#define peak_add _mm256_add_ps
-#define peak_lane0 _mm256_cvtss_f32
-#else
+/* the engine's vector: f32x8 with AVX2, else f32x4 */
 #define ISA KN_SIMD_NAME
-typedef kn_f32x4 peak_vec;
-#define PEAK_VECTOR "f32x4"
-#define PEAK_LANES 4
-#define peak_splat kn_f32x4_splat
-#define peak_mul kn_f32x4_mul
-#define peak_add kn_f32x4_add
-#define peak_lane0(v) kn_f32x4_lane(v, 0)
-#endif
+typedef kn_vec peak_vec;
+#define PEAK_LANES KN_VEC_LANES
+#define PEAK_VECTOR (KN_VEC_LANES == 8 ? "f32x8" : "f32x4")
+#define peak_splat kn_vec_splat
+#define peak_mul kn_vec_mul
+#define peak_add kn_vec_add
+static float peak_lane0(peak_vec v) {
+    float f[KN_VEC_LANES];
+    kn_vec_store(f, v);
+    return f[0];
+}
 
 #define REPEATS 5
 #define MIN_MS 20.0

@@ -118,6 +118,19 @@ const char *kineto_last_error(void);
 typedef void (*kineto_log_fn)(int level, const char *msg, void *user_data);
 void kineto_set_log(kineto_log_fn fn, void *user_data);
 
+/* ==== Threads ====
+   A context is used by one thread at a time: calls on one context are not synchronised. Different
+   contexts may be used from different threads at once, and each gives the bytes it would give alone.
+   Process-wide, shared by every context:
+   - the kernels' worker pool. One generation's loops run on it at a time; the loops of another
+     generating thread meanwhile run on that thread alone (slower, same bytes). The pool's size is
+     the `threads` of the latest kineto_begin, whichever context it was on.
+   - the log callback. kineto_set_log may be called from any thread at any time. The callback runs
+     on the thread that logs, possibly on several threads at once, so it must be thread-safe; a
+     message logged while kineto_set_log runs may still reach the previous callback.
+   kineto_last_error() is per thread. tests/engine/test_api.c holds these rules (two contexts on two
+   threads, the callback changed meanwhile), also under ThreadSanitizer. */
+
 typedef struct kineto_ctx kineto_ctx;
 
 /* Load a model from a file (native) or a buffer (browser; the buffer is copied, the caller keeps

@@ -12,9 +12,15 @@ typedef struct {
     int overflow;     /* set when the plan would pass limit */
 } kn_arena;
 
-/* n floats, 16-float aligned so SIMD rows start on a cache line. */
+/* Every buffer starts a multiple of KN_ARENA_ALIGN floats (64 bytes) past base. base comes from
+   malloc (16-byte aligned), so each buffer is 16-byte aligned and they all sit at one offset within
+   a cache line. The kernels load unaligned: alignment only ever changes speed, never results.
+   (aligned_alloc would put them on cache lines, but glibc then keeps megabytes more resident.) */
+#define KN_ARENA_ALIGN 16
+
+/* n floats at the next aligned offset; NULL while planning or once over the limit. */
 static inline float *kn_carve(kn_arena *a, uint64_t n) {
-    uint64_t start = (a->used + 15) & ~(uint64_t)15;
+    uint64_t start = (a->used + KN_ARENA_ALIGN - 1) & ~(uint64_t)(KN_ARENA_ALIGN - 1);
     if (a->overflow || n > a->limit || start > a->limit - n) {
         a->overflow = 1;
         return 0;

@@ -1,10 +1,14 @@
 /* errors.c — Kineto's status strings, last-error message and log callback. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 
 #include "errors.h"
 
 static _Thread_local char last_error[512];
+/* Process-wide (kineto.h): set from any thread, read by every thread that logs. The lock keeps
+   the function and its user_data a pair; the callback itself runs outside it. */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static kineto_log_fn log_fn;
 static void *log_user_data;
 
@@ -33,12 +37,18 @@ const char *kineto_status_str(kineto_status st) {
 const char *kineto_last_error(void) { return last_error; }
 
 void kineto_set_log(kineto_log_fn fn, void *user_data) {
+    pthread_mutex_lock(&log_lock);
     log_fn = fn;
     log_user_data = user_data;
+    pthread_mutex_unlock(&log_lock);
 }
 
 static void emit(int level, const char *msg) {
-    if (log_fn) log_fn(level, msg, log_user_data);
+    pthread_mutex_lock(&log_lock);
+    kineto_log_fn fn = log_fn;
+    void *user_data = log_user_data;
+    pthread_mutex_unlock(&log_lock);
+    if (fn) fn(level, msg, user_data);
     else if (level >= KN_LOG_WARN) fprintf(stderr, "kineto: %s\n", msg);
 }
 

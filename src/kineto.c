@@ -247,9 +247,9 @@ kineto_status kineto_begin(kineto_ctx *ctx, const kineto_params *params) {
     g->renoise = params->renoise == KINETO_RENOISE_DEFAULT ? hp->default_renoise : params->renoise;
     g->temporal_on = params->temporal_attention;
     kn_threads_set(params->threads ? params->threads : machine_threads());
-    kn_log(KN_LOG_INFO, "generation: %d frames, %d steps, guidance %g, renoise %g, %d threads, %llu KB of buffers",
-           frames, g->steps, (double)g->guidance, (double)g->renoise, kn_threads_get(),
-           (unsigned long long)(g->bytes >> 10));
+    kn_log(KN_LOG_INFO, "generation: %d frames, %d steps, guidance %g, renoise %g, %d threads, %s kernels, "
+           "%llu KB of buffers", frames, g->steps, (double)g->guidance, (double)g->renoise, kn_threads_get(),
+           kn_kernels_isa(), (unsigned long long)(g->bytes >> 10));
     kn_sampler_start(ctx->model, g, ids, n_ids, neg_ids, n_neg, params->seed);
     free(ids);
     ctx->state = RUNNING;

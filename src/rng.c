@@ -1,6 +1,6 @@
 /* rng.c — counter-based splitmix64 plus Box-Muller. model.py computes in float64; the engine uses f32
    with its own libm-free log/sin/cos so that native and WebAssembly builds draw identical noise. The
-   difference from model.py's noise is a few f32 ulps (checked by tests/test_parity.c). */
+   difference from model.py's noise is a few f32 ulps (checked by tests/engine/test_parity.c). */
 #include <math.h>
 
 #include "ops/ops.h"

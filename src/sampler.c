@@ -21,7 +21,7 @@ static void carve_all(kn_generation *g, const kn_hparams *hp, int frames, kn_are
     kn_vae_ws_carve(&g->vae_ws, hp, a);
 }
 
-int kn_generation_bytes(const kn_hparams *hp, int frames, uint64_t limit, uint64_t *bytes) {
+int kn_generation_plan_bytes(const kn_hparams *hp, int frames, uint64_t limit, uint64_t *bytes) {
     kn_generation g;
     kn_arena a = {NULL, 0, limit / sizeof(float), 0};
     carve_all(&g, hp, frames, &a);
@@ -31,7 +31,7 @@ int kn_generation_bytes(const kn_hparams *hp, int frames, uint64_t limit, uint64
 
 int kn_generation_alloc(kn_generation *g, const kn_hparams *hp, int frames) {
     uint64_t bytes;
-    if (!kn_generation_bytes(hp, frames, KN_MEMORY_CAP, &bytes) || bytes > SIZE_MAX) return 0;
+    if (!kn_generation_plan_bytes(hp, frames, KN_MEMORY_CAP, &bytes) || bytes > SIZE_MAX) return 0;
     float *base = malloc((size_t)bytes);
     if (!base) return 0;
     kn_arena a = {base, 0, bytes / sizeof(float), 0};

@@ -28,8 +28,9 @@ typedef struct {
     uint64_t bytes;
 } kn_generation;
 
-/* Bytes a generation of `frames` frames needs; 0 (and returns 0) when over limit. */
-int kn_generation_bytes(const kn_hparams *hp, int frames, uint64_t limit, uint64_t *bytes);
+/* Plans the buffers of a generation of `frames` frames without allocating: *bytes is what it would
+   need; 0 (and returns 0) when over limit. kineto_generation_bytes reports the running one's. */
+int kn_generation_plan_bytes(const kn_hparams *hp, int frames, uint64_t limit, uint64_t *bytes);
 
 /* Plans and allocates every buffer; returns 0 when out of memory. */
 int kn_generation_alloc(kn_generation *g, const kn_hparams *hp, int frames);

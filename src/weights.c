@@ -17,7 +17,6 @@
 #define NAME_BYTES 48
 #define TENSOR_ALIGN 32
 #define MAX_TENSORS 4096
-#define TEXT_MLP_RATIO 4 /* model.py TextBlock: Mlp(dim, 4 * dim) */
 
 static uint32_t read_u32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -477,7 +476,7 @@ void kn_model_free(kn_model *m) {
 
 /* The buffers of one default-length clip, within the engine's memory cap. */
 static kineto_status check_clip_memory(const kn_hparams *hp, uint64_t *gen_bytes) {
-    if (kn_generation_bytes(hp, hp->frames, KN_MEMORY_CAP, gen_bytes)) return KINETO_OK;
+    if (kn_generation_plan_bytes(hp, hp->frames, KN_MEMORY_CAP, gen_bytes)) return KINETO_OK;
     return kn_fail(KINETO_ERR_HPARAMS, "weights: a clip of this model needs more than the %llu MB limit",
                    (unsigned long long)(KN_MEMORY_CAP >> 20));
 }

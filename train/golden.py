@@ -1,4 +1,4 @@
-"""Golden fixtures for the C engine's parity test (tests/test_parity.c).
+"""Golden fixtures for the C engine's parity test (tests/engine/test_parity.c).
 
 Builds the tiny random model (model.tiny_config, fixed seed), rounds it to what the file stores,
 writes tests/fixtures/tiny.kin, and dumps every stage of one generation to tests/fixtures/golden.bin:

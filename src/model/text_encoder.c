@@ -4,8 +4,6 @@
 
 #include "text_encoder.h"
 
-#define TEXT_MLP_RATIO 4
-
 void kn_text_ws_carve(kn_text_ws *ws, const kn_hparams *hp, kn_arena *a) {
     const uint64_t L = (uint64_t)hp->max_tokens, Dt = (uint64_t)hp->text_dim;
     ws->x = kn_carve(a, L * Dt);

@@ -5,11 +5,13 @@
 #include "../arena.h"
 #include "../weights.h"
 
+#define TEXT_MLP_RATIO 4   /* model.py TextBlock: Mlp(dim, 4 * dim); the loader checks fc1/fc2 against it */
+
 typedef struct {
     float *x, *h;     /* (max_tokens, Dt) */
     float *qkv;       /* (max_tokens, 3Dt) */
     float *attn;      /* (max_tokens, Dt) */
-    float *hidden;    /* (max_tokens, 4Dt) */
+    float *hidden;    /* (max_tokens, TEXT_MLP_RATIO * Dt) */
     float *scores;    /* attention scratch */
 } kn_text_ws;
 

@@ -4,6 +4,7 @@
    It runs on the calling thread: the model calls it once per group from inside kn_parallel_for,
    and the groups are many and small (n = m = 16 with head dim 32, or 32 queries over m <= 24 keys),
    so splitting one call would cost more than it saves. */
+#include <string.h>
 #include "ops.h"
 #include "simd.h"
 #include "gemm_kernel.h"
@@ -41,12 +42,8 @@ static void pack_values(float *panels, const float *v, int v_stride, int m, int 
     for (int d0 = 0; d0 < hd; d0 += KN_PANEL)
         for (int j = 0; j < m; j++, panels += KN_PANEL) {
             const float *src = v + (size_t)j * v_stride + d0;
-            if (d0 + KN_PANEL <= hd) {
-                kn_f32x4_store(panels, kn_f32x4_load(src));
-                kn_f32x4_store(panels + 4, kn_f32x4_load(src + 4));
-            } else {
-                for (int dd = 0; dd < KN_PANEL; dd++) panels[dd] = d0 + dd < hd ? src[dd] : 0.0f;
-            }
+            if (d0 + KN_PANEL <= hd) memcpy(panels, src, KN_PANEL * sizeof *panels);
+            else for (int dd = 0; dd < KN_PANEL; dd++) panels[dd] = d0 + dd < hd ? src[dd] : 0.0f;
         }
 }
 
@@ -56,9 +53,10 @@ static void pack_values(float *panels, const float *v, int v_stride, int m, int 
 void kn_attention(float *out, int out_stride, const float *q, int q_stride, const float *k, int k_stride,
                   const float *v, int v_stride, int n, int m, int heads, int hd, float *scratch)
 {
+    KN_DISPATCH(kn_attention, out, out_stride, q, q_stride, k, k_stride, v, v_stride, n, m, heads, hd, scratch);
     if (n <= 0 || m <= 0 || heads <= 0 || hd <= 0) return;
     const float scale = attention_scale(hd);
-    const kn_f32x4 scale4 = kn_f32x4_splat(scale);
+    const kn_vec scale_vec = kn_vec_splat(scale);
     float *scores = scratch, *keys = scores + (size_t)n * m, *values = keys + round8(m) * hd;
     for (int h = 0; h < heads; h++) {
         pack_keys(keys, k + h * hd, k_stride, m, hd);
@@ -69,7 +67,8 @@ void kn_attention(float *out, int out_stride, const float *q, int q_stride, cons
         for (int i = 0; i < n; i++) {
             float *row = scores + (size_t)i * m;
             int j = 0;
-            for (; j + 4 <= m; j += 4) kn_f32x4_store(row + j, kn_f32x4_mul(kn_f32x4_load(row + j), scale4));
+            for (; j + KN_VEC_LANES <= m; j += KN_VEC_LANES)
+                kn_vec_store(row + j, kn_vec_mul(kn_vec_load(row + j), scale_vec));
             for (; j < m; j++) row[j] *= scale;
             kn_softmax(row, m);
         }

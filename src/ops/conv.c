@@ -14,11 +14,7 @@
 #include "simd.h"
 #include "gemm_kernel.h"
 
-#ifdef KN_TILE_AVX
-#define STRIP 16   /* output pixels per work item: two 256-bit vectors */
-#else
-#define STRIP 8    /* two f32x4 vectors */
-#endif
+#define STRIP (KN_WIDE_PANELS * KN_PANEL)   /* output pixels per work item: one wide tile's columns */
 /* Reads of a strip's last columns may run this far past the padded copy; they land in discarded lanes. */
 #define SLACK 16
 
@@ -79,55 +75,6 @@ static void pad_channels(void *arg, int begin, int end)
     }
 }
 
-/* y[row][0..cols) = acc[row][..] + bias, for `rows` output channels `HW` floats apart */
-static void write_rows(float *y, size_t HW, const float *acc, int ld_acc, int rows, int cols, const float *bias)
-{
-    for (int i = 0; i < rows; i++, y += HW, acc += ld_acc) {
-        kn_f32x4 b = kn_f32x4_splat(bias ? bias[i] : 0.0f);
-        int j = 0;
-        if (bias)
-            for (; j + 4 <= cols; j += 4) kn_f32x4_store(y + j, kn_f32x4_add(kn_f32x4_load(acc + j), b));
-        else
-            for (; j + 4 <= cols; j += 4) kn_f32x4_store(y + j, kn_f32x4_load(acc + j));
-        for (; j < cols; j++) y[j] = bias ? acc[j] + bias[i] : acc[j];
-    }
-}
-
-/* all output channels of `cols` (1..8) pixels starting at src / y */
-static void run_8(const conv_job *job, float *y, const float *src, int cols)
-{
-    const kn_conv *c = job->c;
-    const int K = c->c_in * c->k * c->k;
-    const size_t HW = (size_t)job->H * job->W;
-    float acc[4][8];
-    for (int r = 0; r < c->c_out; r += 4) {
-        int rows = c->c_out - r < 4 ? c->c_out - r : 4;
-        kn_tile_4x8(acc, c->packed + (size_t)r * K, K, rows, src, 1, job->off, K);
-        write_rows(y + r * HW, HW, acc[0], 8, rows, cols, job->bias ? job->bias + r : NULL);
-    }
-}
-
-#ifdef KN_TILE_AVX
-/* all output channels of 16 pixels: 6 at a time, then up to 4 */
-static void run_16(const conv_job *job, float *y, const float *src)
-{
-    const kn_conv *c = job->c;
-    const int K = c->c_in * c->k * c->k;
-    const size_t HW = (size_t)job->H * job->W;
-    float acc[6][16];
-    int r = 0;
-    for (; r + 6 <= c->c_out; r += 6) {
-        kn_tile_x16(acc, c->packed + (size_t)r * K, K, 6, src, NULL, 1, job->off, K, 6);
-        write_rows(y + r * HW, HW, acc[0], 16, 6, 16, job->bias ? job->bias + r : NULL);
-    }
-    for (; r < c->c_out; r += 4) {
-        int rows = c->c_out - r < 4 ? c->c_out - r : 4;
-        kn_tile_x16(acc, c->packed + (size_t)r * K, K, rows, src, NULL, 1, job->off, K, 4);
-        write_rows(y + r * HW, HW, acc[0], 16, rows, 16, job->bias ? job->bias + r : NULL);
-    }
-}
-#endif
-
 /* strips [begin, end): strip s covers pixels x0 .. x0 + STRIP - 1 of image row s / per_row */
 static void conv_strips(void *arg, int begin, int end)
 {
@@ -138,18 +85,23 @@ static void conv_strips(void *arg, int begin, int end)
         int row = s / per_row, x0 = s % per_row * STRIP, cols = W - x0 < STRIP ? W - x0 : STRIP;
         float *y = job->y + (size_t)row * W + x0;
         const float *src = job->padded + row * row_stride + x0;   /* tap (0, 0, 0) of the first pixel */
-#ifdef KN_TILE_AVX
-        if (cols == 16) {
-            run_16(job, y, src);
+        const kn_conv *c = job->c;
+        const int K = c->c_in * c->k * c->k;
+        const size_t HW = (size_t)job->H * W;
+        if (STRIP > KN_PANEL && cols == STRIP) {   /* the wide tile, where it is wider than a panel */
+            kn_gemm_rows(y, HW, c->packed, K, c->c_out, src, 0, 1, job->off, K, STRIP, NULL, job->bias,
+                         KN_WIDE_ROWS, KN_WIDE_PANELS);
             continue;
         }
-#endif
-        for (int j = 0; j < cols; j += 8) run_8(job, y + j, src + j, cols - j < 8 ? cols - j : 8);
+        for (int j = 0; j < cols; j += KN_PANEL)   /* the row's last pixels, a panel at a time */
+            kn_gemm_rows(y + j, HW, c->packed, K, c->c_out, src + j, 0, 1, job->off, K,
+                         cols - j < KN_PANEL ? cols - j : KN_PANEL, NULL, job->bias, KN_TILE_ROWS, 1);
     }
 }
 
 void kn_conv2d(float *y, const float *x, const kn_conv *c, const float *bias, int H, int W, float *scratch)
 {
+    KN_DISPATCH(kn_conv2d, y, x, c, bias, H, W, scratch);
     const int k = c->k, Wp = W + 2 * (k / 2);
     const size_t copy = kn_conv_scratch_floats(c, H, W) - SLACK - offsets_floats(c);
     conv_job job = {y, scratch, (int32_t *)(scratch + copy + SLACK), x, bias, c, H, W};

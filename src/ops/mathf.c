@@ -1,5 +1,5 @@
 /* mathf.c — exp, log, sin and cos without libm, so glibc and Emscripten's musl give the same bits.
-   exp is in float, in the order of kn_f32x4_exp (mathf.h); log, sin and cos reduce and evaluate
+   exp is in float, in the order of kn_vec_exp (mathf.h); log, sin and cos reduce and evaluate
    in double (IEEE everywhere, no FMA under -ffp-contract=off) and round once to float. */
 #include "mathf.h"
 

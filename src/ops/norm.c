@@ -10,13 +10,13 @@
 static void normalize_span(float *y, const float *x, int n, float mean, float rstd,
                            const float *gamma, const float *beta)
 {
-    kn_f32x4 m = kn_f32x4_splat(mean), r = kn_f32x4_splat(rstd);
+    kn_vec m = kn_vec_splat(mean), r = kn_vec_splat(rstd);
     int i = 0;
-    for (; i + 4 <= n; i += 4) {
-        kn_f32x4 v = kn_f32x4_mul(kn_f32x4_sub(kn_f32x4_load(x + i), m), r);
-        if (gamma) v = kn_f32x4_mul(v, kn_f32x4_load(gamma + i));
-        if (beta) v = kn_f32x4_add(v, kn_f32x4_load(beta + i));
-        kn_f32x4_store(y + i, v);
+    for (; i + KN_VEC_LANES <= n; i += KN_VEC_LANES) {
+        kn_vec v = kn_vec_mul(kn_vec_sub(kn_vec_load(x + i), m), r);
+        if (gamma) v = kn_vec_mul(v, kn_vec_load(gamma + i));
+        if (beta) v = kn_vec_add(v, kn_vec_load(beta + i));
+        kn_vec_store(y + i, v);
     }
     for (; i < n; i++) {
         float v = (x[i] - mean) * rstd;
@@ -30,21 +30,11 @@ static void normalize_span(float *y, const float *x, int n, float mean, float rs
 static void normalize_channel(float *y, const float *x, int n, float mean, float rstd,
                               float gamma, float beta, int silu)
 {
-    kn_f32x4 m = kn_f32x4_splat(mean), r = kn_f32x4_splat(rstd);
-    kn_f32x4 g = kn_f32x4_splat(gamma), b = kn_f32x4_splat(beta), one = kn_f32x4_splat(1.0f);
+    kn_vec m = kn_vec_splat(mean), r = kn_vec_splat(rstd), g = kn_vec_splat(gamma), b = kn_vec_splat(beta);
     int i = 0;
-#ifdef KN_EXP_AVX2
-    for (; silu && i + 8 <= n; i += 8) {   /* the decoder's norms, eight lanes at a time */
-        __m256 v = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), _mm256_set1_ps(mean)), _mm256_set1_ps(rstd));
-        v = _mm256_add_ps(_mm256_mul_ps(v, _mm256_set1_ps(gamma)), _mm256_set1_ps(beta));
-        __m256 e = kn_f32x8_exp(_mm256_sub_ps(_mm256_setzero_ps(), v));
-        _mm256_storeu_ps(y + i, _mm256_div_ps(v, _mm256_add_ps(_mm256_set1_ps(1.0f), e)));
-    }
-#endif
-    for (; i + 4 <= n; i += 4) {
-        kn_f32x4 v = kn_f32x4_add(kn_f32x4_mul(kn_f32x4_mul(kn_f32x4_sub(kn_f32x4_load(x + i), m), r), g), b);
-        if (silu) v = kn_f32x4_div(v, kn_f32x4_add(one, kn_f32x4_exp(kn_f32x4_sub(kn_f32x4_zero(), v))));
-        kn_f32x4_store(y + i, v);
+    for (; i + KN_VEC_LANES <= n; i += KN_VEC_LANES) {
+        kn_vec v = kn_vec_add(kn_vec_mul(kn_vec_mul(kn_vec_sub(kn_vec_load(x + i), m), r), g), b);
+        kn_vec_store(y + i, silu ? kn_vec_silu(v) : v);
     }
     for (; i < n; i++) {
         float v = (x[i] - mean) * rstd * gamma + beta;
@@ -96,21 +86,21 @@ static void row_stats_4(const float *x, int D, float eps, float mean[4], float r
 typedef struct {
     float *y;
     const float *x, *gamma, *beta;
+    const float *shift, *scale;   /* adaLN's, per element; when set, gamma and beta are NULL */
     int D, C, HW, groups, silu;
-    int modulate;          /* layer norm: gamma carries adaLN's scale and beta its shift */
     float eps;
 } norm_job;
 
-/* ((x - mean) * rstd) * (1 + scale) + shift: normalize_span without gamma/beta, then kn_modulate */
+/* ((x - mean) * rstd) * (1 + scale) + shift: normalize_span without gamma/beta, then kn_modulate_ref */
 static void normalize_modulate_span(float *y, const float *x, int n, float mean, float rstd,
                                     const float *shift, const float *scale)
 {
-    kn_f32x4 m = kn_f32x4_splat(mean), r = kn_f32x4_splat(rstd), one = kn_f32x4_splat(1.0f);
+    kn_vec m = kn_vec_splat(mean), r = kn_vec_splat(rstd), one = kn_vec_splat(1.0f);
     int i = 0;
-    for (; i + 4 <= n; i += 4) {
-        kn_f32x4 v = kn_f32x4_mul(kn_f32x4_sub(kn_f32x4_load(x + i), m), r);
-        kn_f32x4 s = kn_f32x4_add(one, kn_f32x4_load(scale + i));
-        kn_f32x4_store(y + i, kn_f32x4_add(kn_f32x4_mul(v, s), kn_f32x4_load(shift + i)));
+    for (; i + KN_VEC_LANES <= n; i += KN_VEC_LANES) {
+        kn_vec v = kn_vec_mul(kn_vec_sub(kn_vec_load(x + i), m), r);
+        kn_vec s = kn_vec_add(one, kn_vec_load(scale + i));
+        kn_vec_store(y + i, kn_vec_add(kn_vec_mul(v, s), kn_vec_load(shift + i)));
     }
     for (; i < n; i++) {
         float v = (x[i] - mean) * rstd;
@@ -118,12 +108,12 @@ static void normalize_modulate_span(float *y, const float *x, int n, float mean,
     }
 }
 
-/* one row of layer norm from its statistics: gamma/beta, or with modulate, adaLN's scale/shift */
+/* one row of layer norm from its statistics: adaLN's shift/scale when set, else gamma/beta */
 static void normalize_row(const norm_job *job, int i, float mean, float rstd)
 {
     const float *x = job->x + (size_t)i * job->D;
     float *y = job->y + (size_t)i * job->D;
-    if (job->modulate) normalize_modulate_span(y, x, job->D, mean, rstd, job->beta, job->gamma);
+    if (job->scale) normalize_modulate_span(y, x, job->D, mean, rstd, job->shift, job->scale);
     else normalize_span(y, x, job->D, mean, rstd, job->gamma, job->beta);
 }
 
@@ -148,6 +138,7 @@ static void layer_norm_rows(void *arg, int begin, int end)
 
 void kn_layer_norm(float *y, const float *x, const float *gamma, const float *beta, int M, int D, float eps)
 {
+    KN_DISPATCH(kn_layer_norm, y, x, gamma, beta, M, D, eps);
     norm_job job = {.y = y, .x = x, .gamma = gamma, .beta = beta, .D = D, .eps = eps};
     if ((size_t)M * D < PARALLEL_MIN_ELEMENTS) layer_norm_rows(&job, 0, M);
     else kn_parallel_for(M, layer_norm_rows, &job);
@@ -156,7 +147,8 @@ void kn_layer_norm(float *y, const float *x, const float *gamma, const float *be
 void kn_layer_norm_modulate(float *y, const float *x, const float *shift, const float *scale, int M, int D,
                             float eps)
 {
-    norm_job job = {.y = y, .x = x, .gamma = scale, .beta = shift, .D = D, .eps = eps, .modulate = 1};
+    KN_DISPATCH(kn_layer_norm_modulate, y, x, shift, scale, M, D, eps);
+    norm_job job = {.y = y, .x = x, .shift = shift, .scale = scale, .D = D, .eps = eps};
     if ((size_t)M * D < PARALLEL_MIN_ELEMENTS) layer_norm_rows(&job, 0, M);
     else kn_parallel_for(M, layer_norm_rows, &job);
 }
@@ -195,6 +187,7 @@ static void group_norm_groups(void *arg, int begin, int end)
 void kn_group_norm(float *y, const float *x, const float *gamma, const float *beta,
                    int C, int HW, int groups, float eps, int silu)
 {
+    KN_DISPATCH(kn_group_norm, y, x, gamma, beta, C, HW, groups, eps, silu);
     if (groups <= 0 || C % groups != 0) return;   /* the loader checks the shapes; never trap */
     norm_job job = {.y = y, .x = x, .gamma = gamma, .beta = beta, .C = C, .HW = HW, .groups = groups,
                     .silu = silu, .eps = eps};
@@ -222,17 +215,8 @@ void kn_group_norm_ref(float *y, const float *x, const float *gamma, const float
     }
 }
 
-void kn_modulate(float *y, const float *x, const float *shift, const float *scale, int M, int D)
+void kn_modulate_ref(float *y, const float *x, const float *shift, const float *scale, int M, int D)
 {
-    kn_f32x4 one = kn_f32x4_splat(1.0f);
-    for (int i = 0; i < M; i++) {
-        const float *xr = x + (size_t)i * D;
-        float *yr = y + (size_t)i * D;
-        int d = 0;
-        for (; d + 4 <= D; d += 4) {
-            kn_f32x4 s = kn_f32x4_add(one, kn_f32x4_load(scale + d));
-            kn_f32x4_store(yr + d, kn_f32x4_add(kn_f32x4_mul(kn_f32x4_load(xr + d), s), kn_f32x4_load(shift + d)));
-        }
-        for (; d < D; d++) yr[d] = xr[d] * (1.0f + scale[d]) + shift[d];
-    }
+    for (int i = 0; i < M; i++)
+        for (int d = 0; d < D; d++) y[(size_t)i * D + d] = x[(size_t)i * D + d] * (1.0f + scale[d]) + shift[d];
 }

@@ -1,15 +1,19 @@
 /* ops.h — Kineto's kernels. Each has a plain reference (suffix _ref) and a fast form written over
-   simd.h; a KINETO_NO_SIMD build (or a target without SSE2 or wasm SIMD) compiles the fast form over
-   four plain floats, in the same order, so it gives the same bits. Tensors are row-major f32;
-   shapes are given in comments as (rows, cols).
+   simd.h's kn_vec; a KINETO_NO_SIMD build (or a target without SSE2 or wasm SIMD) compiles the fast
+   form over four plain floats, in the same order, so it gives the same bits. Tensors are row-major
+   f32; shapes are given in comments as (rows, cols).
 
-   Determinism: every kernel fixes its reduction order, independent of the thread count, so the
-   native (SSE) and WebAssembly (wasm_simd128) builds give bit-identical results. No libm: the
+   Determinism: every kernel fixes its reduction order, independent of the thread count and of the
+   vector width, so the native (AVX2, SSE2, scalar) and WebAssembly builds give bit-identical results. No libm: the
    transcendental functions come from mathf.h. */
 #ifndef KINETO_OPS_H
 #define KINETO_OPS_H
 
 #include <stddef.h>
+#include "isa.h"
+
+/* The instruction set the kernels run with: "avx2", "sse2", "wasm-simd128" or "scalar". */
+const char *kn_kernels_isa(void);
 
 /* ---- math without libm (mathf.c): same bits on glibc and Emscripten ---- */
 float kn_expf(float x);
@@ -17,12 +21,14 @@ float kn_logf(float x);  /* x > 0 */
 float kn_sinf(float x);
 float kn_cosf(float x);
 
-/* ---- threads (threads.c): a pool shared by all kernels; serial when the build has no pthreads ---- */
+/* ---- threads (threads.c): one process-wide pool shared by all kernels and contexts; serial when
+   the build has no pthreads ---- */
 void kn_threads_set(int n);   /* 1..KN_MAX_THREADS; the pool starts lazily */
 int kn_threads_get(void);
 #define KN_MAX_THREADS 8
 /* Calls fn(arg, begin, end) over [0, n) split into contiguous chunks, one per thread; returns when
-   all are done. fn must write disjoint outputs per index. */
+   all are done. fn must write disjoint outputs per index. While another thread has the pool, the
+   whole range runs on the calling thread. */
 void kn_parallel_for(int n, void (*fn)(void *arg, int begin, int end), void *arg);
 /* 0 on the calling thread, 1..KN_MAX_THREADS-1 on the pool's workers: picks a per-thread scratch slot. */
 int kn_thread_index(void);
@@ -67,11 +73,11 @@ void kn_group_norm(float *y, const float *x, const float *gamma, const float *be
                    int C, int HW, int groups, float eps, int silu);
 void kn_group_norm_ref(float *y, const float *x, const float *gamma, const float *beta,
                        int C, int HW, int groups, float eps, int silu);
-/* adaLN: y (M, D) = x * (1 + scale) + shift, scale and shift (D,) shared by all rows. */
-void kn_modulate(float *y, const float *x, const float *shift, const float *scale, int M, int D);
-/* kn_layer_norm without gamma/beta, then kn_modulate, in one pass over each row */
+/* kn_layer_norm without gamma/beta, then adaLN's y = y * (1 + scale) + shift, in one pass over each
+   row; shift and scale (D,) shared by all rows. kn_modulate_ref is the second step alone. */
 void kn_layer_norm_modulate(float *y, const float *x, const float *shift, const float *scale, int M, int D,
                             float eps);
+void kn_modulate_ref(float *y, const float *x, const float *shift, const float *scale, int M, int D);
 
 /* ---- attention (attention.c) ---- */
 /* Multi-head softmax attention for one group of n queries over m keys:
@@ -94,5 +100,25 @@ void kn_add(float *y, const float *x, size_t n);           /* y += x */
 void kn_add_gated(float *y, const float *x, const float *gate, int M, int D);
 /* (C, H, W) -> (C, 2H, 2W), nearest neighbour */
 void kn_upsample2x(float *y, const float *x, int C, int H, int W);
+
+#ifdef KN_DISPATCHING
+/* The AVX2 twins of the entry points that dispatch (kernels_avx2.c, isa.h). */
+void kn_linear_avx2(float *y, const float *x, const kn_matrix *w, const float *bias, int M);
+void kn_linear_silu_avx2(float *y, const float *x, const kn_matrix *w, const float *bias, int M);
+void kn_linear_residual_avx2(float *resid, float *y, const float *x, const kn_matrix *w, const float *bias,
+                             const float *gate, int M);
+void kn_conv2d_avx2(float *y, const float *x, const kn_conv *c, const float *bias, int H, int W, float *scratch);
+void kn_layer_norm_avx2(float *y, const float *x, const float *gamma, const float *beta, int M, int D, float eps);
+void kn_group_norm_avx2(float *y, const float *x, const float *gamma, const float *beta,
+                        int C, int HW, int groups, float eps, int silu);
+void kn_layer_norm_modulate_avx2(float *y, const float *x, const float *shift, const float *scale, int M, int D,
+                                 float eps);
+void kn_attention_avx2(float *out, int out_stride, const float *q, int q_stride, const float *k, int k_stride,
+                       const float *v, int v_stride, int n, int m, int heads, int hd, float *scratch);
+void kn_silu_avx2(float *y, const float *x, size_t n);
+void kn_softmax_avx2(float *x, int n);
+void kn_add_avx2(float *y, const float *x, size_t n);
+void kn_add_gated_avx2(float *y, const float *x, const float *gate, int M, int D);
+#endif
 
 #endif

@@ -2,9 +2,10 @@
 
    kn_parallel_for splits [0, n) into contiguous chunks, runs chunk 0 on the calling thread and the
    others on workers, and returns when all are done. Kernels fix their reduction order per output,
-   so the result does not depend on how many threads ran. One caller at a time; a call made from
-   inside a chunk runs serially. Builds without pthreads (KINETO_NO_THREADS, WebAssembly without
-   -pthread) run every loop on the caller. */
+   so the result does not depend on how many threads ran. The pool serves one caller at a time:
+   a loop started on another thread meanwhile (a second context generating) runs on that thread
+   alone, as does a call made from inside a chunk. Builds without pthreads (KINETO_NO_THREADS,
+   WebAssembly without -pthread) run every loop on the caller. */
 #define _POSIX_C_SOURCE 200809L   /* sysconf */
 #include "ops.h"
 
@@ -14,20 +15,20 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <unistd.h>
 #endif
+#include <stdatomic.h>
 
-static int thread_count = 1;
-static _Thread_local int this_thread_index;     /* 0 on the caller, 1.. on workers */
+static _Atomic int thread_count = 1;          /* process-wide: set by every kineto_begin */
+static _Thread_local int this_thread_index;     /* 0 on a caller, 1.. on workers */
 
 int kn_thread_index(void) { return this_thread_index; }
-int kn_threads_get(void) { return thread_count; }
+int kn_threads_get(void) { return atomic_load_explicit(&thread_count, memory_order_relaxed); }
 
 #ifndef KN_POOL
 
-void kn_threads_set(int n) { (void)n; thread_count = 1; }
+void kn_threads_set(int n) { (void)n; }
 
 void kn_parallel_for(int n, void (*fn)(void *arg, int begin, int end), void *arg)
 {
@@ -41,26 +42,26 @@ void kn_parallel_for(int n, void (*fn)(void *arg, int begin, int end), void *arg
    therefore spin on an atomic before they sleep: back-to-back jobs are handed over in well under a
    microsecond, and a pool left idle (between generations) sleeps after some milliseconds. After
    the first PAUSE_ROUNDS a native spin yields the core, so a pool with more threads than free cores
-   still makes progress (measured on 2 cores: 8 threads ran a clip in 338 ms, against 450 ms with a
-   futex wake per job and 6.8 s with a spin that never yields). */
+   still makes progress instead of spinning on the cores its working threads wait for. */
 #define SPIN_ROUNDS 20000
 #define PAUSE_ROUNDS 20
 
 /* A WebAssembly thread cannot yield its core (sched_yield only runs queued calls), so there a pool
-   larger than the machine would spin on cores its working threads wait for (4 threads on 2 cores in
-   Chromium: 7.8 s a clip, against 0.6 s with 2); such a pool only sleeps and wakes. */
+   larger than the machine would spin on cores its working threads wait for, many times slower than
+   a pool that fits; such a pool only sleeps and wakes. */
 static _Atomic int spin_rounds = SPIN_ROUNDS;
 
 void kn_threads_set(int n)
 {
-    thread_count = n < 1 ? 1 : n > KN_MAX_THREADS ? KN_MAX_THREADS : n;
+    n = n < 1 ? 1 : n > KN_MAX_THREADS ? KN_MAX_THREADS : n;
+    atomic_store_explicit(&thread_count, n, memory_order_relaxed);
 #ifdef __EMSCRIPTEN__
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    atomic_store_explicit(&spin_rounds, cores >= 1 && thread_count > cores ? 0 : SPIN_ROUNDS, memory_order_relaxed);
+    atomic_store_explicit(&spin_rounds, cores >= 1 && n > cores ? 0 : SPIN_ROUNDS, memory_order_relaxed);
 #endif
 }
 
-/* One slot per worker, written only by the caller while that worker is idle. */
+/* One slot per worker, written only by the pool's caller while that worker is idle. */
 typedef struct {
     _Alignas(64) _Atomic unsigned posted;   /* bumped after the fields below are written; own cache line */
     void (*fn)(void *arg, int begin, int end);
@@ -75,7 +76,8 @@ static _Atomic int caller_sleeping;
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t work_posted = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t work_finished = PTHREAD_COND_INITIALIZER;
-static int worker_count;               /* workers started so far; they never exit (caller only) */
+static _Atomic int pool_taken;         /* a thread is running a loop on the pool */
+static int worker_count;               /* workers started so far; they never exit (pool's caller only) */
 static _Thread_local int inside_parallel;   /* nested calls run serially */
 
 static inline void spin_wait(int round)
@@ -147,17 +149,29 @@ static int start_workers(int wanted)
     return worker_count;
 }
 
+/* Takes the pool for this thread; 0 when another thread has it. */
+static int take_pool(void)
+{
+    int free_pool = 0;
+    return atomic_compare_exchange_strong_explicit(&pool_taken, &free_pool, 1, memory_order_acquire,
+                                                   memory_order_relaxed);
+}
+
+static void release_pool(void) { atomic_store_explicit(&pool_taken, 0, memory_order_release); }
+
 void kn_parallel_for(int n, void (*fn)(void *arg, int begin, int end), void *arg)
 {
     if (n <= 0) return;
-    int chunks = thread_count < n ? thread_count : n;
-    if (chunks <= 1 || inside_parallel) {
+    int threads = atomic_load_explicit(&thread_count, memory_order_relaxed);
+    int chunks = threads < n ? threads : n;
+    if (chunks <= 1 || inside_parallel || !take_pool()) {
         fn(arg, 0, n);
         return;
     }
     int workers = start_workers(chunks - 1);
     if (workers < chunks - 1) chunks = workers + 1;
     if (chunks <= 1) {
+        release_pool();
         fn(arg, 0, n);
         return;
     }
@@ -185,6 +199,7 @@ void kn_parallel_for(int n, void (*fn)(void *arg, int begin, int end), void *arg
         atomic_store(&caller_sleeping, 0);
         pthread_mutex_unlock(&pool_lock);
     }
+    release_pool();
 }
 
 #endif

@@ -8,7 +8,7 @@ import { ROOT, VARIANTS, loadTiny, stopThreads } from './load-engine.mjs';
 
 after(stopThreads);
 
-const BYTE_MISMATCH_FRACTION = 0.001;   // as tests/test_parity.c: a value on a rounding edge may flip
+const BYTE_MISMATCH_FRACTION = 0.001;   // as tests/engine/test_parity.c: a value on a rounding edge may flip
 
 // golden.bin: "KNGT", u32 version, u32 count, then records of
 // u32 name_len, name, u32 dtype (0 f32, 1 i32, 2 u8), u32 ndim, u32 dims[ndim], data.

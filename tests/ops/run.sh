@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds and runs the kernel tests four ways — native SSE2, native without SIMD, WebAssembly SIMD
-# with threads, and the base WebAssembly build (no SIMD, no threads) — under Node, plus native AVX2
-# where the CPU has it, and checks that all print the same output hash for every kernel.
+# Builds and runs the kernel tests five ways — native SSE2, native as build.sh makes it (SSE2 and
+# AVX2 chosen at run time, src/ops/isa.h), native without SIMD, WebAssembly SIMD with threads, and the
+# base WebAssembly build (no SIMD, no threads) under Node — plus native AVX2 alone where the CPU has
+# it, and checks that all print the same output hash for every kernel, and that the run-time build
+# has instructions past SSE2 only in its AVX2 copy of the kernels.
 #   tests/ops/run.sh          tests
 #   tests/ops/run.sh bench    also the GFLOP/s table, native and WebAssembly, 1 and 2 threads
 set -euo pipefail
@@ -21,16 +23,25 @@ run() { echo "+ $*"; "$@"; }
 
 say "build"
 run $NATIVE -msse2 $SRC tests/ops/test_ops.c -lm -o "$OUT/test_ops"
+run $NATIVE -DKN_DISPATCH_AVX2 -mavx2 -c src/ops/kernels_avx2.c -o "$OUT/kernels_avx2.o"
+mkdir -p "$OUT/dispatch"
+for src in $SRC; do run $NATIVE -DKN_DISPATCH_AVX2 -c "$src" -o "$OUT/dispatch/$(basename "${src%.c}").o"; done
+run $NATIVE -DKN_DISPATCH_AVX2 "$OUT"/dispatch/*.o "$OUT/kernels_avx2.o" tests/ops/test_ops.c -lm -o "$OUT/test_ops_dispatch"
 run $NATIVE -DKINETO_NO_SIMD $SRC tests/ops/test_ops.c -lm -o "$OUT/test_ops_nosimd"
 run $WASM $WASM_THREADS $SRC tests/ops/test_ops.c -o "$OUT/test_ops_wasm.js" 2> >(grep -v pthreads-mem-growth >&2)
 run $WASM_BASE $SRC tests/ops/test_ops.c -o "$OUT/test_ops_wasm_base.js"
-BUILDS="test_ops test_ops_nosimd test_ops_wasm test_ops_wasm_base"
+BUILDS="test_ops test_ops_dispatch test_ops_nosimd test_ops_wasm test_ops_wasm_base"
 if [[ "$(cc -march=native -dM -E -x c /dev/null)" == *__AVX2__* ]]; then   # the 256-bit GEMM tiles, where they run
     run $NATIVE -mavx2 $SRC tests/ops/test_ops.c -lm -o "$OUT/test_ops_avx2"
     BUILDS="$BUILDS test_ops_avx2"
 fi
 
 status=0
+# x86 has no mnemonic starting with v before AVX (VEX), so any is an instruction an SSE2-only CPU lacks
+say "instructions past SSE2 outside kernels_avx2.o"
+vex=$(objdump -d --no-show-raw-insn "$OUT"/dispatch/*.o | awk -F'\t' '$2 ~ /^v/' | head -5)
+if [ -n "$vex" ]; then echo "FAIL: AVX instructions in the SSE2 objects:"; echo "$vex"; status=1; else echo "none"; fi
+
 for t in $BUILDS; do
     say "$t"
     case $t in

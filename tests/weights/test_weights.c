@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "../check.h"
 #include "kineto.h"
 #include "weights.h"
-#include "weights_util.h"
+#include "../weights_util.h"
 
 #ifndef FIXTURES
 #define FIXTURES "tests/fixtures"

@@ -1,11 +1,14 @@
 /* test_api.c — the public API on the tiny fixture model: parameter validation, prompt handling,
-   call order, cancelling, and determinism across runs and thread counts. */
+   call order, cancelling, determinism across runs and thread counts, and the thread rules of
+   kineto.h: two contexts generating at once on two threads, the log callback changed meanwhile. */
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "../check.h"
 #include "kineto.h"
 
 #ifndef FIXTURES
@@ -36,21 +39,21 @@ static void expect_begin(kineto_params p, kineto_status want, const char *text, 
 
 static size_t clip_bytes(int frames) { return (size_t)frames * info.height * info.width * 4; }
 
-/* Runs a whole generation; returns its decoded frames (malloc'd) or NULL. */
-static uint8_t *generate(kineto_params p, uint8_t **preview_mid) {
-    if (kineto_begin(ctx, &p) != KINETO_OK) return NULL;
-    size_t n = clip_bytes(kineto_frames(ctx));
+/* Runs a whole generation on c; returns its decoded frames (malloc'd) or NULL. */
+static uint8_t *generate(kineto_ctx *c, kineto_params p, uint8_t **preview_mid) {
+    if (kineto_begin(c, &p) != KINETO_OK) return NULL;
+    size_t n = clip_bytes(kineto_frames(c));
     uint8_t *out = malloc(n);
     kineto_status st = KINETO_OK;
-    while (st == KINETO_OK && !kineto_done(ctx)) {
-        st = kineto_step(ctx);
-        if (preview_mid && kineto_steps_done(ctx) == 1) {
+    while (st == KINETO_OK && !kineto_done(c)) {
+        st = kineto_step(c);
+        if (preview_mid && kineto_steps_done(c) == 1) {
             *preview_mid = malloc(n);
-            if (kineto_preview(ctx, *preview_mid, n) != KINETO_OK) st = KINETO_ERR_STATE;
+            if (kineto_preview(c, *preview_mid, n) != KINETO_OK) st = KINETO_ERR_STATE;
         }
     }
-    if (st == KINETO_OK) st = kineto_decode(ctx, out, n);
-    kineto_end(ctx);
+    if (st == KINETO_OK) st = kineto_decode(c, out, n);
+    kineto_end(c);
     if (st != KINETO_OK) {
         free(out);
         return NULL;
@@ -193,14 +196,14 @@ static void test_determinism(void) {
     p.negative_prompt = "blue";
     p.threads = 1;
     uint8_t *mid1 = NULL, *mid2 = NULL, *mid4 = NULL;
-    uint8_t *a = generate(p, &mid1);
-    uint8_t *b = generate(p, NULL);
+    uint8_t *a = generate(ctx, p, &mid1);
+    uint8_t *b = generate(ctx, p, NULL);
     size_t n = clip_bytes(info.frames);
     check(a && b && !memcmp(a, b, n), "same inputs, same frames");
     p.threads = 2;
-    uint8_t *c = generate(p, &mid2);
+    uint8_t *c = generate(ctx, p, &mid2);
     p.threads = 4;
-    uint8_t *d = generate(p, &mid4);
+    uint8_t *d = generate(ctx, p, &mid4);
     check(c && d && !memcmp(a, c, n) && !memcmp(a, d, n), "1, 2 and 4 threads give identical frames");
     check(mid1 && mid2 && mid4 && !memcmp(mid1, mid2, n) && !memcmp(mid1, mid4, n), "and identical previews");
 
@@ -208,30 +211,86 @@ static void test_determinism(void) {
     p.threads = 2;
     check(kineto_begin(ctx, &p) == KINETO_OK && kineto_step(ctx) == KINETO_OK, "start a generation to cancel");
     kineto_end(ctx);
-    uint8_t *e = generate(p, NULL);
+    uint8_t *e = generate(ctx, p, NULL);
     check(e && !memcmp(a, e, n), "after a cancelled generation, the same frames");
     kineto_params other = p;
     other.seed = 8;
-    uint8_t *f = generate(other, NULL);
+    uint8_t *f = generate(ctx, other, NULL);
     check(f && memcmp(a, f, n) != 0, "another seed, other frames");
     other = p;
     other.temporal_attention = 0;
-    uint8_t *g = generate(other, NULL);
+    uint8_t *g = generate(ctx, other, NULL);
     check(g && memcmp(a, g, n) != 0, "temporal attention off changes the frames");
     other = p;
     other.guidance = 1;
-    uint8_t *h = generate(other, NULL);
+    uint8_t *h = generate(ctx, other, NULL);
     check(h && memcmp(a, h, n) != 0, "guidance 1 (no unconditional pass) runs and differs");
     other = p;
     other.renoise = info.default_renoise > 0 ? 0 : 0.5f;
-    uint8_t *r = generate(other, NULL);
+    uint8_t *r = generate(ctx, other, NULL);
     check(r && memcmp(a, r, n) != 0, "another renoise, other frames");
     other = p;
     other.frames = 2;
-    uint8_t *two = generate(other, NULL);
+    uint8_t *two = generate(ctx, other, NULL);
     check(two != NULL, "a two-frame clip");
     free(a); free(b); free(c); free(d); free(e); free(f); free(g); free(h); free(r); free(two);
     free(mid1); free(mid2); free(mid4);
+}
+
+/* ---- two contexts on two threads (kineto.h, "Threads") ---- */
+
+typedef struct {
+    kineto_ctx *ctx;
+    kineto_params params;
+    uint8_t *frames;
+} clip_job;
+
+static void *generate_thread(void *arg) {
+    clip_job *job = arg;
+    job->frames = generate(job->ctx, job->params, NULL);
+    return NULL;
+}
+
+static atomic_int log_calls;
+static void count_log(int level, const char *msg, void *user) {
+    (void)level, (void)msg;
+    atomic_fetch_add((atomic_int *)user, 1);
+}
+
+static void test_two_threads(void) {
+    kineto_status st;
+    kineto_ctx *second = kineto_load_file(FIXTURES "/tiny.kin", &st);
+    check(second != NULL, "a second context on the same model file");
+    if (!second) return;
+    clip_job jobs[2] = {{ctx, params("a red ball moving left on black"), NULL},
+                        {second, params("a blue star bouncing on grass"), NULL}};
+    jobs[0].params.threads = 2, jobs[1].params.threads = 3;   /* the pool's size changes under both */
+    uint8_t *alone[2] = {generate(ctx, jobs[0].params, NULL), generate(second, jobs[1].params, NULL)};
+    size_t n = clip_bytes(info.frames);
+    check(alone[0] && alone[1] && memcmp(alone[0], alone[1], n) != 0, "two prompts, two clips, one at a time");
+    int same = 1, both_started = 1;
+    for (int round = 0; round < 3; round++) {
+        pthread_t threads[2];
+        int started = 0;
+        for (int t = 0; t < 2; t++) started += pthread_create(&threads[t], NULL, generate_thread, &jobs[t]) == 0;
+        /* swap the log callback while both generate (ThreadSanitizer's build sees any race) */
+        for (int i = 0; i < 200; i++) kineto_set_log(i % 2 ? quiet : count_log, &log_calls);
+        for (int t = 0; t < started; t++) pthread_join(threads[t], NULL);
+        both_started &= started == 2;
+        for (int t = 0; t < 2; t++) {
+            same &= jobs[t].frames && !memcmp(jobs[t].frames, alone[t], n);
+            free(jobs[t].frames);
+        }
+    }
+    kineto_set_log(count_log, &log_calls);
+    check(both_started, "two generating threads started");
+    check(same, "two contexts generating at once on two threads: the bytes of one at a time, 3 rounds");
+    int before = atomic_load(&log_calls);
+    uint8_t *again = generate(ctx, jobs[0].params, NULL);
+    check(atomic_load(&log_calls) > before, "the callback set last receives the next generation's log");
+    kineto_set_log(quiet, NULL);
+    free(again), free(alone[0]), free(alone[1]);
+    kineto_free(second);
 }
 
 int main(void) {
@@ -248,6 +307,7 @@ int main(void) {
     test_prompts();
     test_call_order();
     test_determinism();
+    test_two_threads();
     kineto_free(ctx);
     return check_exit();
 }

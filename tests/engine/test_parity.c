@@ -22,8 +22,8 @@
 #include "sampler.h"
 #include "tokenizer.h"
 #include "weights.h"
-#include "check.h"
-#include "weights_util.h"
+#include "../check.h"
+#include "../weights_util.h"
 
 #ifndef FIXTURES
 #define FIXTURES "tests/fixtures"
