@@ -148,26 +148,37 @@ static void test_prompts(void) {
 
     /* arbitrary bytes: invalid UTF-8, control characters, very long input */
     expect_begin(params("red \xff\xfe\xc0\x80 ball \x01\x02\x1b[31m \xe2\x84\xaa"), KINETO_OK, NULL, "invalid UTF-8 and controls");
-    size_t n = 100 * 1024;
+    size_t n = 100 * 1024, cap = KINETO_MAX_PROMPT_BYTES;
     char *big = malloc(n + 1);
     unsigned s = 12345;
     int ok = 1;
-    for (int round = 0; round < 4; round++) {
-        for (size_t i = 0; i < n; i++) {
+    for (int round = 0; round < 4; round++) { /* random bytes up to the cap reach the tokenizer */
+        for (size_t i = 0; i < cap; i++) {
             s = s * 1103515245u + 12345u;
             big[i] = (char)(1 + (s >> 16) % 255);
         }
-        big[n] = 0;
+        big[cap] = 0;
         kineto_status st = kineto_begin(ctx, &(kineto_params){.prompt = big, .steps = 1, .guidance = 1});
         ok &= st == KINETO_OK || st == KINETO_ERR_PROMPT_UNKNOWN || st == KINETO_ERR_PROMPT_TOO_LONG ||
               st == KINETO_ERR_PROMPT_EMPTY;
         kineto_end(ctx);
     }
-    check(ok, "100 KB of random bytes handled");
+    check(ok, "4 KB of random bytes handled");
     for (size_t i = 0; i < n; i++) big[i] = "red "[i % 4];
-    expect_begin(params(big), KINETO_ERR_PROMPT_TOO_LONG, NULL, "100 KB of one known word");
+    big[n] = 0;
+    expect_begin(params(big), KINETO_ERR_PROMPT_TOO_LONG, "longer than 4096 bytes", "100 KB prompt");
+    kineto_params huge_negative = params("red");
+    huge_negative.negative_prompt = big;
+    expect_begin(huge_negative, KINETO_ERR_PROMPT_TOO_LONG, "negative prompt is longer than 4096 bytes",
+                 "100 KB negative prompt");
+    big[cap] = 0;
+    expect_begin(params(big), KINETO_ERR_PROMPT_TOO_LONG, "known words", "4 KB of one known word");
     memset(big, 'x', n);
-    expect_begin(params(big), KINETO_ERR_PROMPT_UNKNOWN, NULL, "one 100 KB word");
+    big[cap] = 0;
+    expect_begin(params(big), KINETO_ERR_PROMPT_UNKNOWN, NULL, "one 4096-byte word, at the cap");
+    big[cap] = 'x';
+    big[cap + 1] = 0;
+    expect_begin(params(big), KINETO_ERR_PROMPT_TOO_LONG, NULL, "one 4097-byte word, past the cap");
     free(big);
 }
 
