@@ -59,12 +59,13 @@ test('bad parameters are named with their valid range', async () => {
     ['steps', [-1, 0, 201, 1e9, Infinity, NaN, '3', 2 ** 53], /steps must be an integer from 1 to 200/],
     ['guidance', [NaN, Infinity, -Infinity, -0.001, 30.001, '3', null], /guidance must be a number from 0 to 30/],
     ['renoise', [NaN, Infinity, -0.001, 1.001, '0.5', null], /renoise must be a number from 0 to 1/],
-    ['seed', [-1, 2 ** 32, NaN, Infinity, 1e20, 0.5, '7', 7n], /seed must be an integer from 0 to 4294967295/],
+    ['seed', [-1, 2 ** 53, NaN, Infinity, 1e20, 0.5, ' 7', '-7', '0x7', 2n ** 64n, -1n, null, {}],
+      /seed must be a whole number from 0 to 18446744073709551615, written in decimal digits/],
     ['frames', [0, -1, info.frames + 1, NaN, 1.5], new RegExp(`frames must be an integer from 1 to ${info.frames}`)],
   ];
   for (const [field, values, pattern] of cases) {
     for (const value of values) {
-      if ((field === 'guidance' || field === 'renoise') && value === null) continue;   // null means the default
+      if ((field === 'guidance' || field === 'renoise' || field === 'seed') && value === null) continue;   // the default
       assert.throws(() => checkRequest({ prompt: 'a red ball', [field]: value }, info, vocab),
         (e) => e.field === field && e instanceof RangeError && pattern.test(e.message), `${field} = ${String(value)}`);
     }
@@ -104,7 +105,7 @@ function heapTop(engine) {
 
 test('200 generations in a row: no growth of WebAssembly memory, the heap top or the JS heap', async () => {
   const engine = await loadTiny('simd');
-  const prompts = ['a red ball moving left', 'zorbly a blue square \ud800 rising', 'green 🔴 ring'];
+  const prompts = ['a red ball moving left', 'zorbly a blue square \ufffd rising', 'green 🔴 ring'];
   let settled = null;
   for (let i = 0; i < 200; i++) {
     const request = { prompt: prompts[i % 3], seed: i, steps: 1 + (i % 2), guidance: 3, frames: 1 + (i % engine.info.frames) };

@@ -1,6 +1,7 @@
 // The JS side's word rule and request checks (web/lib/kineto-request.js) and the SIMD probe.
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
 import { splitWords, unknownWords, checkRequest, MAX_SEED } from '../../web/lib/kineto-request.js';
 import { simdSupported, pickVariant, describeMode } from '../../web/lib/kineto-engine.js';
 
@@ -41,7 +42,7 @@ test('checkRequest fills the model defaults', () => {
 
 test('checkRequest names the field and its range for bad input', () => {
   const bad = (request, field, pattern) => assert.throws(() => checkRequest(request, info, vocab),
-    (e) => e.field === field && pattern.test(e.message), `${JSON.stringify(request)}`);
+    (e) => e.field === field && pattern.test(e.message), inspect(request));
   bad({ prompt: '' }, 'prompt', /no words/);
   bad({ prompt: ' ,.! ' }, 'prompt', /no words/);
   bad({ prompt: 'cat dog' }, 'prompt', /no word the model knows.*cat, dog/);

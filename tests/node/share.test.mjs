@@ -4,7 +4,8 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { settingsToHash, hashToSettings } from '../../web/app/share.js';
 
-const settings = { prompt: 'a red ball & a "star"', negativePrompt: 'blue', seed: 4294967295, steps: 16,
+// a seed comes back as the text of the link: up to 2^64-1, exactly
+const settings = { prompt: 'a red ball & a "star"', negativePrompt: 'blue', seed: '18446744073709551615', steps: 16,
   guidance: 1.5, renoise: 0.5, frames: 12, fps: 8 };
 
 test('settings survive a round trip through the hash', () => {
