@@ -140,7 +140,8 @@ test_smoke() {
             --out build/default-out --gif build/default-out/clip.gif
         check_clip build/default-out build/default-out/clip.gif 16 64 64
     fi
-    say "CLI refusals"
+    say "CLI version and refusals"
+    [ "$(build/kineto --version)" = "kineto $VERSION" ] || { echo "error: kineto --version is not $VERSION" >&2; return 1; }
     expect_exit 1 build/kineto generate --weights build/smoke.kin --prompt "a red ball" --steps 1 --out build/smoke-out
     build/kineto generate --weights build/smoke.kin --prompt "a red ball" --steps 1 --out build/smoke-out --force >/dev/null
     expect_exit 1 build/kineto generate --weights build/smoke.kin --prompt "florp" --steps 1 --out build/smoke-out --force
