@@ -1,6 +1,6 @@
 // The single-file page (./build.sh single -> build/kineto.html) opened from disk: it starts on one
-// thread, generates the WebAssembly engine's very frames, plays, exports a GIF, and requests nothing
-// but itself.
+// thread, generates the WebAssembly engine's very frames, plays, exports a GIF, takes a model file,
+// and requests nothing but itself.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -53,6 +53,11 @@ test('from file://: generate, play, export a GIF, with no request but the page i
   const frames = decompressFrames(parseGIF(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)), true);
   assert.equal(frames.length, clip.count);
   assert.deepEqual([frames[0].dims.width, frames[0].dims.height], [clip.width * 2, clip.height * 2]);
+
+  // A model file from the device replaces the inline one, with the same inline worker.
+  await page.setInputFiles('#model-file', path.join(ROOT, 'tests/fixtures/tiny.kin'));
+  await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state));
+  assert.match(await page.textContent('#status'), /Using the model file tiny\.kin/);
 
   const others = log.requests.filter((u) => u !== url && !/^(blob|data):/.test(u));
   assert.deepEqual(others, [], 'no request but the page itself');

@@ -76,7 +76,7 @@ async function useModelFile(file) {
   setState('loading');
   say(`Loading the model file ${file.name}…`);
   try {
-    applyEngine(await init({ weights: await file.arrayBuffer() }));
+    applyEngine(await init({ workerUrl: builtInModel.workerUrl, weights: await file.arrayBuffer() }));
     say(`Using the model file ${file.name}. Links you share expect Kineto's built-in model.`);
   } catch (error) {
     const reason = `${file.name} cannot be used: ${error.message}.`;
