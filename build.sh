@@ -452,7 +452,8 @@ package() {
     say "npm package build/kineto-$VERSION.tgz"
     rm -rf "$PACKAGE_DIR"
     mkdir -p "$PACKAGE_DIR/wasm"
-    cp web/lib/*.js web/lib/*.d.ts web/package/README.md "$PACKAGE_DIR/"
+    cp web/lib/*.js web/lib/*.d.ts "$PACKAGE_DIR/"
+    sed "s/@VERSION@/$VERSION/" web/package/README.md > "$PACKAGE_DIR/README.md"
     cp "$WASM_OUT"/kineto-*.js "$WASM_OUT"/kineto-*.wasm "$WASM_OUT/kineto-world.kin" "$PACKAGE_DIR/wasm/"
     sed "s/@VERSION@/$VERSION/" web/package/package.template.json > "$PACKAGE_DIR/package.json"
     rm -f "$BUILD/kineto-$VERSION.tgz"
@@ -467,7 +468,7 @@ single() {
     [ -f "$WASM_OUT/kineto-world.kin" ] || { echo "error: no weights/kineto-world.kin to inline" >&2; return 1; }
     say "single-file page build/kineto.html"
     mkdir -p "$BUILD"
-    node web/single/build.mjs "$BUILD/kineto.html"
+    node web/single/build.mjs build/kineto.html
 }
 
 # The package installed from its tarball into an empty project, served, bundled and type-checked
