@@ -1,7 +1,8 @@
 // The npm package as an embedder gets it (./build.sh package -> build/kineto-<version>.tgz), installed
 // from the tarball into an empty project: its contents, two <kineto-clip>s on a static site that
-// serves it under a sub-path (Python's http.server, without and with COOP/COEP), an app bundled by
-// esbuild, and an example type-checked by tsc against its declarations. Debian's chromium.
+// serves it under a sub-path (Python's http.server, without and with COOP/COEP; web/lib/ copied
+// there too), an app bundled by esbuild, and an example type-checked by tsc against its
+// declarations. Debian's chromium.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -81,18 +82,21 @@ test('the tarball holds the library, its builds, weights, types and README, and 
   assert.match(fs.readFileSync(path.join(installed, 'version.js'), 'utf8'), new RegExp(`'${VERSION.replaceAll('.', '\\.')}'`));
 });
 
-// The installed package copied to /vendor/kineto/ of a site whose article is /blog/index.html.
-function writeSite() {
+// A site whose article (/blog/index.html) loads the library from /vendor/kineto/: the installed
+// package, or web/lib/ copied as it is (the first way to embed; test fixtures left out).
+function writeSite(source) {
   const site = fs.mkdtempSync(path.join(project, 'site-'));
-  fs.cpSync(installed, path.join(site, 'vendor/kineto'), { recursive: true });
+  const from = source === 'package' ? installed : path.join(ROOT, 'web/lib');
+  fs.cpSync(from, path.join(site, 'vendor/kineto'), { recursive: true,
+    filter: (file) => !/embed-test|test-tiny|\.recipe$/.test(file) });
   fs.mkdirSync(path.join(site, 'blog'));
   fs.copyFileSync(path.join(FIXTURES, 'clips.html'), path.join(site, 'blog/index.html'));
   return site;
 }
 
-for (const isolated of [false, true]) {
-  test(`two clips from a sub-path of a static site ${isolated ? 'with' : 'without'} COOP/COEP`, async () => {
-    const url = await serve(writeSite(), { isolated });
+for (const [source, isolated] of [['package', false], ['package', true], ['web/lib', false]]) {
+  test(`two clips from ${source} under a sub-path of a static site ${isolated ? 'with' : 'without'} COOP/COEP`, async () => {
+    const url = await serve(writeSite(source), { isolated });
     const page = await browser.context.newPage();
     const log = watch(browser.context, page);
     const failed = failedResponses(page);
