@@ -5,6 +5,8 @@
 #   ./build.sh test-c     the native build, the C tests and the smoke training run only
 #   ./build.sh test-ops   the kernel tests natively and in WebAssembly, compared bit for bit
 #   ./build.sh test-fuzz  each libFuzzer harness for FUZZ_SECONDS (25); test-sanitizers: ASan/UBSan, TSan, valgrind
+#   ./build.sh package    the npm package build/kineto-<version>.tgz (not published from here)
+#   ./build.sh single     build/kineto.html: the whole page, engine and weights in one file that works from disk
 #   ./build.sh serve      build what is missing and serve web/ on localhost with COOP/COEP headers (the page is web/app/)
 #   ./build.sh bench      the benchmark table (bench/results/)
 #   ./build.sh deps       install what a fresh Debian machine lacks (apt-get, npm)
@@ -13,6 +15,8 @@ cd "$(dirname "$0")"
 ROOT=$PWD
 BUILD=$ROOT/build
 PY=/usr/bin/python3
+# Kineto's one version (package.json's): the npm package, the page's footer and `kineto --version`.
+VERSION=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' package.json)
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # Debian packages by what needs them. Every target installs the missing packages of its groups before
@@ -81,7 +85,7 @@ native_variant() {
     done
     rm -f "$out/libkineto.a"
     ar rcs "$out/libkineto.a" "${objs[@]}"
-    nice "$CC" "${flags[@]}" $CLI_SOURCES "$out/libkineto.a" -lgif -lm -o "$out/kineto"
+    nice "$CC" "${flags[@]}" -DKINETO_VERSION="\"$VERSION\"" $CLI_SOURCES "$out/libkineto.a" -lgif -lm -o "$out/kineto"
     for src in $C_TESTS; do
         [ -f "$src" ] || continue
         nice "$CC" "${flags[@]}" "$src" "$out/libkineto.a" -lm -o "$out/$(basename "${src%.c}")"
@@ -154,7 +158,8 @@ test_smoke() {
             --out build/default-out --gif build/default-out/clip.gif
         check_clip build/default-out build/default-out/clip.gif 16 64 64
     fi
-    say "CLI refusals"
+    say "CLI version and refusals"
+    [ "$(build/kineto --version)" = "kineto $VERSION" ] || { echo "error: kineto --version is not $VERSION" >&2; return 1; }
     expect_exit 1 build/kineto generate --weights build/smoke.kin --prompt "a red ball" --steps 1 --out build/smoke-out
     build/kineto generate --weights build/smoke.kin --prompt "a red ball" --steps 1 --out build/smoke-out --force >/dev/null
     expect_exit 1 build/kineto generate --weights build/smoke.kin --prompt "florp" --steps 1 --out build/smoke-out --force
@@ -390,8 +395,15 @@ wasm_variant() {
     echo "$recipe" > "$WASM_OUT/$name.recipe"
 }
 
+# web/lib/version.js: the version kineto.js exports, from package.json.
+version_file() {
+    local text="export const VERSION = '$VERSION';   // written by ./build.sh from package.json"
+    [ "$(cat web/lib/version.js 2>/dev/null)" = "$text" ] || echo "$text" > web/lib/version.js
+}
+
 wasm() {
     mkdir -p "$WASM_OUT"
+    version_file
     wasm_variant kineto-simd-mt createKinetoSimdMt -msimd128 -pthread -Wno-pthreads-mem-growth \
         '-sPTHREAD_POOL_SIZE=Module["pthreadPoolSize"]||4' -sPTHREAD_POOL_SIZE_STRICT=2
     wasm_variant kineto-simd createKinetoSimd -msimd128
@@ -421,6 +433,7 @@ test_web() {
     test_web_node
     test_web_embed
     test_web_browser
+    test_package
 }
 
 # ---- The web page (web/app/): npm libraries copied into web/app/vendor/, the service worker's file
@@ -430,6 +443,7 @@ VENDOR_FILES="gifenc/dist/gifenc.esm.js:gifenc.js fflate/esm/browser.js:fflate.j
     mediabunny/dist/bundles/mediabunny.min.mjs:mediabunny.js"
 vendor() {
     mkdir -p web/app/vendor
+    version_file
     local pair src dst
     for pair in $VENDOR_FILES; do
         src=node_modules/${pair%%:*} dst=web/app/vendor/${pair##*:}
@@ -455,6 +469,44 @@ sw_files() {
     printf '// Written by ./build.sh from the files present: what web/app/sw.js keeps offline.\nself.KINETO_FILES = [\n%s\n];\n' \
         "$list" > web/app/sw-files.js.tmp
     mv web/app/sw-files.js.tmp web/app/sw-files.js
+}
+
+# ---- The npm package: web/lib/ (modules, types, WebAssembly builds, default weights) with the README
+# and package.json of web/package/, staged in build/package/ and packed into build/kineto-<version>.tgz.
+# It is not published from here. ----
+PACKAGE_DIR=$BUILD/package
+package() {
+    wasm
+    [ -f "$WASM_OUT/kineto-world.kin" ] || { echo "error: no weights/kineto-world.kin to package" >&2; return 1; }
+    say "npm package build/kineto-$VERSION.tgz"
+    rm -rf "$PACKAGE_DIR"
+    mkdir -p "$PACKAGE_DIR/wasm"
+    cp web/lib/*.js web/lib/*.d.ts "$PACKAGE_DIR/"
+    sed "s/@VERSION@/$VERSION/" web/package/README.md > "$PACKAGE_DIR/README.md"
+    cp "$WASM_OUT"/kineto-*.js "$WASM_OUT"/kineto-*.wasm "$WASM_OUT/kineto-world.kin" "$PACKAGE_DIR/wasm/"
+    sed "s/@VERSION@/$VERSION/" web/package/package.template.json > "$PACKAGE_DIR/package.json"
+    rm -f "$BUILD/kineto-$VERSION.tgz"
+    npm pack "$PACKAGE_DIR" --pack-destination "$BUILD" --loglevel=error >/dev/null
+    ls -l "$BUILD/kineto-$VERSION.tgz" | sed "s|$ROOT/||"
+}
+
+# build/kineto.html: the page, engine and default weights in one file for file:// (web/single/).
+single() {
+    wasm
+    vendor
+    [ -f "$WASM_OUT/kineto-world.kin" ] || { echo "error: no weights/kineto-world.kin to inline" >&2; return 1; }
+    say "single-file page build/kineto.html"
+    mkdir -p "$BUILD"
+    node web/single/build.mjs build/kineto.html
+}
+
+# The package installed from its tarball into an empty project, served, bundled and type-checked
+# (tests/package), and the single file opened from disk; Debian chromium.
+test_package() {
+    package
+    single
+    say "package and single-file tests (tests/package, Debian chromium)"
+    node --test --test-concurrency=1 tests/package/
 }
 
 PORT=${PORT:-8080}
@@ -489,6 +541,9 @@ case "${1:-all}" in
     serve) deps wasm web; serve ;;
     vendor) deps web; vendor ;;
     test-browser) deps wasm web browser; test_web_browser ;;
+    package) deps wasm web; package ;;
+    single) deps wasm web; single ;;
+    test-package) deps wasm web browser; test_package ;;
     bench) deps $ALL_GROUPS; bench ;;
-    *) echo "usage: $0 [all|native|wasm|test|test-c|test-ops|test-fuzz|test-sanitizers|test-browser|serve|vendor|bench|deps]" >&2; exit 2 ;;
+    *) echo "usage: $0 [all|native|wasm|test|test-c|test-ops|test-fuzz|test-sanitizers|test-browser|test-package|package|single|serve|vendor|bench|deps]" >&2; exit 2 ;;
 esac

@@ -3,6 +3,7 @@
                      [--frames N] [--threads N] [--no-temporal] [--out DIR] [--gif FILE] [--weights FILE]
                      [--force] [--verbose]
      kineto info [--weights FILE]
+     kineto --version
    Weights: --weights, else $KINETO_WEIGHTS, else weights/kineto-world.kin of the repository the binary
    was built in (build/kineto -> ../weights/), else of the current directory. */
 #define _DEFAULT_SOURCE
@@ -21,6 +22,9 @@
 #include "terminal.h"
 
 #define DEFAULT_WEIGHTS "weights/kineto-world.kin"
+#ifndef KINETO_VERSION
+#define KINETO_VERSION "unknown" /* build.sh passes package.json's version */
+#endif
 
 static int verbose;
 
@@ -266,6 +270,7 @@ static void usage(FILE *to) {
             "                       [--negative TEXT] [--frames N] [--threads N] [--no-temporal] [--out DIR]\n"
             "                       [--gif FILE] [--weights FILE] [--force] [--verbose]\n"
             "       kineto info [--weights FILE]\n"
+            "       kineto --version\n"
             "Weights default to $KINETO_WEIGHTS, else %s beside the build directory.\n",
             DEFAULT_WEIGHTS);
 }
@@ -278,6 +283,10 @@ int main(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : finish(0);
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("kineto %s\n", KINETO_VERSION);
+        return finish(0);
     }
     kineto_set_log(log_to_stderr, NULL);
     cli_args a;

@@ -1,5 +1,6 @@
 // Kineto's page: wires the prompt, settings, engine, progress, player, history, export and share link.
-import { init, generate, checkRequest, unknownWords, suggestWord, DEFAULT_WEIGHTS_URL } from '../lib/kineto.js';
+import { init, generate, checkRequest, unknownWords, suggestWord, DEFAULT_WEIGHTS_URL, VERSION } from '../lib/kineto.js';
+import { INLINE, builtInModel as pageModel } from './model.js';
 import { renderVocabulary, insertText } from './vocab.js';
 import { SettingsForm } from './settings.js';
 import { Progress } from './progress.js';
@@ -33,7 +34,7 @@ function say(message, kind = 'info') {
 
 // ---- engine start
 
-const builtInModel = page.has('weights') ? { weightsUrl: page.get('weights') } : {};
+const builtInModel = pageModel(page);
 
 async function startEngine() {
   setState('loading');
@@ -75,7 +76,7 @@ async function useModelFile(file) {
   setState('loading');
   say(`Loading the model file ${file.name}…`);
   try {
-    applyEngine(await init({ weights: await file.arrayBuffer() }));
+    applyEngine(await init({ workerUrl: builtInModel.workerUrl, weights: await file.arrayBuffer() }));
     say(`Using the model file ${file.name}. Links you share expect Kineto's built-in model.`);
   } catch (error) {
     const reason = `${file.name} cannot be used: ${error.message}.`;
@@ -282,8 +283,9 @@ function wireForm() {
 }
 
 wireForm();
+$('version').textContent = VERSION;
 if (narrowScreen.matches) $('vocab').open = false;   // on a phone the word list starts folded
-const offline = page.has('nosw') ? Promise.resolve(null) : registerOffline();
+const offline = page.has('nosw') || INLINE ? Promise.resolve(null) : registerOffline();
 startEngine().catch((error) => fail(`Kineto could not start: ${error.message}`));
 
 function fail(message) {

@@ -57,11 +57,12 @@ export async function loadEngine({ mode = 'auto', threads, moduleOptions = {} } 
   }
   const hardware = globalThis.navigator?.hardwareConcurrency || 2;
   const threadCount = variant === 'simd-mt' ? clampThreads(threads ?? hardware) : 1;
-  const { file } = VARIANTS[variant];
-  const scriptUrl = new URL(`./wasm/${file}.js`, import.meta.url).href;
-  let factory;
+  // A build may come with its factory (the single-file page inlines them); else it is imported.
+  const { file, factory: inlined } = VARIANTS[variant];
+  const scriptUrl = inlined ? undefined : new URL(`./wasm/${file}.js`, import.meta.url).href;
+  let factory = inlined;
   try {
-    factory = (await import(scriptUrl)).default;
+    factory ??= (await import(scriptUrl)).default;
   } catch (error) {
     throw new Error(`could not load the engine ${scriptUrl} (${error.message}); build it with ./build.sh wasm`);
   }

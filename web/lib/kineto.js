@@ -12,6 +12,7 @@
 import { checkRequest, splitWords, suggestWord, unknownWords } from './kineto-request.js';
 
 export { checkRequest, splitWords, suggestWord, unknownWords };
+export { VERSION } from './version.js';   // written by ./build.sh from package.json
 
 // The model init() loads when given neither weightsUrl nor weights.
 export const DEFAULT_WEIGHTS_URL = new URL('./wasm/kineto-world.kin', import.meta.url).href;
