@@ -51,7 +51,8 @@ test('hostile attribute values stay text; no URL attribute; other origins are ne
     el.setAttribute('seed', '<b>7</b>');
   }, HOSTILE);
   await page.waitForFunction(() => /seed/.test(document.getElementById('bad').shadowRoot?.querySelector('.status').textContent));
-  assert.match(await status('bad'), /^seed must be an integer from 0 to 4294967295 \(got NaN\)$/);
+  // the attribute is read as the CLI reads --seed: decimal digits only
+  assert.match(await status('bad'), /^seed must be a whole number from 0 to 18446744073709551615, written in decimal digits \(got "<b>7<\/b>"\)$/);
 
   const dom = await page.evaluate(() => ['bad', 'good'].map((id) => {
     const root = document.getElementById(id).shadowRoot;
