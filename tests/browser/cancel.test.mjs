@@ -51,6 +51,9 @@ test('cancel stops the generation in the worker', async () => {
   // The worker's messages about the cancelled job after the click: the steps it had run before the
   // cancel reached it, then 'cancelled', never 'done'. It runs one job at a time, so the next one
   // finishing shows it is free again.
+  // The page says "cancelled" at once; the worker's own word on the job comes when its step ends.
+  await page.waitForFunction(({ id, logged }) => window.workerLog.slice(logged)
+    .some((m) => m.id === id && (m.type === 'cancelled' || m.type === 'done')), at, { timeout: 60_000 });
   const after = await page.evaluate(({ id, logged }) => window.workerLog.slice(logged).filter((m) => m.id === id), at);
   assert.equal(after.at(-1)?.type, 'cancelled', `the worker ended the job: ${JSON.stringify(after)}`);
   const steps = after.filter((m) => m.type === 'progress').map((m) => m.step);
