@@ -134,7 +134,7 @@ test('an app that imports kineto, bundled by esbuild, runs from a sub-path', asy
   const bundle = fs.readFileSync(path.join(dist, 'app.js'), 'utf8');
   assert.match(bundle, /customElements\.define\("kineto-clip"/, 'the element is in the bundle');
   // As the package's README says: the engine's worker and WebAssembly stay files beside the bundle.
-  for (const file of ['worker.js', 'kineto-engine.js', 'wasm']) {
+  for (const file of ['worker.js', 'kineto-engine.js', 'kineto-request.js', 'wasm']) {
     fs.cpSync(path.join(installed, file), path.join(dist, file), { recursive: true });
   }
   fs.copyFileSync(path.join(FIXTURES, 'bundle.html'), path.join(dist, 'index.html'));
