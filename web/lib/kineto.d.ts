@@ -74,8 +74,11 @@ export interface GenerateOptions {
   prompt: string;
   /** What to steer away from; default ''. */
   negativePrompt?: string;
-  /** An integer from 0 to 4294967295; default a random one (the clip's seed says which). */
-  seed?: number;
+  /**
+   * A whole number from 0 to 2^64-1: a safe-integer number, a bigint, or a string of decimal digits
+   * only (as the CLI reads --seed: "010" is ten). Default a random one (the clip's seed says which).
+   */
+  seed?: number | bigint | string;
   /** Denoising steps, an integer from 1 to 200; default info.defaultSteps. */
   steps?: number;
   /** Classifier-free guidance, 0 to 30; default info.defaultGuidance. */
@@ -99,8 +102,11 @@ export interface Clip {
   fps: number;
   /** One RGBA image of width * height * 4 bytes per frame. */
   frames: Uint8ClampedArray[];
-  /** The seed used: the same prompt, seed and settings give the same frames everywhere. */
-  seed: number;
+  /**
+   * The seed used: the same prompt, seed and settings give the same frames everywhere. A number, or
+   * its decimal string past Number.MAX_SAFE_INTEGER.
+   */
+  seed: number | string;
   /** The prompt's words the model ignored, in order. */
   unknownWords: string[];
 }
@@ -134,7 +140,7 @@ export function generate(options: GenerateOptions): Promise<Clip>;
 export interface CheckedRequest {
   prompt: string;
   negativePrompt: string;
-  seed: number;
+  seed: number | string;
   steps: number;
   guidance: number;
   renoise: number;
