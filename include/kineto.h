@@ -179,7 +179,7 @@ typedef struct {
                                      NULL with n_shots 0 = one shot of `prompt` */
     int n_shots;                  /* 0..KINETO_MAX_SHOTS */
     int overlap;                  /* known frames each window starts from, 1..window-1;
-                                     0 = the default, a quarter of the window (4 of 16) */
+                                     0 = the default, half the window (8 of 16) */
     int seamless;                 /* 1 = the last frame leads into the first (a loop); needs >= 2 frames */
 } kineto_params;
 #define KINETO_MAX_STEPS 200

@@ -12,10 +12,7 @@ uint64_t kn_window_seed(uint64_t seed, int k) {
     return k == 0 ? seed : kn_splitmix64(seed, KN_WINDOW_SEED_BASE + (uint64_t)k);
 }
 
-int kn_clip_default_overlap(int window) {
-    int o = window / 4;
-    return o < 1 && window >= 2 ? 1 : o;
-}
+int kn_clip_default_overlap(int window) { return window / 2; }
 
 static int min_int(int a, int b) { return a < b ? a : b; }
 static int max_int(int a, int b) { return a > b ? a : b; }
@@ -33,11 +30,12 @@ int kn_clip_plan(int frames, int window, int overlap, const int *shot_frames, in
     }
     if (seamless) {
         /* the last `fresh` frames again, between `before` frames ahead of them and the clip's first
-           `after` frames, which follow the last frame in a loop; all within the last shot */
-        int after = min_int(max_int(overlap, 1), frames / 2);
-        int fresh = min_int(max_int(window - after - overlap, 1), frames - after);
-        fresh = min_int(fresh, shot_frames[n_shots - 1]);
-        int before = max_int(0, min_int(overlap, min_int(frames - after - fresh, window - after - fresh)));
+           `after` frames, which follow the last frame in a loop: the overlap's known frames split
+           between both ends (at least one each), all made frames within the last shot */
+        int known = max_int(overlap, 2);
+        int after = min_int(max_int(known / 2, 1), frames / 2);
+        int fresh = min_int(min_int(max_int(window - known, 1), frames - after), shot_frames[n_shots - 1]);
+        int before = max_int(0, min_int(window - after - fresh, frames - after - fresh));
         out[n++] = (kn_window){frames - fresh - before, before, fresh, after, n_shots - 1};
     }
     return n;

@@ -33,7 +33,7 @@ kineto_params kineto_default_params(void) {
         /*.renoise =*/ KINETO_RENOISE_DEFAULT,
         /*.shots =*/ NULL,           /* one shot of prompt */
         /*.n_shots =*/ 0,
-        /*.overlap =*/ 0,            /* a quarter of the model's window */
+        /*.overlap =*/ 0,            /* half the model's window */
         /*.seamless =*/ 0,
     };
     return p;

@@ -322,7 +322,7 @@ static void usage(FILE *to) {
             "  --prompt     given more than once: a storyboard, one shot per prompt in order, --frames split\n"
             "               evenly (each shot the model's window without --frames)\n"
             "  --seamless   a loop: the last frame leads into the first\n"
-            "  --overlap N  known frames each window starts from (default a quarter of the window)\n"
+            "  --overlap N  known frames each window starts from (default half the window)\n"
             "       kineto info [--weights FILE]\n"
             "       kineto --version\n"
             "Weights default to $KINETO_WEIGHTS, else %s beside the build directory.\n",
