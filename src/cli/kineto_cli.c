@@ -318,14 +318,17 @@ static void usage(FILE *to) {
             "                       [--renoise R] [--negative TEXT] [--frames N] [--seamless] [--overlap N]\n"
             "                       [--threads N] [--no-temporal] [--out DIR] [--gif FILE] [--weights FILE]\n"
             "                       [--force] [--verbose]\n"
-            "  --frames N   1..%d frames; past the model's window the clip is made window by window\n"
-            "  --prompt     given more than once: a storyboard, one shot per prompt in order, --frames split\n"
-            "               evenly (each shot the model's window without --frames)\n"
-            "  --seamless   a loop: the last frame leads into the first\n"
-            "  --overlap N  known frames each window starts from (default half the window)\n"
             "       kineto info [--weights FILE]\n"
             "       kineto --version\n"
-            "Weights default to $KINETO_WEIGHTS, else %s beside the build directory.\n",
+            "  --frames N     1..%d frames; past the model's window the clip is made window by window\n"
+            "  --prompt       given more than once: a storyboard, one shot per prompt in order, --frames\n"
+            "                 split evenly (each shot the model's window without --frames)\n"
+            "  --seamless     a loop: the last frame leads into the first\n"
+            "  --overlap N    known frames each window starts from (default half the window)\n"
+            "  --renoise R    0..1: share of each step's noise estimate replaced by fresh noise (0 = Euler)\n"
+            "  --no-temporal  skip the temporal attention (for ablations)\n"
+            "Steps, guidance and renoise default to the model's. Weights default to $KINETO_WEIGHTS, else\n"
+            "%s beside the build directory.\n",
             KINETO_MAX_FRAMES, DEFAULT_WEIGHTS);
 }
 
