@@ -93,3 +93,52 @@ for (const variant of VARIANTS) {
     assert.ok(previewed.ok, `preview: ${previewed.what}`);
   });
 }
+
+// A storyboard of two shots past the tiny model's 4-frame window, seamless, with re-noising steps:
+// kineto_js_begin_clip (src/bindings/wasm_api.c) against model.py sample_clip.
+for (const variant of VARIANTS) {
+  test(`${variant}: a seamless storyboard past the window matches the PyTorch reference`, async () => {
+    const engine = await loadTiny(variant, 2);
+    const { width, height } = engine.info;
+    const m = engine.m;
+    const shotFrames = Array.from(golden.get('clip.shot_frames').data);
+    const frames = shotFrames[0] + shotFrames[1];
+    // the two prompts one after another, each NUL-terminated
+    const first = new TextEncoder().encode(request.prompt), second = new TextEncoder().encode(text('clip.prompt2'));
+    const promptsPtr = engine.malloc(first.length + second.length + 2);
+    engine.heap().set(first, promptsPtr);
+    engine.heap()[promptsPtr + first.length] = 0;
+    engine.heap().set(second, promptsPtr + first.length + 1);
+    engine.heap()[promptsPtr + first.length + 1 + second.length] = 0;
+    const framesPtr = engine.malloc(8);
+    new Int32Array(engine.heap().buffer, framesPtr, 2).set(shotFrames);
+    const negative = engine.cString('negativePrompt', request.negativePrompt);
+    engine.check(m._kineto_js_begin_clip(engine.ctx, promptsPtr, framesPtr, 2, negative, request.seed, 0, request.steps,
+      request.guidance, golden.get('renoise').data[0], 0, engine.threads, 0, 1));
+    [promptsPtr, framesPtr, negative].forEach((p) => m._free(p));
+    assert.equal(m._kineto_frames(engine.ctx), frames);
+    assert.equal(m._kineto_frames_ready(engine.ctx), 0);
+    const frameBytes = width * height * 4;
+    let readyEarly = 0;
+    while (!engine.done()) {
+      engine.step();
+      if (!readyEarly) readyEarly = m._kineto_frames_ready(engine.ctx);
+    }
+    assert.equal(readyEarly, engine.info.frames, 'the first window is ready after its steps');
+    assert.equal(m._kineto_frames_ready(engine.ctx), frames);
+    const out = engine.malloc(frames * frameBytes);
+    engine.check(m._kineto_decode(engine.ctx, out, frames * frameBytes));
+    const decoded = [];
+    for (let f = 0; f < frames; f++) decoded.push(engine.heap().slice(out + f * frameBytes, out + (f + 1) * frameBytes));
+    engine.check(m._kineto_decode_range(engine.ctx, 7, 2, out, 2 * frameBytes));
+    const range = engine.heap().slice(out, out + 2 * frameBytes);
+    assert.ok(Buffer.from(range).equals(Buffer.concat([decoded[7], decoded[8]])), 'decode_range gives decode\'s bytes');
+    m._free(out);
+    engine.free();
+
+    const want = golden.get('clip.frames');   // (F, H, W, 3) u8
+    assert.deepEqual(want.dims, [frames, height, width, 3]);
+    const got = compareFrames(decoded, width, height, (f, y, x, c) => want.data[((f * height + y) * width + x) * 3 + c]);
+    assert.ok(got.ok, `storyboard frames: ${got.what}`);
+  });
+}
