@@ -196,7 +196,8 @@ typedef struct {
    before it, which are held to their latents (noised to each step's time) while it makes the next
    W - overlap, so the object carries on. Windows split at shot boundaries: each is conditioned on the
    prompt of its shot, and the first window of a shot knows the previous shot's last frames. A
-   seamless clip adds one window over its last frames that knows the clip's first frames after them.
+   seamless clip adds one window over its last frames (4 of 16) that knows the `overlap` frames before
+   them and the clip's first overlap/2 frames after them.
    Every window runs `steps` steps: kineto_steps_total counts them all. Each window has its own noise,
    drawn from the seed, so the same parameters give the same bytes. A clip of at most W frames, one
    shot, not seamless, is made exactly as before. Memory grows with the clip's frames (their latents),

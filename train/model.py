@@ -458,7 +458,7 @@ def clip_windows(frames, window, overlap, shot_frames, seamless):
     if seamless:
         known = max(overlap, 2)
         after = min(max(known // 2, 1), frames // 2)
-        fresh = min(max(window - known, 1), frames - after, shot_frames[-1])
+        fresh = min(max(window - known - after, 1), frames - after, shot_frames[-1])
         before = max(0, min(window - after - fresh, frames - after - fresh))
         out.append((frames - fresh - before, before, fresh, after, len(shot_frames) - 1))
     return out
