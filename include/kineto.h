@@ -223,7 +223,8 @@ int kineto_frames(const kineto_ctx *ctx); /* frames of the current generation's 
 int kineto_frames_ready(const kineto_ctx *ctx);
 
 /* Cheap preview of the current clean-clip estimate (a linear latent->RGB map, upscaled with nearest
-   neighbours): frames * height * width * 4 RGBA bytes. Valid after kineto_begin. */
+   neighbours): frames * height * width * 4 RGBA bytes. Valid after kineto_begin. Frames whose window
+   has not started yet show a zero latent. */
 kineto_status kineto_preview(kineto_ctx *ctx, uint8_t *rgba, size_t size);
 
 /* Full VAE decode of the current clean-clip estimate (the final clip once kineto_done): same layout. */

@@ -28,9 +28,9 @@ typedef struct {
     kn_generation gen;             /* the current window's sampler; gen.clip holds every frame */
 } kn_clip;
 
-/* The default overlap: half the window (8 of 16). train/long_eval.py measured the seams of 64-frame
-   clips at overlaps 2, 4, 6 and 8 of 16: the change across a window boundary over the change within
-   windows fell from 4.5x, 2.8x and 1.8x to 1.5x, for 7 windows per 64 frames instead of 5 at 4. */
+/* The default overlap: half the window (8 of 16). On 64-frame clips (train/long_eval.py,
+   docs/experiments.md) the change across a window boundary over the change within windows was 3.5x,
+   2.5x and 1.7x at overlaps 2, 4 and 8, for 5, 5 and 7 windows. */
 int kn_clip_default_overlap(int window);
 
 /* Lays out the windows of a clip of `frames` frames in shots of shot_frames[n_shots] frames (summing
