@@ -67,7 +67,7 @@ NATIVE_CFLAGS=(-std=c11 -O2 -g -Wall -Wextra -Werror=implicit-function-declarati
 ENGINE_SOURCES="$(ls src/*.c src/model/*.c src/ops/*.c 2>/dev/null | tr '\n' ' ')"
 CLI_SOURCES="$(ls src/cli/*.c | tr '\n' ' ')"
 # tests/<what they test>/test_*.c; each builds to build/test_* (and build/nosimd/test_*)
-C_TESTS="tests/engine/test_parity.c tests/engine/test_api.c tests/engine/test_tokenizer.c tests/weights/test_weights.c
+C_TESTS="tests/engine/test_parity.c tests/engine/test_api.c tests/engine/test_clip.c tests/engine/test_tokenizer.c tests/weights/test_weights.c
     tests/ops/test_ops.c tests/reliability/test_reliability.c"
 
 # native_variant OUT_DIR EXTRA_CFLAGS...: library, CLI and tests into OUT_DIR. With -DKN_DISPATCH_AVX2,
@@ -360,7 +360,8 @@ engine_sources() {
 WASM_EXPORTS="_malloc,_free,_kineto_js_load,_kineto_js_load_status,_kineto_js_info,_kineto_js_begin,\
 _kineto_js_clip_bytes,_kineto_free,_kineto_last_error,_kineto_status_str,_kineto_vocab_word,\
 _kineto_unknown_words,_kineto_step,_kineto_steps_done,_kineto_steps_total,_kineto_done,_kineto_frames,\
-_kineto_preview,_kineto_decode,_kineto_end,_kineto_generation_bytes"
+_kineto_preview,_kineto_decode,_kineto_end,_kineto_generation_bytes,_kineto_js_begin_clip,_kineto_frames_ready,\
+_kineto_decode_range"
 # Memory: a default-size model peaks at ~40 MB of heap (weights repacked to f32, one 16-frame
 # generation of ~5 MB), so 64 MB avoids growth in the common case; 256 MB is the ceiling we promise:
 # past it malloc fails cleanly (KINETO_ERR_NOMEM) instead of the tab running out.

@@ -102,7 +102,7 @@ typedef enum {
     KINETO_ERR_PROMPT_EMPTY,    /* the prompt has no words */
     KINETO_ERR_PROMPT_TOO_LONG, /* the prompt has more known words than the model's max_tokens */
     KINETO_ERR_PROMPT_UNKNOWN,  /* none of the prompt's words is in the vocabulary */
-    KINETO_ERR_PARAM,           /* steps, guidance, renoise, seed or frames out of range */
+    KINETO_ERR_PARAM,           /* steps, guidance, renoise, frames, shots, overlap or seamless out of range */
     KINETO_ERR_STATE,           /* a call out of order, e.g. kineto_step before kineto_begin */
 } kineto_status;
 
@@ -153,27 +153,55 @@ kineto_info kineto_model_info(const kineto_ctx *ctx);
 /* Vocabulary word i (1 <= i < vocab_size), or NULL out of range; word 0 is "<null>". */
 const char *kineto_vocab_word(const kineto_ctx *ctx, int i);
 
+/* One shot of a storyboard: its prompt and its length. */
 typedef struct {
     const char *prompt;           /* required: words from the vocabulary */
+    int frames;                   /* 1..KINETO_MAX_FRAMES */
+} kineto_shot;
+
+typedef struct {
+    const char *prompt;           /* the prompt of a one-shot clip (n_shots 0): words from the vocabulary */
     const char *negative_prompt;  /* NULL or "" = the learned null prompt */
     uint64_t seed;                /* any value; same seed, same clip */
-    int steps;                    /* 1..KINETO_MAX_STEPS; 0 = the model's default */
+    int steps;                    /* 1..KINETO_MAX_STEPS per window; 0 = the model's default */
     float guidance;               /* classifier-free guidance, 0..KINETO_MAX_GUIDANCE; 1 = off;
                                      KINETO_GUIDANCE_DEFAULT = the model's default */
-    int frames;                   /* 1..model frames; 0 = the model's */
+    int frames;                   /* 1..KINETO_MAX_FRAMES; 0 = the model's window (kineto_info.frames),
+                                     or with shots their sum. Past the window the clip is made window
+                                     by window (see "Long clips" below) */
     int threads;                  /* worker threads; 0 = as many as the build allows (max 8) */
     int temporal_attention;       /* 1 = on; 0 skips temporal blocks (for ablations) */
     float renoise;                /* 0..1: how much of each step's noise estimate eps is replaced by
                                      fresh noise n drawn from the seed (sqrt(1 - r^2) eps + r n), so
                                      the same seed still gives the same clip; 0 = Euler steps;
                                      KINETO_RENOISE_DEFAULT = the model's default */
+    const kineto_shot *shots;     /* a storyboard: n_shots shots in order, `prompt` then unused;
+                                     NULL with n_shots 0 = one shot of `prompt` */
+    int n_shots;                  /* 0..KINETO_MAX_SHOTS */
+    int overlap;                  /* known frames each window starts from, 1..window-1;
+                                     0 = the default, half the window (8 of 16) */
+    int seamless;                 /* 1 = the last frame leads into the first (a loop); needs >= 2 frames */
 } kineto_params;
 #define KINETO_MAX_STEPS 200
 #define KINETO_MAX_PROMPT_BYTES 4096 /* each of prompt and negative_prompt, in UTF-8 bytes */
 #define KINETO_MAX_GUIDANCE 30.0f
 #define KINETO_GUIDANCE_DEFAULT (-1.0f)
 #define KINETO_RENOISE_DEFAULT (-1.0f)
+#define KINETO_MAX_FRAMES 256        /* of a clip, all shots together */
+#define KINETO_MAX_SHOTS 64
 
+/* ==== Long clips, storyboards and loops ====
+   A clip longer than the model's window W (kineto_info.frames) is made in windows of W frames. The
+   first makes frames 0..W-1; each later one starts with `overlap` known frames, the final frames
+   before it, which are held to their latents (noised to each step's time) while it makes the next
+   W - overlap, so the object carries on. Windows split at shot boundaries: each is conditioned on the
+   prompt of its shot, and the first window of a shot knows the previous shot's last frames. A
+   seamless clip adds one window over its last frames (4 of 16) that knows the `overlap` frames before
+   them and the clip's first overlap/2 frames after them.
+   Every window runs `steps` steps: kineto_steps_total counts them all. Each window has its own noise,
+   drawn from the seed, so the same parameters give the same bytes. A clip of at most W frames, one
+   shot, not seamless, is made exactly as before. Memory grows with the clip's frames (their latents),
+   not with its windows. */
 kineto_params kineto_default_params(void);
 
 /* Start a generation: tokenize the prompts, plan every buffer, draw the noise. Unknown words are
@@ -189,14 +217,22 @@ kineto_status kineto_step(kineto_ctx *ctx);
 int kineto_steps_done(const kineto_ctx *ctx);
 int kineto_steps_total(const kineto_ctx *ctx);
 int kineto_done(const kineto_ctx *ctx);   /* 1 when every step has run */
-int kineto_frames(const kineto_ctx *ctx); /* frames of the current generation */
+int kineto_frames(const kineto_ctx *ctx); /* frames of the current generation's clip */
+/* Frames 0..kineto_frames_ready()-1 are final: later steps leave them as they are, so a caller may
+   decode (kineto_decode_range) and show them while the rest is made. kineto_frames() once done. */
+int kineto_frames_ready(const kineto_ctx *ctx);
 
 /* Cheap preview of the current clean-clip estimate (a linear latent->RGB map, upscaled with nearest
-   neighbours): frames * height * width * 4 RGBA bytes. Valid after kineto_begin. */
+   neighbours): frames * height * width * 4 RGBA bytes. Valid after kineto_begin. Frames whose window
+   has not started yet show a zero latent. */
 kineto_status kineto_preview(kineto_ctx *ctx, uint8_t *rgba, size_t size);
 
 /* Full VAE decode of the current clean-clip estimate (the final clip once kineto_done): same layout. */
 kineto_status kineto_decode(kineto_ctx *ctx, uint8_t *rgba, size_t size);
+
+/* Full VAE decode of frames first..first+count-1 only (count * height * width * 4 bytes), e.g. the
+   frames ready so far; 1 <= count, first + count <= kineto_frames(). */
+kineto_status kineto_decode_range(kineto_ctx *ctx, int first, int count, uint8_t *rgba, size_t size);
 
 /* End the generation, finished or not (cancelling it), and release its buffers. Always safe. */
 void kineto_end(kineto_ctx *ctx);

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "errors.h"
-#include "sampler.h"
+#include "clip.h"
 #include "tokenizer.h"
 #include "weights.h"
 
@@ -15,7 +15,7 @@ typedef enum { IDLE, RUNNING } gen_state;
 struct kineto_ctx {
     kn_model *model;
     gen_state state;
-    kn_generation gen;
+    kn_clip clip;      /* the generation: its windows, shots and buffers */
     kn_vocab vocab;    /* the model's words, indexed for the tokenizer */
     char *unknown;     /* unknown words of the last kineto_begin */
 };
@@ -31,6 +31,10 @@ kineto_params kineto_default_params(void) {
         /*.threads =*/ 0,            /* as many as the machine has, up to KN_MAX_THREADS */
         /*.temporal_attention =*/ 1,
         /*.renoise =*/ KINETO_RENOISE_DEFAULT,
+        /*.shots =*/ NULL,           /* one shot of prompt */
+        /*.n_shots =*/ 0,
+        /*.overlap =*/ 0,            /* half the model's window */
+        /*.seamless =*/ 0,
     };
     return p;
 }
@@ -161,9 +165,33 @@ static int too_long(const char *text) {
     return 1;
 }
 
-static kineto_status check_params(const kn_hparams *hp, const kineto_params *p) {
-    if (!p->prompt) return kn_fail(KINETO_ERR_ARG, "params.prompt is NULL");
-    if (too_long(p->prompt))
+static kineto_status check_shots(const kineto_params *p, int *total) {
+    if (p->n_shots < 0 || p->n_shots > KINETO_MAX_SHOTS)
+        return kn_fail(KINETO_ERR_PARAM, "n_shots = %d out of range 0..%d", p->n_shots, KINETO_MAX_SHOTS);
+    if (p->n_shots > 0 && !p->shots) return kn_fail(KINETO_ERR_ARG, "params.shots is NULL with n_shots = %d", p->n_shots);
+    *total = 0;
+    for (int i = 0; i < p->n_shots; i++) {
+        const kineto_shot *s = &p->shots[i];
+        if (!s->prompt) return kn_fail(KINETO_ERR_ARG, "shots[%d].prompt is NULL", i);
+        if (too_long(s->prompt))
+            return kn_fail(KINETO_ERR_PROMPT_TOO_LONG, "shots[%d].prompt is longer than %d bytes", i,
+                           KINETO_MAX_PROMPT_BYTES);
+        if (s->frames < 1 || s->frames > KINETO_MAX_FRAMES)
+            return kn_fail(KINETO_ERR_PARAM, "shots[%d].frames = %d out of range 1..%d", i, s->frames,
+                           KINETO_MAX_FRAMES);
+        *total += s->frames;
+    }
+    if (*total > KINETO_MAX_FRAMES)
+        return kn_fail(KINETO_ERR_PARAM, "shots: %d frames in all, over the clip's %d", *total, KINETO_MAX_FRAMES);
+    if (p->n_shots > 0 && p->frames != 0 && p->frames != *total)
+        return kn_fail(KINETO_ERR_PARAM, "frames = %d but the shots sum to %d (0 = their sum)", p->frames, *total);
+    return KINETO_OK;
+}
+
+/* Checks every parameter; *frames = the clip's length. */
+static kineto_status check_params(const kn_hparams *hp, const kineto_params *p, int *frames) {
+    if (!p->prompt && p->n_shots == 0) return kn_fail(KINETO_ERR_ARG, "params.prompt is NULL");
+    if (p->n_shots == 0 && too_long(p->prompt))
         return kn_fail(KINETO_ERR_PROMPT_TOO_LONG, "the prompt is longer than %d bytes", KINETO_MAX_PROMPT_BYTES);
     if (p->negative_prompt && too_long(p->negative_prompt))
         return kn_fail(KINETO_ERR_PROMPT_TOO_LONG, "the negative prompt is longer than %d bytes",
@@ -177,13 +205,26 @@ static kineto_status check_params(const kn_hparams *hp, const kineto_params *p) 
     if (p->renoise != KINETO_RENOISE_DEFAULT && !(p->renoise >= 0.0f && p->renoise <= 1.0f))
         return kn_fail(KINETO_ERR_PARAM, "renoise = %g out of range 0..1 (or KINETO_RENOISE_DEFAULT)",
                        (double)p->renoise);
-    if (p->frames < 0 || p->frames > hp->frames)
-        return kn_fail(KINETO_ERR_PARAM, "frames = %d out of range 1..%d (0 = the model's %d)", p->frames, hp->frames,
-                       hp->frames);
+    if (p->frames < 0 || p->frames > KINETO_MAX_FRAMES)
+        return kn_fail(KINETO_ERR_PARAM, "frames = %d out of range 1..%d (0 = the model's %d)", p->frames,
+                       KINETO_MAX_FRAMES, hp->frames);
+    int shot_frames = 0;
+    kineto_status st = check_shots(p, &shot_frames);
+    if (st != KINETO_OK) return st;
+    *frames = p->n_shots ? shot_frames : p->frames ? p->frames : hp->frames;
     if (p->threads < 0 || p->threads > KN_MAX_THREADS)
         return kn_fail(KINETO_ERR_PARAM, "threads = %d out of range 1..%d (0 = automatic)", p->threads, KN_MAX_THREADS);
     if (p->temporal_attention != 0 && p->temporal_attention != 1)
         return kn_fail(KINETO_ERR_PARAM, "temporal_attention = %d, expected 0 or 1", p->temporal_attention);
+    if (p->overlap < 0 || (p->overlap > 0 && p->overlap >= hp->frames))
+        return kn_fail(KINETO_ERR_PARAM, "overlap = %d out of range 1..%d (0 = the default %d)", p->overlap,
+                       hp->frames - 1, kn_clip_default_overlap(hp->frames));
+    if (p->seamless != 0 && p->seamless != 1)
+        return kn_fail(KINETO_ERR_PARAM, "seamless = %d, expected 0 or 1", p->seamless);
+    if (p->seamless && *frames < 2)
+        return kn_fail(KINETO_ERR_PARAM, "seamless needs at least 2 frames (frames = %d)", *frames);
+    if (p->seamless && hp->frames < 2)
+        return kn_fail(KINETO_ERR_PARAM, "seamless needs a model window of at least 2 frames (it has %d)", hp->frames);
     return KINETO_OK;
 }
 
@@ -218,39 +259,56 @@ kineto_status kineto_begin(kineto_ctx *ctx, const kineto_params *params) {
     if (!ctx || !params) return kn_fail(KINETO_ERR_ARG, "kineto_begin: NULL %s", ctx ? "params" : "context");
     kineto_end(ctx);
     const kn_hparams *hp = &ctx->model->hp;
-    kineto_status st = check_params(hp, params);
+    int frames = 0;
+    kineto_status st = check_params(hp, params, &frames);
     if (st != KINETO_OK) return st;
     const char *negative = params->negative_prompt ? params->negative_prompt : "";
+    /* one shot of `prompt` over the whole clip unless a storyboard is given */
+    const kineto_shot one = {params->prompt, frames};
+    const kineto_shot *shots = params->n_shots ? params->shots : &one;
+    const int n_shots = params->n_shots ? params->n_shots : 1;
 
+    size_t text_bytes = strlen(negative) + 2;
+    for (int i = 0; i < n_shots; i++) text_bytes += strlen(shots[i].prompt) + 1;
     free(ctx->unknown);
-    ctx->unknown = calloc(strlen(params->prompt) + strlen(negative) + 2, 1);
-    int *ids = malloc(sizeof(int) * 2 * (size_t)hp->max_tokens), n_ids = 0, n_neg = 0;
-    if (!ctx->unknown || !ids) {
-        free(ids);
+    ctx->unknown = calloc(text_bytes, 1);
+    int *ids = malloc(sizeof(int) * (size_t)(n_shots + 1) * (size_t)hp->max_tokens);
+    int *n_ids = malloc(sizeof(int) * (size_t)n_shots), *shot_frames = malloc(sizeof(int) * (size_t)n_shots), n_neg = 0;
+    if (!ctx->unknown || !ids || !n_ids || !shot_frames) {
+        free(ids), free(n_ids), free(shot_frames);
         return kn_fail(KINETO_ERR_NOMEM, "out of memory starting a generation");
     }
-    int *neg_ids = ids + hp->max_tokens;
-    if ((st = tokenize_prompt(ctx, params->prompt, "prompt", ids, &n_ids, 1)) != KINETO_OK ||
-        (st = tokenize_prompt(ctx, negative, "negative prompt", neg_ids, &n_neg, 0)) != KINETO_OK) {
+    int *neg_ids = ids + (size_t)n_shots * hp->max_tokens;
+    for (int i = 0; i < n_shots && st == KINETO_OK; i++) {
+        char what[32];
+        if (params->n_shots) snprintf(what, sizeof what, "shots[%d].prompt", i);
+        else snprintf(what, sizeof what, "prompt");
+        st = tokenize_prompt(ctx, shots[i].prompt, what, ids + (size_t)i * hp->max_tokens, &n_ids[i], 1);
+        shot_frames[i] = shots[i].frames;
+    }
+    if (st == KINETO_OK) st = tokenize_prompt(ctx, negative, "negative prompt", neg_ids, &n_neg, 0);
+    const int overlap = params->overlap ? params->overlap : kn_clip_default_overlap(hp->frames);
+    kn_clip *c = &ctx->clip;
+    if (st == KINETO_OK &&
+        !kn_clip_alloc(c, hp, frames, overlap, shot_frames, n_shots, params->seamless, ids, n_ids))
+        st = kn_fail(KINETO_ERR_NOMEM, "out of memory planning a %d-frame generation", frames);
+    free(n_ids);
+    free(shot_frames);
+    if (st != KINETO_OK) {
         free(ids);
         return st;
     }
-
-    kn_generation *g = &ctx->gen;
-    int frames = params->frames ? params->frames : hp->frames;
-    if (!kn_generation_alloc(g, hp, frames)) {
-        free(ids);
-        return kn_fail(KINETO_ERR_NOMEM, "out of memory planning a %d-frame generation", frames);
-    }
+    kn_generation *g = &c->gen;
     g->steps = params->steps ? params->steps : hp->default_steps;
     g->guidance = params->guidance == KINETO_GUIDANCE_DEFAULT ? hp->default_guidance : params->guidance;
     g->renoise = params->renoise == KINETO_RENOISE_DEFAULT ? hp->default_renoise : params->renoise;
     g->temporal_on = params->temporal_attention;
     kn_threads_set(params->threads ? params->threads : machine_threads());
-    kn_log(KN_LOG_INFO, "generation: %d frames, %d steps, guidance %g, renoise %g, %d threads, %s kernels, "
-           "%llu KB of buffers", frames, g->steps, (double)g->guidance, (double)g->renoise, kn_threads_get(),
+    kn_log(KN_LOG_INFO, "generation: %d frames in %d windows of %d (overlap %d), %d shots%s, %d steps, guidance %g, "
+           "renoise %g, %d threads, %s kernels, %llu KB of buffers", frames, c->n_windows, c->window, overlap, n_shots,
+           params->seamless ? ", seamless" : "", g->steps, (double)g->guidance, (double)g->renoise, kn_threads_get(),
            kn_kernels_isa(), (unsigned long long)(g->bytes >> 10));
-    kn_sampler_start(ctx->model, g, ids, n_ids, neg_ids, n_neg, params->seed);
+    kn_clip_start(ctx->model, c, neg_ids, n_neg, params->seed);
     free(ids);
     ctx->state = RUNNING;
     return KINETO_OK;
@@ -262,23 +320,26 @@ const char *kineto_unknown_words(const kineto_ctx *ctx) { return ctx && ctx->unk
 kineto_status kineto_step(kineto_ctx *ctx) {
     if (!ctx) return kn_fail(KINETO_ERR_ARG, "kineto_step: NULL context");
     if (ctx->state != RUNNING) return kn_fail(KINETO_ERR_STATE, "kineto_step before kineto_begin");
-    if (ctx->gen.steps_done >= ctx->gen.steps) return kn_fail(KINETO_ERR_STATE, "kineto_step after the last step");
-    kn_sampler_step(ctx->model, &ctx->gen);
+    if (kn_clip_done(&ctx->clip)) return kn_fail(KINETO_ERR_STATE, "kineto_step after the last step");
+    kn_clip_step(ctx->model, &ctx->clip);
     return KINETO_OK;
 }
 
-int kineto_steps_done(const kineto_ctx *ctx) { return ctx && ctx->state == RUNNING ? ctx->gen.steps_done : 0; }
-int kineto_steps_total(const kineto_ctx *ctx) { return ctx && ctx->state == RUNNING ? ctx->gen.steps : 0; }
-int kineto_done(const kineto_ctx *ctx) {
-    return ctx && ctx->state == RUNNING && ctx->gen.steps_done >= ctx->gen.steps;
+int kineto_steps_done(const kineto_ctx *ctx) {
+    return ctx && ctx->state == RUNNING ? kn_clip_steps_done(&ctx->clip) : 0;
 }
-int kineto_frames(const kineto_ctx *ctx) { return ctx && ctx->state == RUNNING ? ctx->gen.frames : 0; }
+int kineto_steps_total(const kineto_ctx *ctx) {
+    return ctx && ctx->state == RUNNING ? kn_clip_steps_total(&ctx->clip) : 0;
+}
+int kineto_done(const kineto_ctx *ctx) { return ctx && ctx->state == RUNNING && kn_clip_done(&ctx->clip); }
+int kineto_frames(const kineto_ctx *ctx) { return ctx && ctx->state == RUNNING ? ctx->clip.frames : 0; }
+int kineto_frames_ready(const kineto_ctx *ctx) { return ctx && ctx->state == RUNNING ? ctx->clip.ready : 0; }
 
-static kineto_status check_output(const kineto_ctx *ctx, const uint8_t *rgba, size_t size, const char *fn) {
+static kineto_status check_output(const kineto_ctx *ctx, const uint8_t *rgba, size_t size, const char *fn, int count) {
     if (!ctx || !rgba) return kn_fail(KINETO_ERR_ARG, "%s: NULL %s", fn, ctx ? "buffer" : "context");
     if (ctx->state != RUNNING) return kn_fail(KINETO_ERR_STATE, "%s before kineto_begin", fn);
     const kn_hparams *hp = &ctx->model->hp;
-    size_t need = (size_t)ctx->gen.frames * hp->height * hp->width * 4;
+    size_t need = (size_t)count * hp->height * hp->width * 4;
     if (size < need) return kn_fail(KINETO_ERR_ARG, "%s: buffer of %zu bytes, %zu needed", fn, size, need);
     return KINETO_OK;
 }
@@ -298,38 +359,57 @@ static void store_rgba(uint8_t *out, const float *rgb, int h, int w, int scale) 
 }
 
 kineto_status kineto_preview(kineto_ctx *ctx, uint8_t *rgba, size_t size) {
-    kineto_status st = check_output(ctx, rgba, size, "kineto_preview");
+    kineto_status st = check_output(ctx, rgba, size, "kineto_preview", kineto_frames(ctx));
     if (st != KINETO_OK) return st;
     const kn_hparams *hp = &ctx->model->hp;
     const size_t latent = (size_t)hp->latent_channels * hp->latent_h * hp->latent_w;
     const size_t frame_bytes = (size_t)hp->height * hp->width * 4;
-    for (int f = 0; f < ctx->gen.frames; f++) {
-        kn_preview_frame(ctx->model, ctx->gen.clean + f * latent, ctx->gen.rgb);
-        store_rgba(rgba + f * frame_bytes, ctx->gen.rgb, hp->latent_h, hp->latent_w, hp->height / hp->latent_h);
+    for (int f = 0; f < ctx->clip.frames; f++) {
+        kn_preview_frame(ctx->model, ctx->clip.gen.clip + f * latent, ctx->clip.gen.rgb);
+        store_rgba(rgba + f * frame_bytes, ctx->clip.gen.rgb, hp->latent_h, hp->latent_w, hp->height / hp->latent_h);
     }
     return KINETO_OK;
 }
 
-kineto_status kineto_decode(kineto_ctx *ctx, uint8_t *rgba, size_t size) {
-    kineto_status st = check_output(ctx, rgba, size, "kineto_decode");
+static kineto_status decode_frames(kineto_ctx *ctx, int first, int count, uint8_t *rgba, size_t size,
+                                   const char *fn) {
+    kineto_status st = check_output(ctx, rgba, size, fn, 0);
     if (st != KINETO_OK) return st;
+    if (first < 0 || count < 1 || first > ctx->clip.frames - count)
+        return kn_fail(KINETO_ERR_ARG, "%s: frames %d..%d outside the clip's 0..%d", fn, first, first + count - 1,
+                       ctx->clip.frames - 1);
+    if ((st = check_output(ctx, rgba, size, fn, count)) != KINETO_OK) return st;
     const kn_hparams *hp = &ctx->model->hp;
+    const size_t latent = (size_t)hp->latent_channels * hp->latent_h * hp->latent_w;
     const size_t frame_bytes = (size_t)hp->height * hp->width * 4;
     const size_t frame_floats = (size_t)3 * hp->height * hp->width;
-    kn_vae_decode(ctx->model, ctx->gen.clean, ctx->gen.frames, ctx->gen.rgb, &ctx->gen.vae_ws);
-    for (int f = 0; f < ctx->gen.frames; f++)
-        store_rgba(rgba + f * frame_bytes, ctx->gen.rgb + f * frame_floats, hp->height, hp->width, 1);
+    kn_generation *g = &ctx->clip.gen;
+    /* through the window's RGB buffer, a window at a time */
+    for (int at = 0; at < count; at += ctx->clip.window) {
+        int n = count - at < ctx->clip.window ? count - at : ctx->clip.window;
+        kn_vae_decode(ctx->model, g->clip + (size_t)(first + at) * latent, n, g->rgb, &g->vae_ws);
+        for (int f = 0; f < n; f++)
+            store_rgba(rgba + (size_t)(at + f) * frame_bytes, g->rgb + f * frame_floats, hp->height, hp->width, 1);
+    }
     return KINETO_OK;
+}
+
+kineto_status kineto_decode_range(kineto_ctx *ctx, int first, int count, uint8_t *rgba, size_t size) {
+    return decode_frames(ctx, first, count, rgba, size, "kineto_decode_range");
+}
+
+kineto_status kineto_decode(kineto_ctx *ctx, uint8_t *rgba, size_t size) {
+    return decode_frames(ctx, 0, ctx ? kineto_frames(ctx) : 0, rgba, size, "kineto_decode");
 }
 
 void kineto_end(kineto_ctx *ctx) {
     if (!ctx || ctx->state == IDLE) return;
-    kn_log(KN_LOG_INFO, "generation ended after %d of %d steps; released %llu KB", ctx->gen.steps_done, ctx->gen.steps,
-           (unsigned long long)(ctx->gen.bytes >> 10));
-    kn_generation_free(&ctx->gen);
+    kn_log(KN_LOG_INFO, "generation ended after %d of %d steps; released %llu KB", kineto_steps_done(ctx),
+           kineto_steps_total(ctx), (unsigned long long)(ctx->clip.gen.bytes >> 10));
+    kn_clip_free(&ctx->clip);
     ctx->state = IDLE;
 }
 
 size_t kineto_generation_bytes(const kineto_ctx *ctx) {
-    return ctx && ctx->state == RUNNING ? (size_t)ctx->gen.bytes : 0;
+    return ctx && ctx->state == RUNNING ? (size_t)ctx->clip.gen.bytes : 0;
 }

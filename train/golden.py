@@ -21,8 +21,8 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import world  # noqa: E402
 from export import export_model, round_to_stored  # noqa: E402
-from model import (Kineto, decode_frames, gaussian_noise, pad_ids, sample, timestep_embedding,  # noqa: E402
-                   tiny_config, tokenize)
+from model import (Kineto, decode_frames, gaussian_noise, pad_ids, sample, sample_clip,  # noqa: E402
+                   timestep_embedding, tiny_config, tokenize)
 
 VOCAB = ["<null>"] + world.vocabulary()
 SEED_MODEL = 20240607
@@ -33,6 +33,9 @@ STEPS = 3
 GUIDANCE = 3.0
 RENOISE = 0.6
 LATENT_SCALE = 0.8  # not 1, so the engine's division by it is exercised
+# A storyboard past the tiny model's 4-frame window: two shots, a seamless loop, re-noising steps
+CLIP_PROMPT2 = "a red ball bouncing on grass"
+CLIP_SHOT_FRAMES = (6, 4)
 
 
 def randomise(model):
@@ -149,6 +152,15 @@ def main():
     d.add("preview", torch.nn.functional.conv2d(final, w, model.preview.bias))
     d.add("rgb", model.vae_dec(final / cfg.latent_scale))
     d.add("frames", decode_frames(model, final))
+
+    # appended after the one-window records, which stay as they were
+    ids2, _ = tokenize(CLIP_PROMPT2, VOCAB)
+    clip = sample_clip(model, [(ids, CLIP_SHOT_FRAMES[0]), (ids2, CLIP_SHOT_FRAMES[1])], neg_ids, SEED, STEPS,
+                       GUIDANCE, seamless=True, renoise=RENOISE)
+    d.add("clip.prompt2", CLIP_PROMPT2.encode())
+    d.add("clip.shot_frames", np.array(CLIP_SHOT_FRAMES))
+    d.add("clip.latent", clip)
+    d.add("clip.frames", decode_frames(model, clip))
     d.write(os.path.join(a.out, "golden.bin"))
     print("wrote %s (%d bytes) and golden.bin with %d tensors; prompt ids %s, unknown %s"
           % (kin, os.path.getsize(kin), len(d.records), ids, unknown))

@@ -395,22 +395,28 @@ def sampler_step(z, v, t0, t1, renoise, fresh):
 
 
 @torch.no_grad()
-def sample(model, ids, neg_ids, seed, steps, guidance, frames=None, trajectory=None, temporal_on=True, renoise=0.0):
+def sample(model, ids, neg_ids, seed, steps, guidance, frames=None, trajectory=None, temporal_on=True, renoise=0.0,
+           known=None, given=None):
     """Sampling of the rectified flow from t=1 (noise) to t=0, one clip. -> latent (F, C, h, w).
     renoise 0: Euler steps. renoise r > 0: each step but the last goes to t1 through its estimates of
     the clean latent x and the noise eps, with eps replaced by sqrt(1 - r^2) eps + r n, where n is
     fresh noise drawn with seed splitmix64(seed, step), so that a later step can undo an earlier one's
-    error (src/sampler.c)."""
+    error (src/sampler.c). known: frame indices held to given (F', C, h, w): at every step they enter
+    the denoiser as (1 - t) given + t noise, their own starting noise at the step's time, and they come
+    out as given."""
     cfg = model.cfg
     Fr = frames or cfg.frames
     shape = (1, Fr, cfg.latent_channels, cfg.latent_h, cfg.latent_w)
     z = gaussian_noise(seed, int(torch.tensor(shape).prod())).view(shape)
+    noise = z.clone()
     cond_ids, cond_mask = pad_ids([ids], len(ids) or 1)
     unc_ids, unc_mask = pad_ids([neg_ids], len(neg_ids) or 1)
     ct, cp = model.text(cond_ids, cond_mask)
     ut, up = model.text(unc_ids, unc_mask)
     for i in range(steps):
         t0, t1 = 1.0 - i / steps, 1.0 - (i + 1) / steps
+        if known:
+            z[0, known] = (1.0 - t0) * given + t0 * noise[0, known]
         tt = torch.full((1,), t0)
         v = model.denoiser(z, tt, ct, cond_mask, cp, temporal_on)
         if guidance != 1.0:
@@ -419,7 +425,63 @@ def sample(model, ids, neg_ids, seed, steps, guidance, frames=None, trajectory=N
         z = sampler_step(z, v, t0, t1, renoise, lambda: gaussian_noise(splitmix64(seed, i), z.numel()).view(shape))
         if trajectory is not None:
             trajectory.append(z[0].clone())
+    if known:
+        z[0, known] = given
     return z[0]
+
+
+WINDOW_SEED_BASE = 1 << 32  # window seeds index splitmix64 past any step's re-noising index
+
+
+def window_seed(seed, k):
+    """The noise seed of window k; the clip's own for the first, so one window is the plain clip."""
+    return seed if k == 0 else splitmix64(seed, WINDOW_SEED_BASE + k)
+
+
+def default_overlap(window):
+    """Half the window (src/clip.c kn_clip_default_overlap; measured by train/long_eval.py)."""
+    return window // 2
+
+
+def clip_windows(frames, window, overlap, shot_frames, seamless):
+    """The windows of a clip (src/clip.c kn_clip_plan): (start, before, fresh, after, shot) each,
+    covering frames start.. (mod frames): `before` known, `fresh` made, `after` known."""
+    out, shot, shot_end, a = [], 0, shot_frames[0], 0
+    while a < frames:
+        while a >= shot_end:
+            shot += 1
+            shot_end += shot_frames[shot]
+        b = min(a + (window if a == 0 else window - overlap), shot_end)
+        start = max(0, b - window)
+        out.append((start, a - start, b - a, 0, shot))
+        a = b
+    if seamless:
+        known = max(overlap, 2)
+        after = min(max(known // 2, 1), frames // 2)
+        fresh = min(max(window - known - after, 1), frames - after, shot_frames[-1])
+        before = max(0, min(window - after - fresh, frames - after - fresh))
+        out.append((frames - fresh - before, before, fresh, after, len(shot_frames) - 1))
+    return out
+
+
+@torch.no_grad()
+def sample_clip(model, shots, neg_ids, seed, steps, guidance, overlap=None, seamless=False, renoise=0.0):
+    """A clip of any length made window by window (src/clip.c). shots: [(ids, frames)] in order.
+    Each window after the first knows the final latents of the frames before it; a seamless clip's
+    last window also knows the clip's first frames after its own. -> latent (F, C, h, w)."""
+    cfg = model.cfg
+    frames = sum(f for _, f in shots)
+    overlap = default_overlap(cfg.frames) if overlap is None else overlap
+    clip = torch.zeros(frames, cfg.latent_channels, cfg.latent_h, cfg.latent_w)
+    for k, (start, before, fresh, after, shot) in enumerate(
+            clip_windows(frames, cfg.frames, overlap, [f for _, f in shots], seamless)):
+        span = [(start + s) % frames for s in range(before + fresh + after)]
+        known = [s for s in range(len(span)) if not before <= s < before + fresh]
+        z = sample(model, shots[shot][0], neg_ids, window_seed(seed, k), steps, guidance, frames=len(span),
+                   renoise=renoise, known=known, given=clip[[span[s] for s in known]])
+        for s in range(before, before + fresh):
+            clip[span[s]] = z[s]
+    return clip
 
 
 def decode_frames(model, latent):

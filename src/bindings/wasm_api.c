@@ -48,6 +48,36 @@ int kineto_js_begin(kineto_ctx *ctx, const char *prompt, const char *negative_pr
     return (int)kineto_begin(ctx, &p);
 }
 
+/* kineto_begin for a long clip, a storyboard or a loop: prompts holds n_shots NUL-terminated prompts
+   one after another, shot_frames their lengths (n_shots 0: one shot of the first prompt over `frames`
+   frames); overlap and seamless as kineto_params. The rest as kineto_js_begin. */
+int kineto_js_begin_clip(kineto_ctx *ctx, const char *prompts, const int *shot_frames, int n_shots,
+                         const char *negative_prompt, uint32_t seed_lo, uint32_t seed_hi, int steps, float guidance,
+                         float renoise, int frames, int threads, int overlap, int seamless) {
+    kineto_shot shots[KINETO_MAX_SHOTS];
+    const int usable = n_shots >= 0 && n_shots <= KINETO_MAX_SHOTS && prompts && shot_frames;
+    const char *at = prompts;
+    for (int i = 0; usable && i < n_shots; i++) { /* an n_shots out of range is refused by name below */
+        shots[i] = (kineto_shot){at, shot_frames[i]};
+        while (*at) at++;
+        at++;
+    }
+    kineto_params p = kineto_default_params();
+    p.prompt = prompts;
+    p.shots = usable ? shots : NULL;
+    p.n_shots = n_shots;
+    p.negative_prompt = negative_prompt;
+    p.seed = ((uint64_t)seed_hi << 32) | seed_lo;
+    p.steps = steps;
+    p.guidance = guidance;
+    p.renoise = renoise;
+    p.frames = frames;
+    p.threads = threads;
+    p.overlap = overlap;
+    p.seamless = seamless;
+    return (int)kineto_begin(ctx, &p);
+}
+
 /* Bytes kineto_preview / kineto_decode write for the current generation: frames * h * w * RGBA. */
 double kineto_js_clip_bytes(const kineto_ctx *ctx) {
     if (!ctx) return 0;

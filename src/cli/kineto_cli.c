@@ -1,7 +1,9 @@
 /* kineto_cli.c — the command line:
-     kineto generate --prompt TEXT [--seed N] [--steps N] [--guidance G] [--renoise R] [--negative TEXT]
-                     [--frames N] [--threads N] [--no-temporal] [--out DIR] [--gif FILE] [--weights FILE]
-                     [--force] [--verbose]
+     kineto generate --prompt TEXT [--prompt TEXT ...] [--seed N] [--steps N] [--guidance G] [--renoise R]
+                     [--negative TEXT] [--frames N] [--seamless] [--overlap N] [--threads N] [--no-temporal]
+                     [--out DIR] [--gif FILE] [--weights FILE] [--force] [--verbose]
+   --prompt given more than once makes a storyboard, one shot each, --frames split evenly over them
+   (each shot the model's window when --frames is absent).
      kineto info [--weights FILE]
      kineto --version
    Weights: --weights, else $KINETO_WEIGHTS, else weights/kineto-world.kin of the repository the binary
@@ -48,11 +50,13 @@ static double now_seconds(void) {
 
 /* ---- arguments: numbers are plain decimal, nothing around them ---- */
 typedef struct {
-    const char *prompt, *negative, *out_dir, *gif, *weights;
+    const char *prompts[KINETO_MAX_SHOTS]; /* one per --prompt, in order */
+    int n_prompts;
+    const char *negative, *out_dir, *gif, *weights;
     unsigned long long seed;
-    long steps, frames, threads;
+    long steps, frames, threads, overlap;
     double guidance, renoise;
-    int no_temporal, force;
+    int no_temporal, force, seamless;
 } cli_args;
 
 /* Decimal digits only (no sign, space or base prefix), at most max. */
@@ -91,7 +95,8 @@ static int parse_fraction(const char *s, double lo, double hi, double *out) {
 
 static int is_value_flag(const char *flag) {
     static const char *const flags[] = {"--prompt", "--negative", "--out", "--gif", "--weights", "--steps",
-                                        "--frames", "--threads", "--seed", "--guidance", "--renoise"};
+                                        "--frames", "--threads", "--seed", "--guidance", "--renoise",
+                                        "--overlap"};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         if (!strcmp(flag, flags[i])) return 1;
     return 0;
@@ -105,17 +110,23 @@ static int parse_args(int argc, char **argv, cli_args *a) {
         const char *flag = argv[i];
         if (!strcmp(flag, "--no-temporal")) { a->no_temporal = 1; continue; }
         if (!strcmp(flag, "--force")) { a->force = 1; continue; }
+        if (!strcmp(flag, "--seamless")) { a->seamless = 1; continue; }
         if (!strcmp(flag, "--verbose")) { verbose = 1; continue; }
         if (!is_value_flag(flag)) return !kn_complain("unknown option '%s' (see kineto --help)", flag);
         if (i + 1 >= argc) return !kn_complain("%s needs a value", flag);
         const char *value = argv[++i];
-        if (!strcmp(flag, "--prompt")) a->prompt = value;
+        if (!strcmp(flag, "--prompt")) {
+            if (a->n_prompts == KINETO_MAX_SHOTS)
+                return !kn_complain("--prompt: more than %d shots (one per --prompt)", KINETO_MAX_SHOTS);
+            a->prompts[a->n_prompts++] = value;
+        }
         else if (!strcmp(flag, "--negative")) a->negative = value;
         else if (!strcmp(flag, "--out")) a->out_dir = value;
         else if (!strcmp(flag, "--gif")) a->gif = value;
         else if (!strcmp(flag, "--weights")) a->weights = value;
         else if (!strcmp(flag, "--steps")) { if (!parse_long(flag, value, 1, KINETO_MAX_STEPS, &a->steps)) return 0; }
-        else if (!strcmp(flag, "--frames")) { if (!parse_long(flag, value, 1, 1 << 16, &a->frames)) return 0; }
+        else if (!strcmp(flag, "--frames")) { if (!parse_long(flag, value, 1, KINETO_MAX_FRAMES, &a->frames)) return 0; }
+        else if (!strcmp(flag, "--overlap")) { if (!parse_long(flag, value, 1, KINETO_MAX_FRAMES, &a->overlap)) return 0; }
         else if (!strcmp(flag, "--threads")) { if (!parse_long(flag, value, 0, 64, &a->threads)) return 0; }
         else if (!strcmp(flag, "--seed")) {
             if (!parse_decimal(value, UINT64_MAX, &a->seed))
@@ -214,31 +225,68 @@ static int write_outputs(kn_out_files *out, const cli_args *a, const uint8_t *rg
     return 0;
 }
 
+/* One shot per --prompt: --frames split evenly (the first ones a frame longer), or the model's window
+   each. Returns the clip's frames, or 0 after complaining. */
+static int plan_shots(const cli_args *a, const kineto_info *in, kineto_shot *shots) {
+    if (a->n_prompts == 1) return a->frames ? (int)a->frames : in->frames;
+    if (a->frames && a->frames < a->n_prompts)
+        return !kn_complain("--frames %ld is fewer than the %d shots (one per --prompt)", a->frames, a->n_prompts);
+    int total = 0;
+    for (int i = 0; i < a->n_prompts; i++) {
+        shots[i].prompt = a->prompts[i];
+        shots[i].frames = a->frames ? (int)(a->frames / a->n_prompts + (i < a->frames % a->n_prompts)) : in->frames;
+        total += shots[i].frames;
+    }
+    if (total > KINETO_MAX_FRAMES)
+        return !kn_complain("%d shots of %d frames make %d, over the clip's %d: give --frames", a->n_prompts,
+                            in->frames, total, KINETO_MAX_FRAMES);
+    return total;
+}
+
 static int cmd_generate(const cli_args *a) {
-    if (!a->prompt) return kn_complain("generate needs --prompt TEXT");
+    if (!a->n_prompts) return kn_complain("generate needs --prompt TEXT");
     if (!a->out_dir && !a->gif) return kn_complain("generate needs --out DIR and/or --gif FILE");
     kineto_ctx *ctx = load(a->weights ? a->weights : default_weights());
     if (!ctx) return 1;
     kineto_info in = kineto_model_info(ctx);
-    int frames = a->frames ? (int)a->frames : in.frames;
+    kineto_shot shots[KINETO_MAX_SHOTS];
+    int frames = plan_shots(a, &in, shots);
+    if (!frames) {
+        kineto_free(ctx);
+        return 1;
+    }
+    if (a->seamless && frames < 2) {
+        kineto_free(ctx);
+        return kn_complain("--seamless needs at least 2 frames (--frames %d)", frames);
+    }
+    if (a->overlap && a->overlap >= in.frames) {
+        kineto_free(ctx);
+        return kn_complain("--overlap: '%ld' is not below the model's window of %d frames", a->overlap, in.frames);
+    }
     char why[PATH_MAX + 256];
     kn_out_files *out = NULL;
-    /* every output path is checked before the work; a frame count the model refuses is the engine's to name */
-    if (frames <= in.frames && !(out = kn_out_plan(a->out_dir, frames, a->gif, a->force, why, sizeof why))) {
+    /* every output path is checked before the work */
+    if (!(out = kn_out_plan(a->out_dir, frames, a->gif, a->force, why, sizeof why))) {
         kineto_free(ctx);
         return kn_complain("%s", why);
     }
     kineto_params p = kineto_default_params();
-    p.prompt = a->prompt;
+    p.prompt = a->prompts[0];
+    if (a->n_prompts > 1) {
+        p.shots = shots;
+        p.n_shots = a->n_prompts;
+    } else {
+        p.frames = frames;
+    }
     p.negative_prompt = a->negative;
     p.seed = a->seed;
     p.steps = (int)a->steps;
     p.guidance = (float)a->guidance;
     p.renoise = (float)a->renoise;
-    p.frames = (int)a->frames;
     p.threads = (int)a->threads;
     p.temporal_attention = !a->no_temporal;
-
+    p.seamless = a->seamless;
+    p.overlap = (int)a->overlap;
     int rc = 1;
     uint8_t *rgba = NULL;
     kineto_status st = kineto_begin(ctx, &p);
@@ -266,13 +314,22 @@ done:
 
 static void usage(FILE *to) {
     fprintf(to,
-            "usage: kineto generate --prompt TEXT [--seed N] [--steps N] [--guidance G] [--renoise R]\n"
-            "                       [--negative TEXT] [--frames N] [--threads N] [--no-temporal] [--out DIR]\n"
-            "                       [--gif FILE] [--weights FILE] [--force] [--verbose]\n"
+            "usage: kineto generate --prompt TEXT [--prompt TEXT ...] [--seed N] [--steps N] [--guidance G]\n"
+            "                       [--renoise R] [--negative TEXT] [--frames N] [--seamless] [--overlap N]\n"
+            "                       [--threads N] [--no-temporal] [--out DIR] [--gif FILE] [--weights FILE]\n"
+            "                       [--force] [--verbose]\n"
             "       kineto info [--weights FILE]\n"
             "       kineto --version\n"
-            "Weights default to $KINETO_WEIGHTS, else %s beside the build directory.\n",
-            DEFAULT_WEIGHTS);
+            "  --frames N     1..%d frames; past the model's window the clip is made window by window\n"
+            "  --prompt       given more than once: a storyboard, one shot per prompt in order, --frames\n"
+            "                 split evenly (each shot the model's window without --frames)\n"
+            "  --seamless     a loop: the last frame leads into the first\n"
+            "  --overlap N    known frames each window starts from (default half the window)\n"
+            "  --renoise R    0..1: share of each step's noise estimate replaced by fresh noise (0 = Euler)\n"
+            "  --no-temporal  skip the temporal attention (for ablations)\n"
+            "Steps, guidance and renoise default to the model's. Weights default to $KINETO_WEIGHTS, else\n"
+            "%s beside the build directory.\n",
+            KINETO_MAX_FRAMES, DEFAULT_WEIGHTS);
 }
 
 int main(int argc, char **argv) {

@@ -19,6 +19,7 @@
 #include "model/text_encoder.h"
 #include "model/vae_decoder.h"
 #include "rng.h"
+#include "clip.h"
 #include "sampler.h"
 #include "tokenizer.h"
 #include "weights.h"
@@ -114,6 +115,77 @@ static char *golden_string(const char *name) {
     char *s = calloc(g->n + 1, 1);
     memcpy(s, g->data, g->n);
     return s;
+}
+
+/* RGBA bytes against golden RGB bytes (F, H, W, 3): equal, or off by one at a rounding edge. */
+static void compare_bytes(const char *name, const uint8_t *rgba, const golden *want_golden, size_t pixels) {
+    const uint8_t *want = want_golden->data;
+    size_t off_by_one = 0, worse = 0;
+    for (size_t i = 0; i < pixels; i++)
+        for (int c = 0; c < 3; c++) {
+            int d = abs((int)rgba[i * 4 + c] - (int)want[i * 3 + c]);
+            off_by_one += d == 1;
+            worse += d > 1;
+        }
+    char what[128];
+    snprintf(what, sizeof what, "%-24s%zu of %zu bytes off by one, %zu by more", name, off_by_one, pixels * 3, worse);
+    check(want_golden->n == pixels * 3 && worse == 0 && off_by_one <= BYTE_MISMATCH_FRACTION * pixels * 3, what);
+}
+
+/* A storyboard of two shots past the window, seamless, with re-noising (model.py sample_clip): the
+   clip's latents from the engine's windows, then its bytes through the public API. */
+static void storyboard(const kn_model *m, const char *prompt, const char *negative, uint64_t seed, int steps,
+                       float guidance, float renoise) {
+    const kn_hparams *hp = &m->hp;
+    char *prompt2 = golden_string("clip.prompt2");
+    const int *shot_frames = find("clip.shot_frames")->data;
+    const int frames = shot_frames[0] + shot_frames[1];
+    int ids[2 * 64], n_ids[2], neg_ids[64], n_neg, words;
+    kn_vocab vocab;
+    check(kn_vocab_init(&vocab, m->vocab, hp->vocab_size) == 0, "vocabulary index");
+    n_ids[0] = kn_tokenize(prompt, &vocab, ids, hp->max_tokens, NULL, 0, &words);
+    n_ids[1] = kn_tokenize(prompt2, &vocab, ids + hp->max_tokens, hp->max_tokens, NULL, 0, &words);
+    n_neg = kn_tokenize(negative, &vocab, neg_ids, 64, NULL, 0, &words);
+    kn_vocab_free(&vocab);
+
+    kn_clip c;
+    if (!kn_clip_alloc(&c, hp, frames, kn_clip_default_overlap(hp->frames), shot_frames, 2, 1, ids, n_ids)) exit(1);
+    c.gen.steps = steps;
+    c.gen.guidance = guidance;
+    c.gen.renoise = renoise;
+    c.gen.temporal_on = 1;
+    kn_clip_start(m, &c, neg_ids, n_neg, seed);
+    while (!kn_clip_done(&c)) kn_clip_step(m, &c);
+    char what[96];
+    snprintf(what, sizeof what, "storyboard of %d frames in %d windows of %d", frames, c.n_windows, hp->frames);
+    check(c.n_windows > 3 && kn_clip_steps_total(&c) == c.n_windows * steps, what);
+    compare("clip.latent", c.gen.clip, gf("clip.latent"),
+            (size_t)frames * hp->latent_channels * hp->latent_h * hp->latent_w, TRAJECTORY_TOL);
+    kn_clip_free(&c);
+
+    kineto_status st;
+    kineto_ctx *ctx = kineto_load_file(FIXTURES "/tiny.kin", &st);
+    kineto_shot shots[2] = {{prompt, shot_frames[0]}, {prompt2, shot_frames[1]}};
+    kineto_params p = kineto_default_params();
+    p.shots = shots;
+    p.n_shots = 2;
+    p.negative_prompt = negative;
+    p.seed = seed;
+    p.steps = steps;
+    p.guidance = guidance;
+    p.renoise = renoise;
+    p.seamless = 1;
+    const size_t bytes = (size_t)frames * hp->height * hp->width * 4;
+    uint8_t *rgba = malloc(bytes);
+    st = ctx ? kineto_begin(ctx, &p) : st;
+    while (st == KINETO_OK && !kineto_done(ctx)) st = kineto_step(ctx);
+    if (st == KINETO_OK) st = kineto_decode(ctx, rgba, bytes);
+    check(st == KINETO_OK && kineto_frames(ctx) == frames && kineto_frames_ready(ctx) == frames,
+          "public API storyboard runs");
+    if (st == KINETO_OK) compare_bytes("clip.frames (uint8)", rgba, find("clip.frames"), (size_t)frames * hp->height * hp->width);
+    free(rgba);
+    kineto_free(ctx);
+    free(prompt2);
 }
 
 /* Runs every step of a generation, comparing each latent with the golden "<prefix>.<step>". */
@@ -246,21 +318,12 @@ int main(void) {
         if (st == KINETO_OK) st = kineto_decode(ctx, rgba, bytes);
         check(st == KINETO_OK, "public API generation runs");
         check(!strcmp(kineto_unknown_words(ctx), want_unknown), "kineto_unknown_words matches");
-        const uint8_t *want = find("frames")->data; /* (F, H, W, 3) */
-        size_t off_by_one = 0, worse = 0, pixels = (size_t)hp->frames * HW;
-        for (size_t i = 0; i < pixels; i++)
-            for (int c = 0; c < 3; c++) {
-                int d = abs((int)rgba[i * 4 + c] - (int)want[i * 3 + c]);
-                off_by_one += d == 1;
-                worse += d > 1;
-            }
-        char what[128];
-        snprintf(what, sizeof what, "frames (uint8)          %zu of %zu bytes off by one, %zu by more", off_by_one,
-                 pixels * 3, worse);
-        check(worse == 0 && off_by_one <= BYTE_MISMATCH_FRACTION * pixels * 3, what);
+        compare_bytes("frames (uint8)", rgba, find("frames"), hp->frames * HW);
         free(rgba);
         kineto_free(ctx);
     }
+
+    storyboard(m, prompt, negative, (uint64_t)seed, steps, guidance, renoise);
 
     free(preview);
     free(rgb);

@@ -4,7 +4,7 @@ import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, VARIANTS, loadTiny, stopThreads } from './load-engine.mjs';
+import { NATIVE_CLIS, ROOT, VARIANTS, loadTiny, nativeFrames, stopThreads } from './load-engine.mjs';
 
 after(stopThreads);
 
@@ -91,5 +91,81 @@ for (const variant of VARIANTS) {
     const previewed = compareFrames(preview, width, height, (f, y, x, c) =>
       toByte(p.data[((f * 3 + c) * latentH + Math.floor(y / scale)) * latentW + Math.floor(x / scale)]));
     assert.ok(previewed.ok, `preview: ${previewed.what}`);
+  });
+}
+
+// A storyboard through kineto_js_begin_clip (src/bindings/wasm_api.c): begins it, runs every step,
+// returns the decoded frames, the frames ready after the first step that had any, and decode_range's
+// bytes of frames first..first+1.
+function storyboard(engine, prompts, shotFrames, { negativePrompt, seed, steps, guidance, renoise, seamless }, first) {
+  const m = engine.m;
+  const texts = prompts.map((p) => new TextEncoder().encode(p));
+  const promptsPtr = engine.malloc(texts.reduce((n, t) => n + t.length + 1, 0));
+  let at = promptsPtr;
+  for (const t of texts) {   // each NUL-terminated, one after another
+    engine.heap().set(t, at);
+    engine.heap()[at + t.length] = 0;
+    at += t.length + 1;
+  }
+  const framesPtr = engine.malloc(4 * shotFrames.length);
+  new Int32Array(engine.heap().buffer, framesPtr, shotFrames.length).set(shotFrames);
+  const negative = engine.cString('negativePrompt', negativePrompt);
+  try {
+    engine.check(m._kineto_js_begin_clip(engine.ctx, promptsPtr, framesPtr, prompts.length, negative, seed, 0, steps,
+      guidance, renoise, 0, engine.threads, 0, seamless ? 1 : 0));
+  } finally {
+    [promptsPtr, framesPtr, negative].forEach((p) => m._free(p));
+  }
+  const frames = m._kineto_frames(engine.ctx);
+  assert.equal(frames, shotFrames.reduce((x, y) => x + y, 0));
+  assert.equal(m._kineto_frames_ready(engine.ctx), 0);
+  let readyEarly = 0;
+  while (!engine.done()) {
+    engine.step();
+    if (!readyEarly) readyEarly = m._kineto_frames_ready(engine.ctx);
+  }
+  assert.equal(m._kineto_frames_ready(engine.ctx), frames);
+  const frameBytes = engine.info.width * engine.info.height * 4;
+  const out = engine.malloc(frames * frameBytes);
+  try {
+    engine.check(m._kineto_decode(engine.ctx, out, frames * frameBytes));
+    const decoded = [];
+    for (let f = 0; f < frames; f++) decoded.push(engine.heap().slice(out + f * frameBytes, out + (f + 1) * frameBytes));
+    engine.check(m._kineto_decode_range(engine.ctx, first, 2, out, 2 * frameBytes));
+    const range = engine.heap().slice(out, out + 2 * frameBytes);
+    m._kineto_end(engine.ctx);
+    return { decoded, readyEarly, range };
+  } finally {
+    m._free(out);
+  }
+}
+
+// Two shots past the tiny model's 4-frame window, seamless, with re-noising steps, against model.py
+// sample_clip; and the CLI's storyboard, bit for bit.
+for (const variant of VARIANTS) {
+  test(`${variant}: a seamless storyboard past the window matches the PyTorch reference and the CLI`, async () => {
+    const engine = await loadTiny(variant, 2);
+    const { width, height } = engine.info;
+    const shotFrames = Array.from(golden.get('clip.shot_frames').data);
+    const prompts = [request.prompt, text('clip.prompt2')];
+    const settings = { ...request, renoise: golden.get('renoise').data[0], seamless: true };
+    const { decoded, readyEarly, range } = storyboard(engine, prompts, shotFrames, settings, 7);
+    assert.equal(readyEarly, engine.info.frames, 'the first window is ready after its steps');
+    assert.ok(Buffer.from(range).equals(Buffer.concat([decoded[7], decoded[8]])), 'decode_range gives decode\'s bytes');
+    const want = golden.get('clip.frames');   // (F, H, W, 3) u8
+    assert.deepEqual(want.dims, [decoded.length, height, width, 3]);
+    const got = compareFrames(decoded.map((b) => new Uint8Array(b)), width, height,
+      (f, y, x, c) => want.data[((f * height + y) * width + x) * 3 + c]);
+    assert.ok(got.ok, `storyboard frames: ${got.what}`);
+
+    // the CLI splits --frames 10 evenly: two shots of 5
+    const even = storyboard(engine, prompts, [5, 5], settings, 0).decoded;
+    engine.free();
+    for (const cli of NATIVE_CLIS) {
+      const native = nativeFrames({ ...settings, prompts, frames: 10 }, { cli, threads: 3 });
+      assert.equal(native.length, 10);
+      native.forEach((frame, f) => assert.ok(Buffer.from(frame).equals(Buffer.from(even[f])),
+        `${path.relative(ROOT, cli)} frame ${f} differs from ${variant}`));
+    }
   });
 }

@@ -84,7 +84,10 @@ export function sha256(bytes) {
 export function nativeFrames(request, { cli = NATIVE_CLIS[0], weights = TINY, threads = 1 } = {}) {
   if (!fs.existsSync(cli)) throw new Error(`${path.relative(ROOT, cli)} is missing: run ./build.sh native`);
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'kineto-cli-'));
-  const args = ['generate', '--weights', weights, '--prompt', request.prompt, '--threads', String(threads), '--out', out];
+  // request.prompts (an array): a storyboard, one --prompt per shot; request.seamless: --seamless
+  const prompts = (request.prompts ?? [request.prompt]).flatMap((p) => ['--prompt', p]);
+  const args = ['generate', '--weights', weights, ...prompts, '--threads', String(threads), '--out', out];
+  if (request.seamless) args.push('--seamless');
   const options = { negativePrompt: '--negative', seed: '--seed', steps: '--steps', guidance: '--guidance',
     renoise: '--renoise', frames: '--frames' };
   for (const [name, flag] of Object.entries(options)) {

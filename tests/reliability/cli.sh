@@ -66,7 +66,23 @@ expect_text 2 "--steps: '\\x1B[31mRED\\x1B[0m'" "escape sequence in --steps" -- 
 expect_text 1 "/x\\x1B[2J" "escape sequence in --weights" -- generate --weights $'/x\e[2J' --prompt red --gif "$WORK/p.gif"
 expect_text 1 "/x\\ny" "newline in --weights" -- generate --weights $'/x\ny' --prompt red --gif "$WORK/p.gif"
 [ "$(wc -l < "$WORK/err")" = 1 ] && ok || bad "a path with a newline printed over $(wc -l < "$WORK/err") lines"
-expect 1 "frames = 5 out of range 1\.\.4" "--frames the model cannot make" -- $(gen) --prompt red --frames 5
+expect 2 "--frames: '257' is not a whole number in 1\.\.256" "--frames 257" -- $(gen) --prompt red --frames 257
+
+# ---- long clips, storyboards and loops: refusals name the field, and nothing is written
+expect_text 1 "--seamless needs at least 2 frames" "--seamless with 1 frame" -- $(gen) --prompt red --frames 1 --seamless
+expect_text 2 "--prompt: more than 64 shots" "65 shots" -- $(gen) $(for i in $(seq 65); do echo --prompt red; done)
+expect_text 1 "--frames 2 is fewer than the 3 shots" "fewer frames than shots" -- $(gen) --prompt red --prompt blue --prompt ball --frames 2
+expect_text 1 "shots[1].prompt has no words" "an empty shot" -- $(gen) --prompt red --prompt "  "
+expect_text 1 "no word of the shots[1].prompt is in the vocabulary" "a shot of unknown words" -- $(gen) --prompt red --prompt zorbly
+expect_text 1 "17 shots of 16 frames make 272, over the clip's 256" "17 default shots of the shipped model" -- generate --prompt red $(for i in $(seq 16); do echo --prompt red; done) --gif "$WORK/p.gif" --force
+expect_text 1 "--overlap: '4' is not below the model's window of 4 frames" "--overlap of the whole window" -- $(gen) --prompt red --frames 9 --overlap 4
+expect 0 "" "a seamless storyboard of 9 frames" -- generate --weights "$TINY" --steps 1 --prompt "a red ball moving left" --prompt "a red ball bouncing" --frames 9 --seamless --out "$WORK/story"
+if [ "$(ls "$WORK/story" | wc -l)" = 9 ] && [ -e "$WORK/story/frame_008.png" ]; then ok; else bad "the storyboard wrote $(ls "$WORK/story" | wc -l) frames, not 9"; fi
+grep -q "step 5/5 " "$WORK/out" && ok || bad "progress did not count the storyboard's 5 windows: $(tail -3 "$WORK/out")"
+"$KINETO" generate --weights "$TINY" --steps 1 --prompt "a red ball moving left" --prompt "a red ball bouncing" --frames 9 --seamless --threads 1 --gif "$WORK/story1.gif" >/dev/null 2>&1
+"$KINETO" generate --weights "$TINY" --steps 1 --prompt "a red ball moving left" --prompt "a red ball bouncing" --frames 9 --seamless --threads 3 --gif "$WORK/story3.gif" >/dev/null 2>&1
+cmp -s "$WORK/story1.gif" "$WORK/story3.gif" && ok || bad "a storyboard differs between 1 and 3 threads"
+rm -rf "$WORK/story" "$WORK"/story*.gif
 expect 2 "--frames: '0' is not a whole number in 1\.\." "--frames 0" -- $(gen) --prompt red --frames 0
 expect 2 "--threads: '65' is not a whole number in 0\.\.64" "--threads 65" -- $(gen) --prompt red --threads 65
 expect 2 "--steps needs a value" "--steps without a value" -- generate --prompt red --steps

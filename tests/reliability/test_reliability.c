@@ -224,10 +224,10 @@ static void test_param_extremes(void) {
     expect_param(p, "guidance", "0..30", "guidance -denormal");
     p = params();
     p.frames = INT_MAX;
-    expect_param(p, "frames", "1..4", "frames INT_MAX");
+    expect_param(p, "frames", "1..256", "frames INT_MAX");
     p = params();
     p.frames = INT_MIN;
-    expect_param(p, "frames", "1..4", "frames INT_MIN");
+    expect_param(p, "frames", "1..256", "frames INT_MIN");
     p = params();
     p.threads = INT_MAX;
     expect_param(p, "threads", "1..", "threads INT_MAX");
