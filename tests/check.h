@@ -8,6 +8,7 @@
 #define KINETO_TEST_CHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #ifndef CHECK_WITHOUT_ENGINE
 #include "kineto.h"
@@ -41,5 +42,18 @@ static inline int check_exit(void) {
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
+
+#ifndef CHECK_WITHOUT_ENGINE
+/* The model every later check needs, or exit 1 with the loader's reason. */
+static inline kineto_ctx *check_load_model(const char *path) {
+    kineto_status st;
+    kineto_ctx *model = kineto_load_file(path, &st);
+    if (!model) {
+        fprintf(stderr, "cannot load %s: %s\n", path, kineto_last_error());
+        exit(1);
+    }
+    return model;
+}
+#endif
 
 #endif

@@ -31,26 +31,10 @@ int kineto_js_info(const kineto_ctx *ctx, char *out, int capacity) {
     return n < capacity ? n : -1;
 }
 
-/* kineto_begin with the parameters spelled out. The seed comes as two 32-bit halves because a
-   JS number cannot carry every u64; frames/steps 0 mean the model's defaults. */
-int kineto_js_begin(kineto_ctx *ctx, const char *prompt, const char *negative_prompt,
-                    uint32_t seed_lo, uint32_t seed_hi, int steps, float guidance, float renoise,
-                    int frames, int threads) {
-    kineto_params p = kineto_default_params();
-    p.prompt = prompt;
-    p.negative_prompt = negative_prompt;
-    p.seed = ((uint64_t)seed_hi << 32) | seed_lo;
-    p.steps = steps;
-    p.guidance = guidance;
-    p.renoise = renoise;
-    p.frames = frames;
-    p.threads = threads;
-    return (int)kineto_begin(ctx, &p);
-}
-
 /* kineto_begin for a long clip, a storyboard or a loop: prompts holds n_shots NUL-terminated prompts
    one after another, shot_frames their lengths (n_shots 0: one shot of the first prompt over `frames`
-   frames); overlap and seamless as kineto_params. The rest as kineto_js_begin. */
+   frames); overlap and seamless as kineto_params. The seed comes as two 32-bit halves because a JS
+   number cannot carry every u64; frames/steps 0 mean the model's defaults. */
 int kineto_js_begin_clip(kineto_ctx *ctx, const char *prompts, const int *shot_frames, int n_shots,
                          const char *negative_prompt, uint32_t seed_lo, uint32_t seed_hi, int steps, float guidance,
                          float renoise, int frames, int threads, int overlap, int seamless) {
@@ -76,6 +60,15 @@ int kineto_js_begin_clip(kineto_ctx *ctx, const char *prompts, const int *shot_f
     p.overlap = overlap;
     p.seamless = seamless;
     return (int)kineto_begin(ctx, &p);
+}
+
+/* kineto_begin with the parameters spelled out: one shot of `prompt`. The seed comes as two 32-bit
+   halves because a JS number cannot carry every u64; frames/steps 0 mean the model's defaults. */
+int kineto_js_begin(kineto_ctx *ctx, const char *prompt, const char *negative_prompt,
+                    uint32_t seed_lo, uint32_t seed_hi, int steps, float guidance, float renoise,
+                    int frames, int threads) {
+    return kineto_js_begin_clip(ctx, prompt, NULL, 0, negative_prompt, seed_lo, seed_hi, steps, guidance, renoise,
+                                frames, threads, 0, 0);
 }
 
 /* Bytes kineto_preview / kineto_decode write for the current generation: frames * h * w * RGBA. */

@@ -306,12 +306,7 @@ static void test_two_threads(void) {
 
 int main(void) {
     kineto_set_log(quiet, NULL);
-    kineto_status st;
-    ctx = kineto_load_file(FIXTURES "/tiny.kin", &st);
-    if (!ctx) {
-        fprintf(stderr, "cannot load %s/tiny.kin: %s\n", FIXTURES, kineto_last_error());
-        return 1;
-    }
+    ctx = check_load_model(FIXTURES "/tiny.kin");
     info = kineto_model_info(ctx);
     test_info();
     test_params();
