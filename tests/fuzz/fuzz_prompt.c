@@ -30,7 +30,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         exit(1);
     }
     kineto_info in = kineto_model_info(ctx);
-    rgba_size = (size_t)in.frames * in.height * in.width * 4;
+    rgba_size = (size_t)KINETO_MAX_FRAMES * in.height * in.width * 4; /* the longest clip */
     rgba = malloc(rgba_size);
     return 0;
 }
@@ -51,7 +51,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     p.prompt = text;
     p.negative_prompt = sel & 0x80 ? negative : NULL;
     p.steps = 1 + (sel & 1);
-    p.frames = (sel >> 1) & 7;                 /* 0 = the model's; past it is refused */
+    /* 0 = the model's window; past it, clips made window by window; past KINETO_MAX_FRAMES refused */
+    static const int frame_counts[] = {0, 1, 3, 4, 6, 11, KINETO_MAX_FRAMES, KINETO_MAX_FRAMES + 1};
+    p.frames = frame_counts[(sel >> 1) & 7];
     p.guidance = guidances[(sel >> 4) & 7];
     p.seed = (uint64_t)sel * 0x9E3779B97F4A7C15ull;
     p.threads = 1;
