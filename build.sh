@@ -291,8 +291,8 @@ test_cli_reliability() {
 
 # Every target installs its packages before it calls a tool: build.sh on a simulated bare machine.
 test_build() {
-    say "build targets on a bare machine (tests/build/deps_order.sh)"
-    nice tests/build/deps_order.sh
+    say "build targets on a bare machine (tests/setup/deps_order.sh)"
+    nice tests/setup/deps_order.sh
 }
 
 # The kernel tests built natively (SSE2, run-time AVX2, scalar) and for WebAssembly (SIMD and base):

@@ -5,7 +5,7 @@
 # and apt-get keep a list of "installed" packages, and installing a package puts stand-ins for its
 # tools on PATH. Every stand-in records its call, so a tool used before its package was installed is
 # "command not found", and the order of calls is checked.
-#   tests/build/deps_order.sh
+#   tests/setup/deps_order.sh
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=$(mktemp -d /tmp/kineto-deps-XXXXXX)
