@@ -75,6 +75,8 @@ def in_range(typ, lo, hi, v):
 def hparam_values(cfg):
     """name -> value of every header field, for this config and this file's defaults."""
     from model import NORM_EPS
+    if len(cfg.vae_ch) != 3 or cfg.enc_levels not in (0, 3):
+        raise ValueError("format %d holds a 3-level VAE, not vae_ch %s" % (VERSION, cfg.vae_ch))
     v = {name: getattr(cfg, name) for name, *_ in HPARAMS if hasattr(cfg, name)}
     v.update(vae_ch0=cfg.vae_ch[0], vae_ch1=cfg.vae_ch[1], vae_ch2=cfg.vae_ch[2], norm_eps=NORM_EPS,
              default_steps=DEFAULT_STEPS, default_guidance=DEFAULT_GUIDANCE, default_renoise=DEFAULT_RENOISE)

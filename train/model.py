@@ -27,7 +27,8 @@ class Config:
     width: int = 64
     fps: int = 8
     latent_channels: int = 4
-    vae_ch: tuple = (24, 48, 64)    # decoder/encoder widths at 1/1, 1/2, 1/4 resolution
+    vae_ch: tuple = (24, 48, 64)    # decoder widths at 1/1, 1/2, 1/4 (, 1/8) of the frame's size
+    enc_levels: int = 0             # the encoder's widths: the last enc_levels of vae_ch (0 = all)
     vae_groups: int = 8
     vocab_size: int = 64
     max_tokens: int = 24
@@ -42,12 +43,27 @@ class Config:
     latent_scale: float = 1.0       # diffusion latent = VAE mean * latent_scale
 
     @property
+    def vae_factor(self):
+        """Frame pixels per latent cell along a side: the decoder up-samples x2 per level."""
+        return 2 ** (len(self.vae_ch) - 1)
+
+    @property
+    def enc_ch(self):
+        return tuple(self.vae_ch[-self.enc_levels:] if self.enc_levels else self.vae_ch)
+
+    @property
+    def enc_factor(self):
+        """The encoder's down-sampling: it sees frames of latent size times this (64x64 when the
+        decoder draws 128x128 from a x4 encoder's latents)."""
+        return 2 ** (len(self.enc_ch) - 1)
+
+    @property
     def latent_h(self):
-        return self.height // 4
+        return self.height // self.vae_factor
 
     @property
     def latent_w(self):
-        return self.width // 4
+        return self.width // self.vae_factor
 
     @property
     def tokens_per_frame(self):
@@ -272,15 +288,17 @@ class ResBlock(nn.Module):
 
 
 class VAEEncoder(nn.Module):
+    """RGB (3, f h, f w) in [-1, 1] -> latent mean and log-variance (C, h, w), f = cfg.enc_factor."""
+
     def __init__(self, cfg):
         super().__init__()
-        c0, c1, c2 = cfg.vae_ch
+        ch = cfg.enc_ch
         g = cfg.vae_groups
-        self.net = nn.Sequential(
-            nn.Conv2d(3, c0, 3, padding=1), ResBlock(c0, g),
-            nn.Conv2d(c0, c1, 3, stride=2, padding=1), ResBlock(c1, g),
-            nn.Conv2d(c1, c2, 3, stride=2, padding=1), ResBlock(c2, g),
-            nn.GroupNorm(g, c2, eps=NORM_EPS), nn.SiLU(), nn.Conv2d(c2, 2 * cfg.latent_channels, 3, padding=1))
+        layers = [nn.Conv2d(3, ch[0], 3, padding=1), ResBlock(ch[0], g)]
+        for a, b in zip(ch, ch[1:]):
+            layers += [nn.Conv2d(a, b, 3, stride=2, padding=1), ResBlock(b, g)]
+        layers += [nn.GroupNorm(g, ch[-1], eps=NORM_EPS), nn.SiLU(), nn.Conv2d(ch[-1], 2 * cfg.latent_channels, 3, padding=1)]
+        self.net = nn.Sequential(*layers)
 
     def forward(self, x):
         mean, logvar = self.net(x).chunk(2, dim=1)
@@ -288,25 +306,28 @@ class VAEEncoder(nn.Module):
 
 
 class VAEDecoder(nn.Module):
-    """Latent (C, h, w) -> RGB (3, 4h, 4w) in [-1, 1] (not clamped; the engine clamps to bytes)."""
+    """Latent (C, h, w) -> RGB (3, f h, f w) in [-1, 1], f = cfg.vae_factor (not clamped; the engine
+    clamps to bytes). Level i works at 1/2^i of the frame's size with vae_ch[i] channels: conv_in
+    and res{L-1} at the latent's size, then per level up{i} (after nearest x2) and res{i}."""
 
     def __init__(self, cfg):
         super().__init__()
-        c0, c1, c2 = cfg.vae_ch
+        ch = cfg.vae_ch
         g = cfg.vae_groups
-        self.conv_in = nn.Conv2d(cfg.latent_channels, c2, 3, padding=1)
-        self.res2 = ResBlock(c2, g)
-        self.up1 = nn.Conv2d(c2, c1, 3, padding=1)   # after nearest x2
-        self.res1 = ResBlock(c1, g)
-        self.up0 = nn.Conv2d(c1, c0, 3, padding=1)   # after nearest x2
-        self.res0 = ResBlock(c0, g)
-        self.norm_out = nn.GroupNorm(g, c0, eps=NORM_EPS)
-        self.conv_out = nn.Conv2d(c0, 3, 3, padding=1)
+        self.levels = len(ch)
+        self.conv_in = nn.Conv2d(cfg.latent_channels, ch[-1], 3, padding=1)
+        setattr(self, "res%d" % (self.levels - 1), ResBlock(ch[-1], g))
+        for i in reversed(range(self.levels - 1)):
+            setattr(self, "up%d" % i, nn.Conv2d(ch[i + 1], ch[i], 3, padding=1))
+            setattr(self, "res%d" % i, ResBlock(ch[i], g))
+        self.norm_out = nn.GroupNorm(g, ch[0], eps=NORM_EPS)
+        self.conv_out = nn.Conv2d(ch[0], 3, 3, padding=1)
 
     def forward(self, z):
-        x = self.res2(self.conv_in(z))
-        x = self.res1(self.up1(F.interpolate(x, scale_factor=2, mode="nearest")))
-        x = self.res0(self.up0(F.interpolate(x, scale_factor=2, mode="nearest")))
+        x = getattr(self, "res%d" % (self.levels - 1))(self.conv_in(z))
+        for i in reversed(range(self.levels - 1)):
+            up = getattr(self, "up%d" % i)
+            x = getattr(self, "res%d" % i)(up(F.interpolate(x, scale_factor=2, mode="nearest")))
         return self.conv_out(F.silu(self.norm_out(x)))
 
 
