@@ -61,7 +61,7 @@ test('bad parameters are named with their valid range', async () => {
     ['renoise', [NaN, Infinity, -0.001, 1.001, '0.5', null], /renoise must be a number from 0 to 1/],
     ['seed', [-1, 2 ** 53, NaN, Infinity, 1e20, 0.5, ' 7', '-7', '0x7', 2n ** 64n, -1n, null, {}],
       /seed must be a whole number from 0 to 18446744073709551615, written in decimal digits/],
-    ['frames', [0, -1, info.frames + 1, NaN, 1.5], new RegExp(`frames must be an integer from 1 to ${info.frames}`)],
+    ['frames', [0, -1, 257, NaN, 1.5], /frames must be an integer from 1 to 256/],
   ];
   for (const [field, values, pattern] of cases) {
     for (const value of values) {

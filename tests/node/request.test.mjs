@@ -75,14 +75,68 @@ test('checkRequest names the field and its range for bad input', () => {
   assert.equal(checkRequest({ prompt: 'ball', seed: '18446744073709551615' }, info, vocab).seed, '18446744073709551615');
   assert.equal(checkRequest({ prompt: 'ball', seed: 2n ** 64n - 1n }, info, vocab).seed, '18446744073709551615');
   assert.equal(checkRequest({ prompt: 'ball', seed: 9007199254740993n }, info, vocab).seed, '9007199254740993');
-  bad({ prompt: 'ball', frames: 17 }, 'frames', /integer from 1 to 16/);
-  bad({ prompt: 'ball', frames: 0 }, 'frames', /1 to 16/);
+  bad({ prompt: 'ball', frames: 257 }, 'frames', /integer from 1 to 256 \(got 257\)/);
+  bad({ prompt: 'ball', frames: 0 }, 'frames', /1 to 256/);
+  bad({ prompt: 'ball', frames: 16.5 }, 'frames', /integer from 1 to 256/);
+  bad({ prompt: 'ball', frames: '32' }, 'frames', /integer from 1 to 256/);
+  assert.equal(checkRequest({ prompt: 'ball', frames: 256 }, info, vocab).frames, 256, 'past the window, up to 256');
   bad({ prompt: 'ball', negativePrompt: {} }, 'negativePrompt', /must be a string/);
   bad({ prompt: 'ball', negativePrompt: 'red ball moving left a' }, 'negativePrompt', /too long: 5 known words, at most 4/);
   bad({ prompt: 'ball', negativePrompt: 'red red red red red zebra' }, 'negativePrompt', /too long: 5 known words/);
   assert.equal(checkRequest({ prompt: 'ball', negativePrompt: 'red ball moving left zebra' }, info, vocab).negativePrompt,
     'red ball moving left zebra', 'four known words are allowed; unknown ones do not count');
   assert.throws(() => checkRequest(null, info, vocab), /options object/);
+});
+
+test('a storyboard splits frames over its prompts as the CLI splits --frames', () => {
+  const r = checkRequest({ prompt: ['red ball', 'a ball moving left', 'red'], frames: 50, seed: 1 }, info, vocab);
+  assert.deepEqual(r.shots.map((s) => s.frames), [17, 17, 16], 'evenly, the first shots a frame longer');
+  assert.deepEqual(r.shots.map((s) => s.prompt), ['red ball', 'a ball moving left', 'red']);
+  assert.equal(r.frames, 50);
+  assert.equal(r.prompt, 'red ball');
+  // without frames, each shot is the model's window
+  assert.deepEqual(checkRequest({ prompt: ['ball', 'red'] }, info, vocab).shots, [{ prompt: 'ball', frames: 16 },
+    { prompt: 'red', frames: 16 }]);
+  // one prompt in an array is a plain clip, as one --prompt is
+  const one = checkRequest({ prompt: ['ball'], frames: 40 }, info, vocab);
+  assert.equal(one.shots, undefined);
+  assert.deepEqual([one.prompt, one.frames], ['ball', 40]);
+  const shots = checkRequest({ shots: [{ prompt: 'ball', frames: 3 }, { prompt: 'zebra red', frames: 9 }],
+    negativePrompt: 'left cat' }, info, vocab);
+  assert.deepEqual(shots.shots, [{ prompt: 'ball', frames: 3 }, { prompt: 'zebra red', frames: 9 }]);
+  assert.equal(shots.frames, 12);
+  assert.deepEqual(shots.unknownWords, ['zebra', 'cat'], "each shot's unknown words, then the negative prompt's");
+  assert.equal(shots.seamless, false);
+  assert.equal(checkRequest({ prompt: 'ball', frames: 2, seamless: true }, info, vocab).seamless, true);
+  assert.equal(checkRequest({ prompt: 'ball', seamless: true }, info, vocab).shots, undefined, 'a loop of one shot');
+});
+
+test('checkRequest names the shot or field of a bad storyboard', () => {
+  const bad = (request, field, pattern) => assert.throws(() => checkRequest(request, info, vocab),
+    (e) => (e instanceof RangeError || e instanceof TypeError) && e.field === field && pattern.test(e.message),
+    JSON.stringify(request));
+  bad({ prompt: ['ball', ''] }, 'prompt', /^prompt\[1\] has no words/);
+  bad({ prompt: ['ball', ' , '] }, 'prompt', /^prompt\[1\] has no words/);
+  bad({ prompt: ['ball', 'zebra'] }, 'prompt', /^prompt\[1\] has no word the model knows \(unknown: zebra\)/);
+  bad({ prompt: ['ball', 7] }, 'prompt', /^prompt\[1\] must be a string/);
+  bad({ prompt: ['ball', 'red\u0000'] }, 'prompt', /^prompt\[1\] contains a NUL/);
+  bad({ prompt: ['ball', 'red red red red red'] }, 'prompt', /^prompt\[1\] is too long: 5 known words/);
+  bad({ prompt: [] }, 'prompt', /empty array/);
+  bad({ prompt: ['ball', 'red', 'left'], frames: 2 }, 'frames', /integer from 3 to 256 \(got 2\)/);
+  bad({ prompt: Array(17).fill('ball') }, 'frames', /17 shots of 16 frames make 272, over the clip's 256/);
+  bad({ prompt: Array(65).fill('ball'), frames: 256 }, 'prompt', /has 65 shots, at most 64/);
+  bad({ shots: Array(65).fill({ prompt: 'ball', frames: 1 }) }, 'shots', /has 65 shots, at most 64/);
+  bad({ shots: [{ prompt: 'ball', frames: 4 }, { prompt: 'red', frames: 0 }] }, 'shots',
+    /^shots\[1\]\.frames must be an integer from 1 to 256 \(got 0\)/);
+  bad({ shots: [{ prompt: 'ball', frames: 4 }, { prompt: '', frames: 4 }] }, 'shots', /^shots\[1\]\.prompt has no words/);
+  bad({ shots: [{ prompt: 'ball', frames: 200 }, { prompt: 'red', frames: 57 }] }, 'shots', /add up to 257 frames, at most 256/);
+  bad({ shots: [{ prompt: 'ball', frames: 4 }], frames: 5 }, 'frames', /must be the shots' 4 frames/);
+  bad({ shots: [{ prompt: 'ball', frames: 4 }], prompt: 'red' }, 'shots', /cannot be given with prompt/);
+  bad({ shots: 'ball' }, 'shots', /must be an array/);
+  bad({ shots: [null] }, 'shots', /^shots\[0\] must be an object/);
+  bad({ prompt: 'ball', frames: 1, seamless: true }, 'seamless', /at least 2 frames/);
+  bad({ shots: [{ prompt: 'ball', frames: 1 }], seamless: true }, 'seamless', /at least 2 frames/);
+  bad({ prompt: 'ball', seamless: 'yes' }, 'seamless', /true or false/);
 });
 
 test('checkRequest refuses a NUL or a lone surrogate in either prompt, naming the field', () => {

@@ -117,6 +117,7 @@ export class Engine {
     for (let i = 1; i < this.info.vocabSize; i++) this.vocab.push(this.m.UTF8ToString(this.m._kineto_vocab_word(this.ctx, i)));
     this.clip = 0;        // malloc'd RGBA buffer of the current generation
     this.clipBytes = 0;
+    this.framesSent = 0;  // frames takeReadyFrames has returned
     this.seed = 0;
   }
 
@@ -165,37 +166,61 @@ export class Engine {
     }
   }
 
-  // text as a NUL-terminated UTF-8 string on the heap. A NUL inside would end the C string early and
-  // a lone surrogate has no UTF-8 form: both are refused, as checkRequest refuses them.
-  cString(field, text) {
-    if (text.includes('\0')) throw new EngineError('invalid argument', `${field} contains a NUL character`);
-    if (!wellFormed(text)) throw new EngineError('invalid argument', `${field} contains a lone UTF-16 surrogate`);
-    const bytes = utf8.encode(text);
-    const ptr = this.malloc(bytes.length + 1);
-    const heap = this.heap();
-    heap.set(bytes, ptr);
-    heap[ptr + bytes.length] = 0;
-    return ptr;
-  }
+  // text as a NUL-terminated UTF-8 string on the heap, for a caller that frees it.
+  cString(field, text) { return this.cStrings([[field, text]], []); }
 
-  // request: {prompt, negativePrompt, seed (u32), steps, guidance, renoise, frames} (checked by the engine too).
-  begin({ prompt, negativePrompt = '', seed = 0, steps = 0, guidance, renoise, frames = 0 }) {
+  // request: {prompt, shots, negativePrompt, seed, steps, guidance, renoise, frames, seamless} as
+  // checkRequest returns it (the engine checks it too). shots [{prompt, frames}]: a storyboard;
+  // without it, one shot of prompt over `frames` frames (0: the model's window).
+  begin({ prompt, shots, negativePrompt = '', seed = 0, steps = 0, guidance, renoise, frames = 0, seamless = false }) {
     this.end();
-    const promptPtr = this.cString('prompt', String(prompt ?? ''));
-    let negativePtr = 0;
+    const texts = shots ? shots.map((shot, i) => [`shots[${i}].prompt`, String(shot.prompt ?? '')])
+      : [['prompt', String(prompt ?? '')]];
+    const held = [];   // heap blocks to free once kineto_begin has copied what it needs
     try {
-      negativePtr = this.cString('negativePrompt', String(negativePrompt ?? ''));
+      const promptsPtr = this.cStrings(texts, held);
+      const negativePtr = this.cStrings([['negativePrompt', String(negativePrompt ?? '')]], held);
+      let shotFramesPtr = 0;
+      if (shots) {
+        shotFramesPtr = this.malloc(4 * shots.length);
+        held.push(shotFramesPtr);
+        new Int32Array(this.heap().buffer, shotFramesPtr, shots.length).set(shots.map((shot) => shot.frames));
+      }
       const seed64 = BigInt(parseSeed(seed));
-      this.check(this.m._kineto_js_begin(this.ctx, promptPtr, negativePtr, Number(seed64 & 0xffffffffn),
-        Number(seed64 >> 32n), steps, guidance ?? this.info.defaultGuidance,
-        renoise ?? this.info.defaultRenoise, frames, this.threads));
+      // The one call into kineto_js_begin_clip; overlap 0 is the engine's default, as the CLI's.
+      this.check(this.m._kineto_js_begin_clip(this.ctx, promptsPtr, shotFramesPtr, shots ? shots.length : 0,
+        negativePtr, Number(seed64 & 0xffffffffn), Number(seed64 >> 32n), steps,
+        guidance ?? this.info.defaultGuidance, renoise ?? this.info.defaultRenoise, frames, this.threads, 0,
+        seamless ? 1 : 0));
     } finally {
-      this.m._free(promptPtr);
-      if (negativePtr) this.m._free(negativePtr);
+      held.forEach((ptr) => this.m._free(ptr));
     }
     this.seed = seed;
     this.clipBytes = this.m._kineto_js_clip_bytes(this.ctx);
     this.clip = this.malloc(this.clipBytes);
+    this.framesSent = 0;
+  }
+
+  // [field, text] pairs as NUL-terminated UTF-8 strings one after another on the heap (the layout
+  // kineto_js_begin_clip reads shots' prompts in); the block goes into held for the caller to free.
+  cStrings(texts, held) {
+    const encoded = texts.map(([field, text]) => {
+      // A NUL inside would end the C string early and a lone surrogate has no UTF-8 form: both are
+      // refused, as checkRequest refuses them.
+      if (text.includes('\0')) throw new EngineError('invalid argument', `${field} contains a NUL character`);
+      if (!wellFormed(text)) throw new EngineError('invalid argument', `${field} contains a lone UTF-16 surrogate`);
+      return utf8.encode(text);
+    });
+    const ptr = this.malloc(encoded.reduce((n, bytes) => n + bytes.length + 1, 0));
+    held.push(ptr);
+    const heap = this.heap();
+    let at = ptr;
+    for (const bytes of encoded) {
+      heap.set(bytes, at);
+      heap[at + bytes.length] = 0;
+      at += bytes.length + 1;
+    }
+    return ptr;
   }
 
   step() { this.check(this.m._kineto_step(this.ctx)); }
@@ -203,6 +228,7 @@ export class Engine {
   stepsTotal() { return this.m._kineto_steps_total(this.ctx); }
   done() { return this.m._kineto_done(this.ctx) !== 0; }
   frameCount() { return this.m._kineto_frames(this.ctx); }
+  framesReady() { return this.m._kineto_frames_ready(this.ctx); }
   generationBytes() { return this.m._kineto_generation_bytes(this.ctx); }
   unknownWords() {
     const text = this.m.UTF8ToString(this.m._kineto_unknown_words(this.ctx));
@@ -216,13 +242,30 @@ export class Engine {
   readClip(render) {
     if (!this.clip) throw new EngineError('call out of order', 'no generation is running');
     this.check(render(this.ctx, this.clip, this.clipBytes));
-    const frames = this.frameCount();
-    const frameBytes = this.clipBytes / frames;
+    return this.copyFrames(0, this.frameCount());
+  }
+
+  // Frames that became final since the last call, fully decoded: {first, frames: [ArrayBuffer]}, the
+  // frames empty when none did. Once done, every frame has been returned by some call; their bytes
+  // are decode()'s.
+  takeReadyFrames() {
+    if (!this.clip) throw new EngineError('call out of order', 'no generation is running');
+    const first = this.framesSent;
+    const count = this.framesReady() - first;
+    if (count <= 0) return { first, frames: [] };
+    this.check(this.m._kineto_decode_range(this.ctx, first, count, this.clip, this.clipBytes));
+    this.framesSent += count;
+    return { first, frames: this.copyFrames(0, count) };
+  }
+
+  // Frames first..first+count-1 of the clip buffer, each a copy the caller may transfer.
+  copyFrames(first, count) {
+    const frameBytes = this.clipBytes / this.frameCount();
     const heap = this.heap();
     const out = [];
-    for (let f = 0; f < frames; f++) {
+    for (let f = first; f < first + count; f++) {
       const start = this.clip + f * frameBytes;
-      out.push(heap.slice(start, start + frameBytes).buffer);   // a copy the caller may transfer
+      out.push(heap.slice(start, start + frameBytes).buffer);
     }
     return out;
   }

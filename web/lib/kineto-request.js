@@ -7,6 +7,8 @@ export const MAX_STEPS = 200;        // KINETO_MAX_STEPS in include/kineto.h
 export const MAX_GUIDANCE = 30;      // KINETO_MAX_GUIDANCE
 export const MAX_SEED = 18446744073709551615n; // the engine's u64; randomSeed() draws 32 bits
 export const MAX_PROMPT_BYTES = 4096;  // KINETO_MAX_PROMPT_BYTES: each prompt, in UTF-8 bytes
+export const MAX_FRAMES = 256;       // KINETO_MAX_FRAMES: of a clip, all shots together
+export const MAX_SHOTS = 64;         // KINETO_MAX_SHOTS
 
 const isWordChar = (c) => (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 39; // a-z 0-9 '
 
@@ -92,15 +94,16 @@ export function suggestWord(word, vocab) {
   return best;
 }
 
-function fail(ErrorType, field, message) {
-  const error = new ErrorType(`${field} ${message}`);
+// label: what the message names when it is more precise than the field ("shots[2].prompt").
+function fail(ErrorType, field, message, label = field) {
+  const error = new ErrorType(`${label} ${message}`);
   error.field = field;
   return error;
 }
 
-function checkInteger(field, value, min, max) {
+function checkInteger(field, value, min, max, label = field) {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw fail(RangeError, field, `must be an integer from ${min} to ${max} (got ${describe(value)})`);
+    throw fail(RangeError, field, `must be an integer from ${min} to ${max} (got ${describe(value)})`, label);
   }
   return value;
 }
@@ -117,16 +120,17 @@ export const wellFormed = (text) => (typeof text.isWellFormed === 'function' ? t
 
 // A prompt reaches C as a NUL-terminated UTF-8 string: a NUL would cut it short (the engine would
 // read less than the page shows) and a lone surrogate has no UTF-8 form, so both are refused.
-function checkText(field, value) {
-  if (typeof value !== 'string') throw fail(TypeError, field, `must be a string (got ${describe(value)})`);
+function checkText(field, value, label = field) {
+  if (typeof value !== 'string') throw fail(TypeError, field, `must be a string (got ${describe(value)})`, label);
   const bytes = utf8Length(value);
   if (bytes > MAX_PROMPT_BYTES) {
-    throw fail(RangeError, field, `is too long: ${bytes} bytes of UTF-8, at most ${MAX_PROMPT_BYTES}`);
+    throw fail(RangeError, field, `is too long: ${bytes} bytes of UTF-8, at most ${MAX_PROMPT_BYTES}`, label);
   }
   const nul = value.indexOf('\0');
-  if (nul >= 0) throw fail(RangeError, field, `contains a NUL character (U+0000, at position ${nul}): remove it`);
+  if (nul >= 0) throw fail(RangeError, field, `contains a NUL character (U+0000, at position ${nul}): remove it`, label);
   if (!wellFormed(value)) {
-    throw fail(RangeError, field, 'contains a lone UTF-16 surrogate (half of an emoji or other character): it is not valid text');
+    throw fail(RangeError, field, 'contains a lone UTF-16 surrogate (half of an emoji or other character): it is not valid text',
+      label);
   }
   return value;
 }
@@ -159,26 +163,93 @@ export function parseSeed(value, field = 'seed') {
 }
 
 // The known words of text, which the engine reads at most maxTokens of.
-function checkKnownWords(field, text, vocab, maxTokens) {
+function checkKnownWords(field, text, vocab, maxTokens, label = field) {
   const words = splitWords(text);
   const unknown = unknownWords(text, vocab);
   const knownCount = words.length - unknown.length;
-  if (knownCount > maxTokens) throw fail(RangeError, field, `is too long: ${knownCount} known words, at most ${maxTokens}`);
+  if (knownCount > maxTokens) {
+    throw fail(RangeError, field, `is too long: ${knownCount} known words, at most ${maxTokens}`, label);
+  }
   return { words, unknown, knownCount };
+}
+
+// One shot's prompt: text the engine reads, with at least one word it knows.
+function checkShotPrompt(field, label, value, vocab, maxTokens) {
+  const prompt = checkText(field, value, label);
+  const { words, unknown, knownCount } = checkKnownWords(field, prompt, vocab, maxTokens, label);
+  if (words.length === 0) {
+    throw fail(RangeError, field, 'has no words: write a few words such as "a red ball moving left"', label);
+  }
+  if (knownCount === 0) throw fail(RangeError, field, `has no word the model knows (unknown: ${unknown.join(', ')})`, label);
+  return { prompt, unknown };
+}
+
+// The clip's shots from prompt (a string, or an array of one prompt per shot) or shots
+// ([{prompt, frames}]), and its length. An array of prompts splits `frames` as the CLI splits
+// --frames over repeated --prompt: evenly, the first shots a frame longer; without `frames`, each
+// shot is the model's window. Returns {shots: [{prompt, frames}], frames, storyboard}: a storyboard
+// is false for a single prompt, which the engine makes exactly as before storyboards existed.
+function planShots(request, info, vocab) {
+  const { prompt, shots } = request;
+  if (shots !== undefined && prompt !== undefined) {
+    throw fail(TypeError, 'shots', 'cannot be given with prompt: give each shot its prompt in shots, or only prompt');
+  }
+  const readFrames = () => checkInteger('frames', request.frames ?? info.frames, 1, MAX_FRAMES);
+  if (shots !== undefined) {
+    if (!Array.isArray(shots)) throw fail(TypeError, 'shots', `must be an array of {prompt, frames} (got ${describe(shots)})`);
+    checkShotCount('shots', shots.length);
+    const planned = shots.map((shot, i) => {
+      if (shot == null || typeof shot !== 'object') {
+        throw fail(TypeError, 'shots', `must be an object {prompt, frames} (got ${describe(shot)})`, `shots[${i}]`);
+      }
+      const { prompt: text, unknown } = checkShotPrompt('shots', `shots[${i}].prompt`, shot.prompt, vocab, info.maxTokens);
+      const frames = checkInteger('shots', shot.frames ?? info.frames, 1, MAX_FRAMES, `shots[${i}].frames`);
+      return { prompt: text, frames, unknown };
+    });
+    const total = planned.reduce((n, shot) => n + shot.frames, 0);
+    if (total > MAX_FRAMES) throw fail(RangeError, 'shots', `add up to ${total} frames, at most ${MAX_FRAMES}`);
+    if (request.frames !== undefined && request.frames !== total) {
+      throw fail(RangeError, 'frames', `must be the shots' ${total} frames when shots are given (got ${describe(request.frames)})`);
+    }
+    return { shots: planned, frames: total, storyboard: true };
+  }
+  if (!Array.isArray(prompt)) {
+    const { prompt: text, unknown } = checkShotPrompt('prompt', 'prompt', prompt ?? '', vocab, info.maxTokens);
+    const frames = readFrames();
+    return { shots: [{ prompt: text, frames, unknown }], frames, storyboard: false };
+  }
+  if (prompt.length === 0) throw fail(RangeError, 'prompt', 'is an empty array: give at least one prompt');
+  checkShotCount('prompt', prompt.length);
+  const texts = prompt.map((text, i) => checkShotPrompt('prompt', `prompt[${i}]`, text, vocab, info.maxTokens));
+  if (texts.length === 1) {
+    const frames = readFrames();
+    return { shots: [{ ...texts[0], frames }], frames, storyboard: false };
+  }
+  const n = texts.length;
+  if (request.frames !== undefined) {
+    const frames = checkInteger('frames', request.frames, n, MAX_FRAMES);   // at least a frame per shot
+    const split = texts.map((text, i) => ({ ...text, frames: Math.floor(frames / n) + (i < frames % n ? 1 : 0) }));
+    return { shots: split, frames, storyboard: true };
+  }
+  if (n * info.frames > MAX_FRAMES) {
+    throw fail(RangeError, 'frames', `is needed: ${n} shots of ${info.frames} frames make ${n * info.frames}, ` +
+      `over the clip's ${MAX_FRAMES}`);
+  }
+  return { shots: texts.map((text) => ({ ...text, frames: info.frames })), frames: n * info.frames, storyboard: true };
+}
+
+function checkShotCount(field, n) {
+  if (n > MAX_SHOTS) throw fail(RangeError, field, `has ${n} shots, at most ${MAX_SHOTS}`);
 }
 
 // Checks a generate() request against the model's info and fills in the defaults.
 // Throws a TypeError/RangeError whose message names the field and its valid range.
 export function checkRequest(request, info, vocab) {
   if (request == null || typeof request !== 'object') throw new TypeError('generate() needs an options object');
-  const prompt = checkText('prompt', request.prompt ?? '');
-  const { words, unknown, knownCount } = checkKnownWords('prompt', prompt, vocab, info.maxTokens);
-  if (words.length === 0) throw fail(RangeError, 'prompt', 'has no words: write a few words such as "a red ball moving left"');
-  if (knownCount === 0) {
-    throw fail(RangeError, 'prompt', `has no word the model knows (unknown: ${unknown.join(', ')})`);
-  }
+  const known = vocab instanceof Set ? vocab : new Set(vocab);
+  const { shots, frames, storyboard } = planShots(request, info, known);
   const negativePrompt = checkText('negativePrompt', request.negativePrompt ?? '');
-  const negative = checkKnownWords('negativePrompt', negativePrompt, vocab, info.maxTokens);
+  const negative = checkKnownWords('negativePrompt', negativePrompt, known, info.maxTokens);
   const steps = checkInteger('steps', request.steps ?? info.defaultSteps, 1, MAX_STEPS);
   const guidance = request.guidance ?? info.defaultGuidance;
   if (typeof guidance !== 'number' || !Number.isFinite(guidance) || guidance < 0 || guidance > MAX_GUIDANCE) {
@@ -188,10 +259,16 @@ export function checkRequest(request, info, vocab) {
   if (typeof renoise !== 'number' || !Number.isFinite(renoise) || renoise < 0 || renoise > 1) {
     throw fail(RangeError, 'renoise', `must be a number from 0 to 1 (got ${describe(renoise)})`);
   }
-  const frames = checkInteger('frames', request.frames ?? info.frames, 1, info.frames);
+  const seamless = request.seamless ?? false;
+  if (typeof seamless !== 'boolean') throw fail(TypeError, 'seamless', `must be true or false (got ${describe(seamless)})`);
+  if (seamless && frames < 2) throw fail(RangeError, 'seamless', 'needs a clip of at least 2 frames (frames is 1)');
   const seed = parseSeed(request.seed ?? randomSeed());
-  // the engine's list: the prompt's unknown words, then the negative prompt's
-  return { prompt, negativePrompt, steps, guidance, renoise, frames, seed, unknownWords: [...unknown, ...negative.unknown] };
+  // the engine's list: each shot's unknown words in order, then the negative prompt's
+  const unknown = [...shots.flatMap((shot) => shot.unknown), ...negative.unknown];
+  const result = { prompt: shots[0].prompt, negativePrompt, steps, guidance, renoise, frames, seamless, seed,
+    unknownWords: unknown };
+  if (storyboard) result.shots = shots.map(({ prompt, frames }) => ({ prompt, frames }));
+  return result;
 }
 
 export function randomSeed() {

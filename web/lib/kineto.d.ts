@@ -6,6 +6,11 @@ export const VERSION: string;
 /** The default model's URL: wasm/kineto-world.kin beside kineto.js. */
 export const DEFAULT_WEIGHTS_URL: string;
 
+/** The most frames a clip may have, all shots together (KINETO_MAX_FRAMES). */
+export const MAX_FRAMES: 256;
+/** The most shots a storyboard may have (KINETO_MAX_SHOTS). */
+export const MAX_SHOTS: 64;
+
 /** The WebAssembly build init() may ask for; 'auto' picks the best this page allows. */
 export type EngineMode = 'auto' | 'simd-mt' | 'simd' | 'base';
 
@@ -24,7 +29,10 @@ export interface InitOptions {
 
 /** What the loaded model makes and accepts. */
 export interface ModelInfo {
-  /** Frames of a full clip (the most generate() accepts). */
+  /**
+   * Frames the model makes at once (its window) and a clip's default length. Longer clips, up to
+   * MAX_FRAMES, are made window by window.
+   */
   frames: number;
   width: number;
   height: number;
@@ -58,7 +66,27 @@ export function init(options?: InitOptions): Promise<Ready>;
 export interface Progress {
   /** Denoising steps done, 1 to total. */
   step: number;
+  /** Steps of the whole clip: every window's steps (a long clip has several windows). */
   total: number;
+}
+
+/** Frames that became final: later steps leave them as they are, so they can be shown and played. */
+export interface ReadyFrames {
+  /** The index of frames[0] in the clip; calls come in order and together cover every frame. */
+  first: number;
+  /** The clip's frames, all shots together. */
+  count: number;
+  width: number;
+  height: number;
+  /** One RGBA image of width * height * 4 bytes per frame: the clip's own bytes for these frames. */
+  frames: Uint8ClampedArray[];
+}
+
+/** One shot of a storyboard: its prompt over its frames. */
+export interface Shot {
+  prompt: string;
+  /** An integer from 1 to 256; default info.frames. */
+  frames?: number;
 }
 
 export interface Preview {
@@ -70,8 +98,15 @@ export interface Preview {
 }
 
 export interface GenerateOptions {
-  /** Words from the model's vocabulary; unknown words are ignored and listed. At most 1000 characters. */
-  prompt: string;
+  /**
+   * Words from the model's vocabulary; unknown words are ignored and listed. At most 4096 bytes of
+   * UTF-8 each. An array is a storyboard, one shot per prompt in order (at most 64): `frames` is split
+   * evenly over them as the CLI splits --frames over repeated --prompt (the first shots a frame
+   * longer), or without `frames` each shot is info.frames long. Give prompt or shots, not both.
+   */
+  prompt?: string | string[];
+  /** A storyboard with each shot's length; the clip's frames are their sum (at most 256). */
+  shots?: Shot[];
   /** What to steer away from; default ''. */
   negativePrompt?: string;
   /**
@@ -85,12 +120,22 @@ export interface GenerateOptions {
   guidance?: number;
   /** The share of each step's noise estimate replaced by fresh noise, 0 to 1; default info.defaultRenoise. */
   renoise?: number;
-  /** Frames to make, an integer from 1 to info.frames; default info.frames. */
+  /**
+   * Frames to make, an integer from 1 to 256; default info.frames (one window). Past info.frames the
+   * clip is made window by window, each window `steps` steps. With shots, it must be their sum.
+   */
   frames?: number;
+  /** A loop: the last frame leads into the first (one more window of steps). Needs 2 frames or more. */
+  seamless?: boolean;
   /** After every denoising step. */
   onProgress?: (progress: Progress) => void;
   /** After every denoising step, with the clip so far (asking for previews costs a decode per step). */
   onPreview?: (preview: Preview) => void;
+  /**
+   * When frames become final (after each window of a long clip; all of them at the end of a
+   * one-window clip), so they can play while later windows are made. Costs no extra decode.
+   */
+  onFrames?: (ready: ReadyFrames) => void;
   /** Aborting it rejects generate() with an AbortError; the engine stops within one step. */
   signal?: AbortSignal;
 }
@@ -112,9 +157,13 @@ export interface Clip {
 }
 
 /** The field a bad request names. */
-export type RequestField = 'prompt' | 'negativePrompt' | 'seed' | 'steps' | 'guidance' | 'renoise' | 'frames';
+export type RequestField = 'prompt' | 'shots' | 'negativePrompt' | 'seed' | 'steps' | 'guidance' | 'renoise' | 'frames'
+  | 'seamless';
 
-/** A TypeError or RangeError for bad input: its message names the field and what it accepts. */
+/**
+ * A TypeError or RangeError for bad input: its message names the field and what it accepts (a shot
+ * by its index: "prompt[2] has no words", "shots[1].frames must be an integer from 1 to 256").
+ */
 export interface FieldError extends Error {
   name: 'TypeError' | 'RangeError';
   field: RequestField | 'weightsUrl';
@@ -138,7 +187,11 @@ export function generate(options: GenerateOptions): Promise<Clip>;
 
 /** A request checked against the model, its defaults filled in. */
 export interface CheckedRequest {
+  /** The first shot's prompt. */
   prompt: string;
+  /** Every shot with its frames, for a storyboard (absent for a single prompt). */
+  shots?: Required<Shot>[];
+  seamless: boolean;
   negativePrompt: string;
   seed: number | string;
   steps: number;

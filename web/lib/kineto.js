@@ -4,14 +4,16 @@
 //   const { mode, info } = await init();                 // loads the engine and the model once
 //   const clip = await generate({ prompt: 'a red ball moving left', seed: 7, onProgress, signal });
 //   // clip.frames: one RGBA Uint8ClampedArray of clip.width * clip.height * 4 bytes per frame
+//   // long clips: frames up to 256, prompt: ['shot one', 'shot two'] or shots: [{prompt, frames}],
+//   // seamless: true; onFrames gets each window's frames as soon as they are final
 //
 // One worker serves the whole page; concurrent generate() calls run one after another. The worker,
 // the WebAssembly builds and the default weights are found relative to this module, so the whole
 // web/lib/ folder can be copied anywhere.
 
-import { checkRequest, splitWords, suggestWord, unknownWords } from './kineto-request.js';
+import { checkRequest, splitWords, suggestWord, unknownWords, MAX_FRAMES, MAX_SHOTS } from './kineto-request.js';
 
-export { checkRequest, splitWords, suggestWord, unknownWords };
+export { checkRequest, splitWords, suggestWord, unknownWords, MAX_FRAMES, MAX_SHOTS };
 export { VERSION } from './version.js';   // written by ./build.sh from package.json
 
 // The model init() loads when given neither weightsUrl nor weights.
@@ -115,6 +117,9 @@ function onMessage(s, msg) {
   } else if (msg.type === 'preview') {
     callSafely(job.onPreview, { step: msg.step, width: s.info.width, height: s.info.height,
       frames: msg.frames.map((b) => new Uint8ClampedArray(b)) });
+  } else if (msg.type === 'frames') {
+    callSafely(job.onFrames, { first: msg.first, count: msg.count, width: s.info.width, height: s.info.height,
+      frames: msg.frames.map((b) => new Uint8ClampedArray(b)) });
   } else if (msg.type === 'done') {
     job.resolve({ width: msg.width, height: msg.height, fps: msg.fps, seed: msg.seed,
       unknownWords: msg.unknownWords, frames: msg.frames.map((b) => new Uint8ClampedArray(b)) });
@@ -140,8 +145,9 @@ function abortError() {
   return new DOMException('the generation was cancelled', 'AbortError');
 }
 
-// request: {prompt, negativePrompt, seed, steps, guidance, renoise, frames, onProgress, onPreview, signal}.
-// Resolves to {width, height, fps, frames: [Uint8ClampedArray RGBA], seed, unknownWords}.
+// request: {prompt (a string, or an array: one shot each), shots ([{prompt, frames}], instead of prompt),
+// negativePrompt, seed, steps, guidance, renoise, frames (1..256), seamless, onProgress, onPreview,
+// onFrames, signal}. Resolves to {width, height, fps, frames: [Uint8ClampedArray RGBA], seed, unknownWords}.
 // Rejects with a TypeError/RangeError naming the field for bad input, an AbortError when signal
 // aborts (the worker stops within one step), or an Error with the engine's message.
 export async function generate(request) {
@@ -168,13 +174,14 @@ export async function generate(request) {
     s.jobs.set(id, {
       onProgress: request.onProgress,
       onPreview: request.onPreview,
+      onFrames: request.onFrames,
       resolve: (clip) => settle(resolve, clip),
       reject: (error) => settle(reject, error),
     });
     signal?.addEventListener('abort', onAbort, { once: true });
-    const { prompt, negativePrompt, seed, steps, guidance, renoise, frames } = checked;
-    s.worker.postMessage({ type: 'generate', id, prompt, negativePrompt, seed, steps, guidance, renoise, frames,
-      previews: typeof request.onPreview === 'function' });
+    const { prompt, shots, negativePrompt, seed, steps, guidance, renoise, frames, seamless } = checked;
+    s.worker.postMessage({ type: 'generate', id, prompt, shots, negativePrompt, seed, steps, guidance, renoise, frames,
+      seamless, previews: typeof request.onPreview === 'function', readyFrames: typeof request.onFrames === 'function' });
   });
 }
 

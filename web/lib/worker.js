@@ -3,11 +3,13 @@
 // that progress, previews and cancellation reach the page between steps.
 //
 // Page -> worker: {type:'init', weightsUrl | weights, mode, threads}
-//                 {type:'generate', id, prompt, negativePrompt, seed, steps, guidance, renoise, frames,
-//                  previews}
+//                 {type:'generate', id, prompt, shots, negativePrompt, seed, steps, guidance, renoise, frames,
+//                  seamless, previews, readyFrames}
 //                 {type:'cancel', id}
 // Worker -> page: {type:'ready', mode, info, vocab} | {type:'init-error', message}
 //                 {type:'progress', id, step, total} | {type:'preview', id, step, frames:[ArrayBuffer]}
+//                 {type:'frames', id, first, frames:[ArrayBuffer], count}: frames first.. are final
+//                   (sent when readyFrames asks; count is the clip's frames)
 //                 {type:'done', id, width, height, fps, frames:[ArrayBuffer], seed, unknownWords}
 //                 {type:'error', id, message, status} | {type:'cancelled', id}
 //                 {type:'fatal', message}: the engine trapped; the page must start a new worker.
@@ -82,6 +84,8 @@ async function run(job) {
   try {
     engine.begin(job);
     const total = engine.stepsTotal();
+    const count = engine.frameCount();
+    const finalFrames = [];   // every frame, decoded as it becomes final
     while (!engine.done()) {
       await nextTask();   // lets a cancel message in
       if (job.cancelled) { engine.end(); return post('cancelled'); }
@@ -92,8 +96,14 @@ async function run(job) {
         const frames = engine.preview();
         post('preview', { step, frames }, frames);
       }
+      // A long clip's first windows are final long before its end: decoded now, they can play.
+      const ready = engine.takeReadyFrames();
+      if (ready.frames.length) {
+        finalFrames.push(...ready.frames);
+        if (job.readyFrames) post('frames', { first: ready.first, frames: ready.frames, count });
+      }
     }
-    const frames = engine.decode();
+    const frames = finalFrames.length === count ? finalFrames : engine.decode();
     const { width, height, fps } = engine.info;
     const unknownWords = engine.unknownWords();
     engine.end();
