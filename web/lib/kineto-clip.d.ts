@@ -3,8 +3,10 @@
 //   <kineto-clip prompt="a red ball moving left on black" seed="7" steps="16" autoplay loop controls>
 //
 // Generation attributes, named as generate()'s options (empty or absent: the model's defaults):
-// prompt, negative-prompt, seed, steps, guidance, renoise, frames. Playback attributes: autoplay,
-// loop, controls (a play/pause button).
+// prompt, negative-prompt, seed, steps, guidance, renoise, frames (1 to 256), seamless (a loop).
+// A prompt with `|` is a storyboard: one shot per part, in order, frames split evenly over them
+// ("a red ball moving left | a red ball going up"). Playback attributes: autoplay, loop, controls
+// (a play/pause button). A long clip's first windows play as soon as they are final.
 
 import type { Clip } from './kineto.js';
 
@@ -17,6 +19,7 @@ export interface KinetoClipAttributes {
   guidance?: string | number;
   renoise?: string | number;
   frames?: string | number;
+  seamless?: boolean | '';
   autoplay?: boolean | '';
   loop?: boolean | '';
   controls?: boolean | '';
@@ -31,7 +34,10 @@ export interface KinetoClipEventMap extends HTMLElementEventMap {
 
 export class KinetoClip extends HTMLElement {
   static readonly observedAttributes: string[];
-  /** The clip, or the latest preview while it generates: one RGBA image per frame. */
+  /**
+   * The clip, or while it generates the frames final so far (else the latest preview): one RGBA
+   * image per frame.
+   */
   readonly frames: Uint8ClampedArray[];
   readonly playing: boolean;
   play(): void;

@@ -2,6 +2,9 @@
 // autoplay loop controls>: generates a clip with kineto.js and plays it with player.js. Importing
 // this module registers the element; every element of a page shares the one worker, so they queue.
 // Attribute values only ever reach the page as text (textContent), never as HTML.
+// Long clips: prompt="a red ball moving left | a red ball going up" is a storyboard, one shot per
+// `|`-separated prompt, frames="64" split evenly over them; `seamless` makes a loop. A long clip's
+// first windows play as soon as they are final, while the rest is made.
 
 import { generate, init, suggestWord } from './kineto.js';
 import { Player } from './player.js';
@@ -26,7 +29,7 @@ const NUMBER_ATTRIBUTES = {
 
 export class KinetoClip extends HTMLElement {
   static get observedAttributes() {
-    return ['prompt', 'negative-prompt', ...Object.keys(NUMBER_ATTRIBUTES), 'controls', 'loop'];
+    return ['prompt', 'negative-prompt', ...Object.keys(NUMBER_ATTRIBUTES), 'seamless', 'controls', 'loop'];
   }
 
   constructor() {
@@ -92,7 +95,11 @@ export class KinetoClip extends HTMLElement {
   }
 
   request() {
-    const request = { prompt: this.getAttribute('prompt') ?? '' };
+    const prompt = this.getAttribute('prompt') ?? '';
+    const shots = prompt.split('|');
+    // one prompt stays as written; shots lose the spaces around their `|`
+    const request = { prompt: shots.length > 1 ? shots.map((shot) => shot.trim()) : prompt };
+    if (this.hasAttribute('seamless')) request.seamless = true;
     const negative = this.getAttribute('negative-prompt');
     if (negative) request.negativePrompt = negative;
     for (const [attribute, option] of Object.entries(NUMBER_ATTRIBUTES)) {
@@ -109,7 +116,7 @@ export class KinetoClip extends HTMLElement {
     this.controller = controller;
     this.updateLoop();
     const request = this.request();
-    this.canvas.setAttribute('aria-label', request.prompt);
+    this.canvas.setAttribute('aria-label', [request.prompt].flat().join(', then '));
     this.setStatus('loading the model…');
     try {
       const { info } = await init();
@@ -117,11 +124,17 @@ export class KinetoClip extends HTMLElement {
       this.player.resize(info.width, info.height);
       this.player.fps = info.fps;
       this.setStatus('waiting for the engine…');
+      let final = 0;   // frames known final: once some are, they play instead of previews
       const clip = await generate({
         ...request,
         signal: controller.signal,
         onProgress: ({ step, total }) => this.setStatus(`step ${step} of ${total}`),
-        onPreview: ({ width, height, frames }) => this.show({ width, height, frames }),
+        onPreview: ({ width, height, frames }) => { if (!final) this.show({ width, height, frames }); },
+        onFrames: ({ first, width, height, frames }) => {
+          if (first === 0) this.show({ width, height, frames });
+          else this.player.append(frames);
+          final = first + frames.length;
+        },
       });
       if (controller.signal.aborted) return;   // a newer generation replaced this one
       this.controller = null;

@@ -38,6 +38,13 @@ export class Player {
     if (autoplay) this.play();
   }
 
+  // More frames at the end (a long clip's next window), the position and playback kept.
+  append(frames) {
+    const { width, height } = this.canvas;
+    for (const rgba of frames) this.images.push(new ImageData(new Uint8ClampedArray(rgba), width, height));
+    this.onFrame?.(this.index, this.images.length, this.playing);
+  }
+
   clear() {
     this.pause();
     this.images = [];
