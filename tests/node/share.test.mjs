@@ -6,11 +6,22 @@ import { settingsToHash, hashToSettings } from '../../web/app/share.js';
 
 // a seed comes back as the text of the link: up to 2^64-1, exactly
 const settings = { prompt: 'a red ball & a "star"', negativePrompt: 'blue', seed: '18446744073709551615', steps: 16,
-  guidance: 1.5, renoise: 0.5, frames: 12, fps: 8 };
+  guidance: 1.5, renoise: 0.5, frames: 12, fps: 8, seamless: false };
 
 test('settings survive a round trip through the hash', () => {
   assert.deepEqual(hashToSettings(settingsToHash(settings)), settings);
   assert.deepEqual(hashToSettings(settingsToHash({ ...settings, renoise: 0 })).renoise, 0);
+});
+
+test('a storyboard and a seamless loop survive the hash, shots in order', () => {
+  const shots = [{ prompt: 'a red ball: moving left', frames: 20 }, { prompt: 'a blue & square', frames: 1 },
+    { prompt: 'star=1', frames: 43 }];
+  const board = { ...settings, prompt: shots[0].prompt, frames: 64, shots, seamless: true };
+  const hash = settingsToHash(board);
+  assert.deepEqual(hashToSettings(hash), board);
+  assert.match(hash, /&loop=1/);
+  // a shot without its length comes back as NaN frames, for the page's checks to name
+  assert.ok(Number.isNaN(hashToSettings('#p=ball&shot=ball&shot=3:red').shots[0].frames));
 });
 
 test('a link from before renoise existed gets Euler steps (renoise 0)', () => {

@@ -3,6 +3,7 @@ import { init, generate, checkRequest, unknownWords, suggestWord, DEFAULT_WEIGHT
 import { INLINE, builtInModel as pageModel } from './model.js';
 import { renderVocabulary, insertText } from './vocab.js';
 import { SettingsForm } from './settings.js';
+import { Storyboard } from './storyboard.js';
 import { Progress } from './progress.js';
 import { createPlayer } from './player-controls.js';
 import { History } from './history.js';
@@ -16,7 +17,10 @@ const narrowScreen = matchMedia('(max-width: 40rem)');
 const form = new SettingsForm({
   prompt: $('prompt'), negative: $('negative'), seed: $('seed'), seedLock: $('seed-lock'), dice: $('dice'),
   steps: $('steps'), guidance: $('guidance'), renoise: $('renoise'), frames: $('frames'), fps: $('fps'),
+  seamless: $('seamless'),
 });
+const storyboard = new Storyboard({ form: $('prompt-form'), list: $('shots'), add: $('add-shot'), prompt: $('prompt'),
+  frames: $('frames') });
 const progress = new Progress($('progress'), $('progress-bar'), $('progress-text'));
 const player = createPlayer($);
 const clips = new History($('history-list'), $('history-empty'), replay);
@@ -53,7 +57,7 @@ async function startEngine() {
   say(refetched ? 'Ready. The saved copy of the model was damaged, so it was downloaded again.' : 'Ready.');
   const linked = hashToSettings(location.hash);
   if (linked) {
-    form.write(linked);
+    writeSettings(linked);
     runGeneration();
   }
 }
@@ -62,7 +66,8 @@ function applyEngine(ready) {
   engine = ready;
   $('mode').textContent = engine.mode;
   form.setLimits(engine.info);
-  renderVocabulary($('vocab-groups'), engine.info.vocab, (text) => insertText($('prompt'), text));
+  storyboard.window = engine.info.frames;
+  renderVocabulary($('vocab-groups'), engine.info.vocab, (text) => insertText(storyboard.promptTarget(), text));
   flagUnknownWords();
   $('generate').disabled = false;
   setState('ready');
@@ -96,9 +101,11 @@ async function showOfflineReady(weightsUrl) {
   } catch { /* stays online-only; nothing to tell */ }
 }
 
+// Flags the unknown words of the prompt being edited (the single prompt or a shot's).
 function flagUnknownWords() {
   if (!engine) return;
-  const unknown = unknownWords($('prompt').value, engine.info.vocab);
+  const field = storyboard.promptTarget();
+  const unknown = unknownWords(field.value, engine.info.vocab);
   const note = $('unknown-words');
   note.replaceChildren();
   if (unknown.length) note.append(`Kineto does not know `);
@@ -112,11 +119,11 @@ function flagUnknownWords() {
     fix.className = 'fix';
     fix.textContent = near;
     fix.title = `replace “${word}” with “${near}”`;
-    fix.addEventListener('click', () => replaceWord($('prompt'), word, near));
+    fix.addEventListener('click', () => replaceWord(field, word, near));
     note.append(' (did you mean ', fix, '?)');
   });
   if (unknown.length) note.append(` and will ignore ${unknown.length > 1 ? 'them' : 'it'}.`);
-  $('prompt').setAttribute('aria-invalid', String(unknown.length > 0));
+  field.setAttribute('aria-invalid', String(unknown.length > 0));
 }
 
 // Replaces the first whole-word occurrence of word (as the tokenizer splits words, any case) in a text field.
@@ -131,31 +138,61 @@ function replaceWord(field, word, replacement) {
 
 // ---- generation
 
+// The form's settings: with a storyboard, its shots (the first one's prompt as the clip's prompt,
+// the frames their sum). Throws an Error whose `field` is the input to fix.
+function readSettings() {
+  const shots = storyboard.read();
+  const settings = form.read({ storyboard: shots.length > 0 });
+  if (shots.length) {
+    Object.assign(settings, { prompt: shots[0].prompt, shots, frames: shots.reduce((n, shot) => n + shot.frames, 0) });
+  }
+  return settings;
+}
+
+function writeSettings(settings) {
+  form.write(settings);
+  storyboard.write(settings.shots);
+}
+
+// generate()'s options for the settings: a storyboard's shots carry its prompts and frames.
+function requestOf({ prompt, shots, negativePrompt, seed, steps, guidance, renoise, frames, seamless }) {
+  const common = { negativePrompt, seed, steps, guidance, renoise, seamless };
+  return shots ? { shots, ...common } : { prompt, frames, ...common };
+}
+
+// The input a checkRequest error is about: a shot's ("shots[2].prompt") or a setting's.
+function fieldOf(error) {
+  if (typeof error.field !== 'string') return error.field;
+  const shot = /^shots\[(\d+)\]\.(prompt|frames)/.exec(error.message);
+  return shot ? storyboard.element(Number(shot[1]), shot[2]) : form.element(error.field);
+}
+
 async function runGeneration() {
   if (running || !engine) return;
   form.nextSeed();
   let settings;
   try {
-    settings = form.read();
+    settings = readSettings();
     // kineto.js's own checks (a NUL or too many known words, e.g. from a share link), named by field
-    checkRequest(settings, engine.info, engine.info.vocab);
+    checkRequest(requestOf(settings), engine.info, engine.info.vocab);
   } catch (error) {
     say(error.message, 'error');
-    (typeof error.field === 'string' ? form.element(error.field) : error.field)?.focus();
+    fieldOf(error)?.focus();
     return;
   }
   running = new AbortController();
   setBusy(true);
   if (narrowScreen.matches) $('screen').scrollIntoView({ block: 'nearest' });   // previews in sight
   progress.start(settings.steps);
-  say(`Generating “${settings.prompt}”…`);
+  say(`Generating “${settings.prompt}”${settings.shots ? ` and ${settings.shots.length - 1} more shots` : ''}…`);
+  let final = 0;   // frames final so far: once some are, they play instead of previews
   try {
     const result = await generate({
-      prompt: settings.prompt, negativePrompt: settings.negativePrompt, seed: settings.seed,
-      steps: settings.steps, guidance: settings.guidance, renoise: settings.renoise, frames: settings.frames,
+      ...requestOf(settings),
       signal: running.signal,
       onProgress: ({ step, total }) => progress.update(step, total),
-      onPreview: showPreview,
+      onPreview: (preview) => { if (!final) showPreview(preview); },
+      onFrames: (ready) => { final = showReady(ready, settings.fps); },
     });
     const clip = toClip(result, settings.fps);
     progress.finish(`Done: ${clip.frames.length} frames`);
@@ -206,6 +243,20 @@ function showPreview(preview) {
   $('preview-badge').textContent = `Preview after step ${preview.step} of ${preview.total ?? progress.total}`;
 }
 
+// A long clip's final frames play while later windows are made; returns the frames shown.
+function showReady({ first, count, width, height, frames }, fps) {
+  if (first === 0) {
+    player.fps = fps;
+    player.load({ width, height, frames }, { autoplay: true });
+  } else {
+    player.append(frames);
+  }
+  const ready = first + frames.length;
+  $('preview-badge').hidden = ready === count;
+  $('preview-badge').textContent = `Frames 1–${ready} of ${count} are ready and play while the rest is made`;
+  return ready;
+}
+
 function showClip(clip, settings) {
   current = { clip, settings };
   player.fps = settings.fps;
@@ -218,7 +269,7 @@ function showClip(clip, settings) {
 
 function replay({ clip, settings }) {
   if (running) return;
-  form.write(settings);
+  writeSettings(settings);
   showClip(clip, settings);
   say(`Replaying “${settings.prompt}” (seed ${settings.seed}).`);
 }
@@ -255,6 +306,8 @@ function wireForm() {
   $('prompt-form').addEventListener('submit', (e) => { e.preventDefault(); runGeneration(); });
   $('cancel').addEventListener('click', () => running?.abort());
   $('prompt').addEventListener('input', flagUnknownWords);
+  $('shots').addEventListener('input', flagUnknownWords);
+  $('shots').addEventListener('focusin', flagUnknownWords);
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); runGeneration(); }
     if (e.key === 'Escape' && running) running.abort();
@@ -276,7 +329,7 @@ function wireForm() {
   window.addEventListener('hashchange', () => {
     const linked = hashToSettings(location.hash);
     if (linked && engine && !running && settingsToHash(linked) !== settingsToHash(current?.settings ?? {})) {
-      form.write(linked);
+      writeSettings(linked);
       runGeneration();
     }
   });

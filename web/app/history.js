@@ -1,5 +1,6 @@
 // Clips made this visit: a strip of thumbnails; clicking one replays it with its settings.
-const MAX_CLIPS = 24;   // 16 frames of 64x64 RGBA are 256 KiB; 24 clips stay a few MiB
+const MAX_CLIPS = 24;           // 16 frames of 64x64 RGBA are 256 KiB; 24 such clips stay a few MiB
+const MAX_FRAMES_KEPT = 1024;   // long clips (up to 256 frames) end the list sooner: 16 MiB at 64x64
 
 export class History {
   constructor(list, emptyNote, onPick) {
@@ -10,7 +11,8 @@ export class History {
   add(clip, settings) {
     const entry = { clip, settings };
     this.entries.unshift(entry);
-    if (this.entries.length > MAX_CLIPS) {
+    const framesKept = () => this.entries.reduce((n, e) => n + e.clip.frames.length, 0);
+    while (this.entries.length > MAX_CLIPS || (this.entries.length > 1 && framesKept() > MAX_FRAMES_KEPT)) {
       this.entries.pop();
       this.list.lastElementChild?.remove();
     }

@@ -1,25 +1,25 @@
 // The settings form: reads and validates it (naming the field that is wrong), fills it, rolls seeds.
-import { MAX_SEED, parseSeed, randomSeed } from '../lib/kineto-request.js';
+import { MAX_FRAMES, MAX_SEED, parseSeed, randomSeed } from '../lib/kineto-request.js';
 
 export { randomSeed };
 
 // generate()'s option -> the form field (a key of the elements below).
 const FIELDS = { prompt: 'prompt', negativePrompt: 'negative', seed: 'seed', steps: 'steps', guidance: 'guidance',
-  renoise: 'renoise', frames: 'frames', fps: 'fps' };
+  renoise: 'renoise', frames: 'frames', fps: 'fps', seamless: 'seamless' };
 
 export class SettingsForm {
   constructor(elements) {
-    this.el = elements;   // {prompt, negative, seed, seedLock, dice, steps, guidance, renoise, frames, fps}
+    this.el = elements;   // {prompt, negative, seed, seedLock, dice, steps, guidance, renoise, frames, fps, seamless}
     this.el.dice.addEventListener('click', () => { this.el.seed.value = randomSeed(); });
     this.el.seed.addEventListener('input', () => { this.el.seedLock.checked = true; });
   }
 
   setLimits(info) {
-    this.el.frames.max = info.frames;
+    this.el.frames.max = MAX_FRAMES;   // past the model's window, the clip is made window by window
     this.el.steps.value ||= info.defaultSteps;
     this.el.guidance.value ||= info.defaultGuidance;
     if (this.el.renoise.value === '') this.el.renoise.value = info.defaultRenoise;   // 0 is a valid choice
-    this.el.frames.value = Math.min(Number(this.el.frames.value) || info.frames, info.frames);
+    this.el.frames.value = Math.min(Number(this.el.frames.value) || info.frames, MAX_FRAMES);
     this.el.fps.value = info.fps;
     if (this.el.seed.value === '') this.el.seed.value = randomSeed();
   }
@@ -29,10 +29,11 @@ export class SettingsForm {
     if (!this.el.seedLock.checked) this.el.seed.value = randomSeed();
   }
 
-  // Returns the settings, or throws an Error whose `field` is the element to fix.
-  read() {
+  // Returns the settings, or throws an Error whose `field` is the element to fix. With a storyboard
+  // the shots carry the prompts, so the single prompt may be empty.
+  read({ storyboard = false } = {}) {
     const prompt = this.el.prompt.value.trim();
-    if (!prompt) fail(this.el.prompt, 'Type a prompt first, e.g. "a red ball moving left on black".');
+    if (!prompt && !storyboard) fail(this.el.prompt, 'Type a prompt first, e.g. "a red ball moving left on black".');
     return {
       prompt,
       negativePrompt: this.el.negative.value.trim(),
@@ -42,6 +43,7 @@ export class SettingsForm {
       renoise: numberIn(this.el.renoise, 'Renoise', 0, Number(this.el.renoise.max)),
       frames: integerIn(this.el.frames, 'Frames', 1, Number(this.el.frames.max)),
       fps: integerIn(this.el.fps, 'FPS', 1, Number(this.el.fps.max)),
+      seamless: this.el.seamless.checked,
     };
   }
 
@@ -51,7 +53,8 @@ export class SettingsForm {
   // Fills the form from a share link or a history entry; the seed is locked so it is reused.
   write(settings) {
     for (const [name, field] of Object.entries(FIELDS)) {
-      if (settings[name] !== undefined) this.el[field].value = settings[name];
+      if (name === 'seamless') this.el.seamless.checked = settings.seamless === true;
+      else if (settings[name] !== undefined) this.el[field].value = settings[name];
     }
     this.el.seedLock.checked = true;
     this.el.prompt.dispatchEvent(new Event('input', { bubbles: true }));
