@@ -337,6 +337,7 @@ bench() {
     say "benchmark programs (build/bench/)"
     mkdir -p "$BENCH/wasm"
     nice "$CC" "${NATIVE_CFLAGS[@]}" bench/bench_engine.c "$BUILD/libkineto.a" -lm -o "$BENCH/bench_engine"
+    nice "$CC" "${NATIVE_CFLAGS[@]}" bench/bench_long.c "$BUILD/libkineto.a" -lm -o "$BENCH/bench_long"
     # the widest vector this machine runs, as the engine's kernels do here, so the kernel table
     # measures the GEMM tiles the engine runs beside the peak of the same width
     local isa=""

@@ -1,5 +1,6 @@
 // chromium_bench.mjs — the WebAssembly benchmarks in headless Chromium, one JSON line per run.
-//   node bench/chromium_bench.mjs DIR WEIGHTS REPS RUN...   RUN: wasm:THREADS (Kineto and onnxruntime-web), app
+//   node bench/chromium_bench.mjs DIR WEIGHTS REPS RUN...   RUN: wasm:THREADS (Kineto and onnxruntime-web), app,
+//   long:THREADS (Kineto's clips of 16 and 64 frames; BENCH_LONG_STEPS steps, default the model's)
 // Serves the repository read-only on localhost with COOP/COEP (threads need cross-origin isolation)
 // and runs each job in a fresh page's module Worker (bench/page/). 'app' opens Kineto's own page
 // (web/app/index.html with ?weights=WEIGHTS), presses Generate with the default settings and times the
@@ -14,6 +15,7 @@ import { chromium } from 'playwright-core';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const [dir, weights, repsArg, ...runs] = process.argv.slice(2);
+const LONG_JOB = { prompt: 'a red ball moving left on black', seed: 7, steps: Number(process.env.BENCH_LONG_STEPS ?? 0) };
 const SERVED = ['web/', 'bench/', 'node_modules/onnxruntime-web/dist/', path.relative(ROOT, path.resolve(dir)) + '/',
   path.relative(ROOT, path.dirname(path.resolve(weights))) + '/'];
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm',
@@ -52,16 +54,19 @@ try {
       }
       continue;
     }
-    const threads = Number(run.split(':')[1]);
+    const [kind, threadsText] = run.split(':');
+    const threads = Number(threadsText);
     const page = await context.newPage();
     await page.goto(`${origin}/bench/page/index.html`);
     await page.waitForFunction(() => window.runBench);
     const isolated = await page.evaluate(() => window.isolated);
     try {
-      const results = await page.evaluate((job) => window.runBench(job), {
-        threads, reps: Number(repsArg),
-        weights: `${origin}/${path.relative(ROOT, path.resolve(weights))}`, dir: `${origin}/${path.relative(ROOT, path.resolve(dir))}` });
-      for (const r of results) console.log(JSON.stringify({ where: 'wasm-chromium', threads, isolated, ...r }));
+      const job = { threads, reps: Number(repsArg),
+        weights: `${origin}/${path.relative(ROOT, path.resolve(weights))}`, dir: `${origin}/${path.relative(ROOT, path.resolve(dir))}` };
+      const results = kind === 'long' ? await page.evaluate((job) => window.runLong(job), { ...job, ...LONG_JOB })
+        : await page.evaluate((job) => window.runBench(job), job);
+      const extra = kind === 'long' ? { kind: 'long', engine: 'kineto' } : {};
+      for (const r of results) console.log(JSON.stringify({ where: 'wasm-chromium', threads, isolated, ...extra, ...r }));
     } catch (error) {
       console.error(`chromium ${run}: ${error.message}`);
       status = 1;

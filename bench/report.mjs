@@ -13,10 +13,11 @@ export const README = path.join(ROOT, 'bench/README.md');
 const fmt = (x, d = 1) => (x === undefined || x === null ? '—' : Number(x).toFixed(d));
 const ratio = (a, b) => (a && b ? Math.round((a / b) * 100) / 100 : null);
 
-// results: {date, machine, cores, weights, prompt, seed, reps, pipeline, app, kernels} as run.mjs
-// saves them. Returns {tables: {pipeline, kernels, targets} (markdown lines), targets: [...]}.
+// results: {date, machine, cores, weights, prompt, seed, reps, pipeline, app, long, kernels} as run.mjs
+// saves them. Returns {tables: {pipeline, long, kernels, targets} (markdown lines), targets: [...]}.
 export function report(results) {
   const { pipeline, app, kernels } = results;
+  const long = results.long ?? [];   // runs from before long clips were measured have none
   // Saved runs from before `cores` was recorded name the count in `machine` ("..., 2 cores, ...").
   const cores = results.cores ?? Number(/(\d+) cores/.exec(results.machine ?? '')?.[1] ?? 0);
 
@@ -45,10 +46,34 @@ export function report(results) {
       `${cell('native', 2)} | ${cell('wasm-node', 1)} | ${cell('wasm-node', 2)} |`);
   }
 
+  const longTable = longClipTable(long);
   const targets = measureTargets(pipeline, app, kernels, cores);
+  const memory = long.find((r) => r.kind === 'long-memory');
+  if (memory) {
+    targets.push({ name: `WebAssembly memory of a ${memory.frames}-frame clip (Kineto, linear memory size)`,
+      value: `${fmt(memory.wasm_memory_mb, 0)} MB`, goal: '<= 256 MB', met: memory.wasm_memory_mb <= 256,
+      note: `${fmt(memory.generation_mb)} MB of clip buffers` });
+  }
   const targetTable = ['| target | measured | goal | status |', '|---|---|---|---|',
     ...targets.map((t) => `| ${t.name} | ${t.value} | ${t.goal} | ${t.met ? 'met' : 'missed'}${t.note ? ` (${t.note})` : ''} |`)];
-  return { tables: { pipeline: lines, kernels: kernelTable, targets: targetTable }, targets };
+  return { tables: { pipeline: lines, long: longTable, kernels: kernelTable, targets: targetTable }, targets };
+}
+
+// A 64-frame clip against a 16-frame one (one window of the default model) on each engine: its time,
+// the ratio, the steps each ran, and how soon the first frames were final (playable).
+function longClipTable(long) {
+  const rows = long.filter((r) => r.kind === 'long');
+  const keys = [...new Set(rows.map((r) => `${r.where}/${r.threads}`))];
+  if (!keys.length) return [];
+  const lines = ['| engine | where | threads | 16 frames ms | 64 frames ms | 64 / 16 | steps 16 / 64 | first frames of 64 ms |',
+    '|---|---|---|---|---|---|---|---|'];
+  for (const key of keys) {
+    const [short, longer] = [16, 64].map((frames) => rows.find((r) => `${r.where}/${r.threads}` === key && r.frames === frames));
+    if (!short || !longer) continue;
+    lines.push(`| kineto | ${short.where} | ${short.threads} | ${fmt(short.clip_ms, 0)} | ${fmt(longer.clip_ms, 0)} | ` +
+      `${ratio(longer.clip_ms, short.clip_ms)}x | ${short.steps} / ${longer.steps} | ${fmt(longer.first_frames_ms, 0)} |`);
+  }
+  return lines;
 }
 
 // The targets, each a ratio within the run (or a size or time with its own goal), so a shared
@@ -143,7 +168,14 @@ machine may be shared, so the targets compare engines within one run.
 
 ${tables.pipeline.join('\n')}
 
-## Kernels
+${tables.long?.length ? `## Long clips
+
+A clip past the model's window is made window by window: 64 frames against one window of 16, every
+window the same steps; its first frames are final, and play, after the first window.
+
+${tables.long.join('\n')}
+
+` : ''}## Kernels
 
 ${tables.kernels.join('\n')}
 

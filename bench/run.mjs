@@ -44,13 +44,19 @@ rows.push(...jsonLines('/usr/bin/python3', ['bench/torch_bench.py', '--kin', wei
 for (const t of ['1', '2']) {
   rows.push(...jsonLines(path.join(dir, 'bench_engine'), [weights, PROMPT, SEED, t, reps, path.join(dir, 'ref_frames.u8')]));
 }
+// Long clips: 64 frames against 16, natively and in WebAssembly, and the memory of a 256-frame clip.
+// BENCH_LONG_STEPS (default: the model's) shortens them for a quick check of this path.
+const longSteps = process.env.BENCH_LONG_STEPS ? [process.env.BENCH_LONG_STEPS] : [];
+rows.push(...jsonLines(path.join(dir, 'bench_long'), [weights, PROMPT, SEED, '2', reps, ...longSteps]));
+rows.push(...jsonLines('node', ['bench/long_bench.mjs', weights, PROMPT, SEED, reps, ...longSteps]));
 for (const engine of ['wasm', 'ort-node']) {
   for (const t of ['1', '2']) rows.push(...jsonLines('node', ['bench/node_bench.mjs', engine, t, dir, weights, reps]));
 }
 // On a machine with fewer than 4 cores, also the web build's largest pool (4 threads), which outnumbers
 // them: its threads must not spin on cores that its working threads wait for.
 const oversubscribed = os.cpus().length < 4 ? ['wasm:4'] : [];
-rows.push(...jsonLines('node', ['bench/chromium_bench.mjs', dir, weights, reps, 'wasm:1', 'wasm:2', ...oversubscribed, 'app']));
+rows.push(...jsonLines('node', ['bench/chromium_bench.mjs', dir, weights, reps, 'wasm:1', 'wasm:2', ...oversubscribed, 'app',
+  'long:2']));
 const kernels = [
   ...jsonLines(path.join(dir, 'kernels'), ['1', '2']),
   ...jsonLines('node', ['--no-experimental-fetch', path.join(dir, 'wasm/kernels.js'), '1', '2']),
@@ -61,7 +67,7 @@ const results = { date: started.toISOString(),
   machine: `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, load average ${startLoad.map((x) => x.toFixed(1)).join(' ')} at start`,
   cores: cpu.length, load_end: os.loadavg(), weights: path.relative(ROOT, path.resolve(weights)), prompt: PROMPT,
   seed: Number(SEED), reps: Number(reps), pipeline: rows.filter((r) => r.step_ms !== undefined),
-  app: rows.find((r) => r.where === 'app-chromium'), kernels };
+  app: rows.find((r) => r.where === 'app-chromium'), long: rows.filter((r) => r.kind?.startsWith('long')), kernels };
 if (!results.pipeline.length) {
   console.error('\nno engine produced a clip; bench/results/latest.json and bench/README.md are left as they were');
   process.exit(1);
@@ -71,7 +77,7 @@ const maxDiffs = results.pipeline.map((r) => r.max_abs_diff ?? 0);
 console.log(`\nKineto benchmark, ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC; ${results.machine}`);
 console.log(`model ${results.weights}; prompt "${PROMPT}", seed ${SEED}; medians of ${reps} runs after a warm-up`);
 console.log(`clip bytes vs PyTorch: max abs diff ${Math.max(...maxDiffs)} (of 255) over all engines\n`);
-console.log([...tables.pipeline, '', ...tables.kernels, '', ...tables.targets].join('\n'));
+console.log([...tables.pipeline, '', ...tables.long, '', ...tables.kernels, '', ...tables.targets].join('\n'));
 
 // Only the latest run is kept (earlier ones are in its history), written through a temporary name
 // so that a failed write leaves the previous results whole.
