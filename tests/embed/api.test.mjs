@@ -90,7 +90,9 @@ test('bad input is rejected with the field and its range, and the worker keeps w
   const result = await inPage(page, async (kineto, { weightsUrl, request }) => {
     await kineto.init({ weightsUrl: '/' + weightsUrl });
     const bad = [{ prompt: '' }, { prompt: 'zebra okapi' }, { steps: 0 }, { steps: 201 }, { guidance: NaN },
-      { guidance: 31 }, { seed: -1 }, { seed: 2 ** 53 }, { seed: 0.5 }, { frames: 5 }, { prompt: 'ball '.repeat(13) }];
+      { guidance: 31 }, { seed: -1 }, { seed: 2 ** 53 }, { seed: 0.5 }, { frames: 257 }, { prompt: 'ball '.repeat(13) },
+      { prompt: ['a red ball', ' '] }, { prompt: undefined, shots: [{ prompt: 'a ball', frames: 0 }] },
+      { prompt: Array(65).fill('ball'), frames: 65 }, { frames: 1, seamless: true }];
     const errors = [];
     for (const change of bad) {
       errors.push(await kineto.generate({ ...request, ...change }).then(() => null, (e) => ({ field: e.field, message: e.message })));
@@ -100,11 +102,16 @@ test('bad input is rejected with the field and its range, and the worker keeps w
   }, { weightsUrl: fixtures.tiny, request });
   assert.equal(result.error, undefined, result.error?.message);
   const fields = result.errors.map((e) => e?.field);
-  assert.deepEqual(fields, ['prompt', 'prompt', 'steps', 'steps', 'guidance', 'guidance', 'seed', 'seed', 'seed', 'frames', 'prompt']);
+  assert.deepEqual(fields, ['prompt', 'prompt', 'steps', 'steps', 'guidance', 'guidance', 'seed', 'seed', 'seed', 'frames', 'prompt',
+    'prompt', 'shots', 'prompt', 'seamless']);
   assert.match(result.errors[1].message, /no word the model knows \(unknown: zebra, okapi\)/);
   assert.match(result.errors[3].message, /steps must be an integer from 1 to 200 \(got 201\)/);
-  assert.match(result.errors[9].message, /frames must be an integer from 1 to 4 \(got 5\)/);
+  assert.match(result.errors[9].message, /frames must be an integer from 1 to 256 \(got 257\)/);
   assert.match(result.errors[10].message, /too long: 13 known words, at most 12/);
+  assert.match(result.errors[11].message, /^prompt\[1\] has no words/);
+  assert.match(result.errors[12].message, /^shots\[0\]\.frames must be an integer from 1 to 256 \(got 0\)/);
+  assert.match(result.errors[13].message, /has 65 shots, at most 64/);
+  assert.match(result.errors[14].message, /seamless needs a clip of at least 2 frames/);
   assert.equal(result.frames, 4);
   assert.deepEqual(result.unknown, ['zebra']);
   await page.close();
