@@ -1,6 +1,7 @@
 // <kineto-clip> long clips: `|` in the prompt makes shots and `seamless` a loop, giving the native
 // CLI's frames for the same --prompt list and --seamless; the first window plays while the worker
-// still reports steps to go (seen in the worker's own messages).
+// still reports steps to go (seen in the worker's own messages). Through kineto.js, a long clip's
+// frames come window by window and an abort ends it in the worker.
 import test, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -26,9 +27,9 @@ before(async () => {
       constructor(...args) {
         super(...args);
         this.addEventListener('message', ({ data }) => {
-          if (!['progress', 'frames', 'done'].includes(data?.type)) return;
+          if (!['progress', 'frames', 'done', 'cancelled'].includes(data?.type)) return;
           const el = document.getElementById('board');
-          window.workerLog.push({ type: data.type, step: data.step, total: data.total, first: data.first,
+          window.workerLog.push({ type: data.type, id: data.id, step: data.step, total: data.total, first: data.first,
             n: data.frames?.length, count: data.count, held: el?.frames.length, playing: el?.playing });
         });
       }
@@ -67,5 +68,46 @@ test('shots split by | and the seamless attribute: the CLI\'s storyboard loop, p
   assert.equal(await page.evaluate(() => document.getElementById('board').shadowRoot.querySelector('canvas')
     .getAttribute('aria-label')), 'a red ball moving left, then a blue square moving up');
   assert.deepEqual(log.csp, []);
+  await page.close();
+});
+
+test('generate() hands out a long clip window by window, and an abort stops it in the worker', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(server.url + fixtures.base + 'blank.html');
+  const result = await page.evaluate(async (weightsUrl) => {
+    const kineto = await import('/lib/kineto.js');
+    await kineto.init({ weightsUrl });
+    const windows = [];
+    const clip = await kineto.generate({ prompt: 'a red ball moving left', frames: 12, seed: 4, steps: 2,
+      onFrames: ({ first, count, frames }) => windows.push({ first, count, n: frames.length, hashes: frames.map(String) }) });
+    const joined = windows.flatMap((w) => w.hashes);
+    const same = joined.length === clip.frames.length && clip.frames.every((f, i) => String(f) === joined[i]);
+    // A 256-frame clip aborted as its first frames arrive.
+    const controller = new AbortController();
+    let abortedAt = null;
+    const aborted = await kineto.generate({ prompt: 'a red ball moving left', frames: 256, seed: 4, steps: 2,
+      signal: controller.signal,
+      onFrames: () => { if (abortedAt === null) { abortedAt = window.workerLog.length; controller.abort(); } },
+    }).then(() => 'finished', (e) => e.name);
+    return { windows: windows.map(({ first, count, n }) => ({ first, count, n })), same, aborted, abortedAt };
+  }, '/' + fixtures.tiny);
+  let next = 0;
+  for (const w of result.windows) {   // in order, each window's frames after the last's
+    assert.equal(w.first, next, JSON.stringify(result.windows));
+    next += w.n;
+  }
+  assert.ok(result.windows.length > 1 && result.windows.every((w) => w.count === 12), JSON.stringify(result.windows));
+  assert.equal(result.windows.reduce((n, w) => n + w.n, 0), 12);
+  assert.equal(result.same, true, 'the windows together are the clip');
+  assert.equal(result.aborted, 'AbortError');
+  // the worker's own word on the aborted job: steps it had begun, then 'cancelled', far from its end
+  await page.waitForFunction((at) => window.workerLog.slice(at).some((m) => m.type === 'cancelled'), result.abortedAt);
+  const after = await page.evaluate((at) => window.workerLog.slice(at), result.abortedAt);
+  const last = after.find((m) => m.type === 'cancelled');
+  const steps = after.filter((m) => m.type === 'progress' && m.id === last.id);
+  assert.equal(after.some((m) => m.type === 'done' && m.id === last.id), false);
+  assert.ok(steps.every((m) => m.step < m.total / 2), `stopped early: ${JSON.stringify(steps)}`);
+  console.log(`aborted 256-frame clip: the worker reported steps ${JSON.stringify(steps.map((m) => m.step))} of ` +
+    `${steps[0]?.total ?? '?'} after the abort`);
   await page.close();
 });
