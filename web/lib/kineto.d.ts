@@ -129,7 +129,10 @@ export interface GenerateOptions {
   seamless?: boolean;
   /** After every denoising step. */
   onProgress?: (progress: Progress) => void;
-  /** After every denoising step, with the clip so far (asking for previews costs a decode per step). */
+  /**
+   * After every denoising step, with the clip so far (asking for previews costs a decode per step);
+   * in a long clip, frames whose window has not started yet are flat.
+   */
   onPreview?: (preview: Preview) => void;
   /**
    * When frames become final (after each window of a long clip; all of them at the end of a
