@@ -97,16 +97,10 @@ export interface Preview {
   frames: Uint8ClampedArray[];
 }
 
+/** A clip of one prompt; StoryboardOptions for several shots. */
 export interface GenerateOptions {
-  /**
-   * Words from the model's vocabulary; unknown words are ignored and listed. At most 4096 bytes of
-   * UTF-8 each. An array is a storyboard, one shot per prompt in order (at most 64): `frames` is split
-   * evenly over them as the CLI splits --frames over repeated --prompt (the first shots a frame
-   * longer), or without `frames` each shot is info.frames long. Give prompt or shots, not both.
-   */
-  prompt?: string | string[];
-  /** A storyboard with each shot's length; the clip's frames are their sum (at most 256). */
-  shots?: Shot[];
+  /** Words from the model's vocabulary; unknown words are ignored and listed. At most 4096 bytes of UTF-8. */
+  prompt: string;
   /** What to steer away from; default ''. */
   negativePrompt?: string;
   /**
@@ -142,6 +136,16 @@ export interface GenerateOptions {
   /** Aborting it rejects generate() with an AbortError; the engine stops within one step. */
   signal?: AbortSignal;
 }
+
+/**
+ * A storyboard: shots one after another (at most 64), each conditioned on its own prompt, the other
+ * options as GenerateOptions'. Give `prompt` (an array, one shot per prompt in order: `frames` split
+ * evenly over them as the CLI splits --frames over repeated --prompt, the first shots a frame longer;
+ * without `frames`, each shot info.frames long) or `shots` (each with its own length; `frames`, if
+ * given, must be their sum), not both.
+ */
+export type StoryboardOptions = Omit<GenerateOptions, 'prompt'> &
+  ({ prompt: string[]; shots?: never } | { shots: Shot[]; prompt?: never });
 
 /** A generated clip. */
 export interface Clip {
@@ -186,7 +190,7 @@ export interface WorkerStoppedError extends Error {
  * Generates a clip; calls queue, one at a time. Rejects with a FieldError for bad input, a
  * DOMException named 'AbortError' when the signal aborts, an EngineError, or a WorkerStoppedError.
  */
-export function generate(options: GenerateOptions): Promise<Clip>;
+export function generate(options: GenerateOptions | StoryboardOptions): Promise<Clip>;
 
 /** A request checked against the model, its defaults filled in. */
 export interface CheckedRequest {
@@ -206,7 +210,7 @@ export interface CheckedRequest {
 
 /** The checks generate() runs before the engine sees a request; throws a FieldError. */
 export function checkRequest(
-  request: GenerateOptions,
+  request: GenerateOptions | StoryboardOptions,
   info: Pick<ModelInfo, 'frames' | 'maxTokens' | 'defaultSteps' | 'defaultGuidance' | 'defaultRenoise'>,
   vocab: Iterable<string>,
 ): CheckedRequest;
