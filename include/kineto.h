@@ -114,6 +114,8 @@ typedef enum {
     KINETO_ERR_PROMPT_UNKNOWN,  /* none of the prompt's words is in the vocabulary */
     KINETO_ERR_PARAM,           /* steps, guidance, renoise, frames, shots, overlap or seamless out of range */
     KINETO_ERR_STATE,           /* a call out of order, e.g. kineto_step before kineto_begin */
+    KINETO_ERR_NO_ENCODER,      /* an image start with weights that hold no VAE encoder */
+    KINETO_ERR_IMAGE,           /* the start image is NULL, empty or larger than KINETO_MAX_IMAGE_SIDE */
 } kineto_status;
 
 /* A short fixed description of a status, e.g. "checksum mismatch". Never NULL. */
@@ -157,6 +159,8 @@ typedef struct {
     float default_guidance;
     float default_renoise;
     int64_t n_params;                 /* parameters the engine loaded */
+    int has_encoder;                  /* 1: the weights hold the VAE encoder, so a clip can start from an image */
+    int encoder_width, encoder_height; /* the size an image is scaled to for the encoder (0 without one) */
 } kineto_info;
 kineto_info kineto_model_info(const kineto_ctx *ctx);
 
@@ -191,6 +195,9 @@ typedef struct {
     int overlap;                  /* known frames each window starts from, 1..window-1;
                                      0 = the default, half the window (8 of 16) */
     int seamless;                 /* 1 = the last frame leads into the first (a loop); needs >= 2 frames */
+    const uint8_t *image;         /* NULL, or the clip's first frame: image_height rows of image_width
+                                     RGBA8 pixels (see "Image start" below); needs the VAE encoder */
+    int image_width, image_height; /* 1..KINETO_MAX_IMAGE_SIDE each, with image */
 } kineto_params;
 #define KINETO_MAX_STEPS 200
 #define KINETO_MAX_PROMPT_BYTES 4096 /* each of prompt and negative_prompt, in UTF-8 bytes */
@@ -199,6 +206,7 @@ typedef struct {
 #define KINETO_RENOISE_DEFAULT (-1.0f)
 #define KINETO_MAX_FRAMES 256        /* of a clip, all shots together */
 #define KINETO_MAX_SHOTS 64
+#define KINETO_MAX_IMAGE_SIDE 8192   /* pixels, each side of a start image */
 
 /* ==== Long clips, storyboards and loops ====
    A clip longer than the model's window W (kineto_info.frames) is made in windows of W frames. The
@@ -211,7 +219,17 @@ typedef struct {
    Every window runs `steps` steps: kineto_steps_total counts them all. Each window has its own noise,
    drawn from the seed, so the same parameters give the same bytes. A clip of at most W frames, one
    shot, not seamless, is made exactly as before. Memory grows with the clip's frames (their latents),
-   not with its windows. */
+   not with its windows.
+
+   ==== Image start ====
+   With `image`, the clip's first frame is that image and the rest move on from it. The engine
+   composites the image over black (each colour times alpha / 255), resizes it to the encoder's input
+   (kineto_info.encoder_width x encoder_height; an area average where it shrinks, bilinear where it
+   grows, per axis), encodes it with the VAE encoder (the latent's mean times latent_scale) and holds
+   frame 0 to that latent as a known frame in every window that holds it, as a long clip's overlap.
+   Frame 0 decodes to the autoencoder's reconstruction of the image. The same image and parameters give
+   the same bytes natively and in WebAssembly. Needs at least 2 frames; weights without the encoder
+   give KINETO_ERR_NO_ENCODER, an image NULL, 0 or over KINETO_MAX_IMAGE_SIDE on a side KINETO_ERR_IMAGE. */
 kineto_params kineto_default_params(void);
 
 /* Start a generation: tokenize the prompts, plan every buffer, draw the noise. Unknown words are

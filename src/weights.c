@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "errors.h"
+#include "model/vae_encoder.h"
 #include "sampler.h"
 #include "weights.h"
 
@@ -591,7 +592,10 @@ kn_model *kn_model_load(const uint8_t *data, size_t size, kineto_status *status)
     m->text.blocks = NULL;
     m->den.blocks = NULL;
     if ((st = b.st) != KINETO_OK) goto fail;
-    if (b.param_bytes > KN_MEMORY_CAP - gen_bytes) {
+    if (m->enc.present) /* an image start's encoder work beside the clip, counted with it */
+        gen_bytes += 4 * (kn_vae_encoder_work_floats(&hp) + (uint64_t)3 * kn_vae_encoder_height(&hp) *
+                                                                kn_vae_encoder_width(&hp));
+    if (gen_bytes > KN_MEMORY_CAP || b.param_bytes > KN_MEMORY_CAP - gen_bytes) {
         st = kn_fail(KINETO_ERR_HPARAMS, "weights: %llu MB of weights and %llu MB for a clip exceed the %llu MB limit",
                      (unsigned long long)(b.param_bytes >> 20), (unsigned long long)(gen_bytes >> 20),
                      (unsigned long long)(KN_MEMORY_CAP >> 20));
