@@ -65,7 +65,8 @@ CC=${CC:-cc}
 NATIVE_CFLAGS=(-std=c11 -O2 -g -Wall -Wextra -Werror=implicit-function-declaration -ffp-contract=off -pthread
     -Iinclude -Isrc)
 ENGINE_SOURCES="$(ls src/*.c src/model/*.c src/ops/*.c 2>/dev/null | tr '\n' ' ')"
-CLI_SOURCES="$(ls src/cli/*.c | tr '\n' ' ')"
+# src/io/: the image files the CLI and the WebAssembly build read (not the engine's: it takes pixels)
+CLI_SOURCES="$(ls src/cli/*.c src/io/*.c | tr '\n' ' ')"
 # tests/<what they test>/test_*.c; each builds to build/test_* (and build/nosimd/test_*)
 C_TESTS="tests/engine/test_parity.c tests/engine/test_vae.c tests/engine/test_api.c tests/engine/test_clip.c tests/engine/test_tokenizer.c tests/weights/test_weights.c
     tests/ops/test_ops.c tests/reliability/test_reliability.c"
