@@ -23,10 +23,10 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 # it runs any tool, so each target works first time on a bare machine.
 declare -A PACKAGES=(
     [native]="build-essential libstb-dev libgif-dev"
-    [wasm]="emscripten nodejs"
+    [wasm]="emscripten nodejs libstb-dev"
     [web]="nodejs npm"
     [train]="python3-torch python3-numpy python3-pil libopenblas0-pthread python3-pytest imagemagick"
-    [sanitize]="clang libclang-rt-14-dev valgrind"
+    [sanitize]="clang libclang-rt-14-dev valgrind python3-pil"
     [browser]="chromium ffmpeg"
 )
 ALL_GROUPS="native wasm web train sanitize browser"
@@ -65,9 +65,10 @@ CC=${CC:-cc}
 NATIVE_CFLAGS=(-std=c11 -O2 -g -Wall -Wextra -Werror=implicit-function-declaration -ffp-contract=off -pthread
     -Iinclude -Isrc)
 ENGINE_SOURCES="$(ls src/*.c src/model/*.c src/ops/*.c 2>/dev/null | tr '\n' ' ')"
-CLI_SOURCES="$(ls src/cli/*.c | tr '\n' ' ')"
+# src/io/: the image files the CLI and the WebAssembly build read (not the engine's: it takes pixels)
+CLI_SOURCES="$(ls src/cli/*.c src/io/*.c | tr '\n' ' ')"
 # tests/<what they test>/test_*.c; each builds to build/test_* (and build/nosimd/test_*)
-C_TESTS="tests/engine/test_parity.c tests/engine/test_api.c tests/engine/test_clip.c tests/engine/test_tokenizer.c tests/weights/test_weights.c
+C_TESTS="tests/engine/test_parity.c tests/engine/test_vae.c tests/engine/test_api.c tests/engine/test_clip.c tests/engine/test_tokenizer.c tests/weights/test_weights.c
     tests/ops/test_ops.c tests/reliability/test_reliability.c"
 
 # native_variant OUT_DIR EXTRA_CFLAGS...: library, CLI and tests into OUT_DIR. With -DKN_DISPATCH_AVX2,
@@ -202,7 +203,8 @@ FUZZ_CFLAGS=(-std=c11 -O1 -g -fno-omit-frame-pointer -ffp-contract=off -pthread 
     -fsanitize=address,undefined -fno-sanitize-recover=undefined)
 
 # fuzz_build: build/fuzz/fuzz_weights (file_size and CRC rewritten per input, so the parser behind the
-# checksum is fuzzed; the loader is unchanged) and build/fuzz/fuzz_prompt.
+# checksum is fuzzed; the loader is unchanged), build/fuzz/fuzz_prompt and build/fuzz/fuzz_image (the
+# start-image decoder and scaler).
 fuzz_build() {
     local out=$BUILD/fuzz src objs=()
     mkdir -p "$out/obj"
@@ -212,6 +214,8 @@ fuzz_build() {
     done
     nice clang "${FUZZ_CFLAGS[@]}" -fsanitize=fuzzer -DKINETO_FUZZ_FIX_HEADER tests/fuzz/fuzz_weights.c "${objs[@]}" -lm -o "$out/fuzz_weights"
     nice clang "${FUZZ_CFLAGS[@]}" -fsanitize=fuzzer tests/fuzz/fuzz_prompt.c "${objs[@]}" -lm -o "$out/fuzz_prompt"
+    nice clang "${FUZZ_CFLAGS[@]}" -fsanitize=fuzzer tests/fuzz/fuzz_image.c src/io/image_decode.c "${objs[@]}" -lm \
+        -o "$out/fuzz_image"
 }
 
 # Each harness for FUZZ_SECONDS with a fixed seed, from the committed corpus; any crash, leak,
@@ -220,16 +224,20 @@ test_fuzz() {
     say "fuzz harnesses (tests/fuzz, ${FUZZ_SECONDS} s each)"
     fuzz_build
     local h
-    for h in weights prompt; do
+    # the image seeds are written by a script, not committed as binary files
+    rm -rf "$BUILD/fuzz/seeds-image"
+    $PY tests/fuzz/image_seeds.py "$BUILD/fuzz/seeds-image" >/dev/null
+    for h in weights prompt image; do
         say "fuzz_$h"
         rm -rf "$BUILD/fuzz/found-$h"; mkdir -p "$BUILD/fuzz/found-$h"   # each run starts from the committed corpus
-        local rc=0 log=$BUILD/fuzz/fuzz_$h.log max_len=160000   # a little over tiny.kin
+        local rc=0 log=$BUILD/fuzz/fuzz_$h.log max_len=200000 corpus=tests/fuzz/corpus/$h   # a little over tiny.kin
         [ $h = prompt ] && max_len=4096
+        [ $h = image ] && max_len=8192 corpus=$BUILD/fuzz/seeds-image
         ASAN_OPTIONS=allocator_may_return_null=1:malloc_limit_mb=2048 \
         UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         nice -n 19 "$BUILD/fuzz/fuzz_$h" -seed=1 -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
             -dict="tests/fuzz/$h.dict" -max_len="$max_len" -artifact_prefix="$BUILD/fuzz/" -print_final_stats=1 \
-            "$BUILD/fuzz/found-$h" "tests/fuzz/corpus/$h" >"$log" 2>&1 || rc=$?
+            "$BUILD/fuzz/found-$h" "$corpus" >"$log" 2>&1 || rc=$?
         grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|stat::number_of_executed_units|^==[0-9]+==|^SUMMARY|runtime error' "$log" || true
         if [ "$rc" != 0 ]; then
             tail -40 "$log" >&2
@@ -362,11 +370,13 @@ WASM_EXPORTS="_malloc,_free,_kineto_js_load,_kineto_js_load_status,_kineto_js_in
 _kineto_js_clip_bytes,_kineto_free,_kineto_last_error,_kineto_status_str,_kineto_vocab_word,\
 _kineto_unknown_words,_kineto_step,_kineto_steps_done,_kineto_steps_total,_kineto_done,_kineto_frames,\
 _kineto_preview,_kineto_decode,_kineto_end,_kineto_generation_bytes,_kineto_js_begin_clip,_kineto_frames_ready,\
-_kineto_decode_range"
+_kineto_decode_range,_kineto_js_decode_image,_kineto_js_image_width,_kineto_js_image_height,_kineto_js_image_error"
 # Memory: a default-size model peaks at ~40 MB of heap (weights repacked to f32, one 16-frame
 # generation of ~5 MB), so 64 MB avoids growth in the common case; 256 MB is the ceiling we promise:
 # past it malloc fails cleanly (KINETO_ERR_NOMEM) instead of the tab running out.
-WASM_FLAGS=(-O3 -ffp-contract=off -Iinclude -Isrc
+# stb_image (src/io/) from Debian's libstb-dev: only its folder, so the system's other headers stay out
+STB_INCLUDE=$BUILD/stb-include
+WASM_FLAGS=(-O3 -ffp-contract=off -Iinclude -Isrc -I"$STB_INCLUDE"
     -sMODULARIZE=1 -sEXPORT_ES6=1 -sENVIRONMENT=web,worker,node
     -sDYNAMIC_EXECUTION=0 -sFILESYSTEM=0 -sSTRICT=1
     -sINITIAL_MEMORY=64MB -sMAXIMUM_MEMORY=256MB -sALLOW_MEMORY_GROWTH=1 -sABORTING_MALLOC=0
@@ -377,14 +387,16 @@ WASM_FLAGS=(-O3 -ffp-contract=off -Iinclude -Isrc
 # wasm_variant NAME EXPORT_NAME FLAGS...: build web/lib/wasm/NAME.{js,wasm} when a source is newer.
 wasm_variant() {
     local name=$1 export_name=$2; shift 2
-    local out=$WASM_OUT/$name.js recipe="${WASM_FLAGS[*]} $* $(engine_sources)"
+    local out=$WASM_OUT/$name.js recipe="${WASM_FLAGS[*]} $* $(engine_sources) src/io/image_decode.c"
     if [ -f "$out" ] && [ "$(cat "$WASM_OUT/$name.recipe" 2>/dev/null)" = "$recipe" ] &&
        [ -z "$(find src include -newer "$out" -type f -print -quit)" ]; then
         echo "    $name: up to date"; return
     fi
     say "emcc $name"
+    mkdir -p "$STB_INCLUDE"
+    ln -sfn /usr/include/stb "$STB_INCLUDE/stb"
     NODE_PATH=/usr/share/nodejs nice emcc "${WASM_FLAGS[@]}" "$@" -sEXPORT_NAME="$export_name" \
-        $(engine_sources) src/bindings/wasm_api.c -o "$out"
+        $(engine_sources) src/io/image_decode.c src/bindings/wasm_api.c -o "$out"
     # The pthread worker's Node branch defines importScripts with eval; this ES-module build never
     # calls it (it uses import()), so it is replaced, keeping the glue free of eval for strict CSPs.
     if [ -f "$WASM_OUT/$name.worker.js" ]; then

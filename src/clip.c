@@ -17,13 +17,14 @@ int kn_clip_default_overlap(int window) { return window / 2; }
 static int min_int(int a, int b) { return a < b ? a : b; }
 static int max_int(int a, int b) { return a > b ? a : b; }
 
-int kn_clip_plan(int frames, int window, int overlap, const int *shot_frames, int n_shots, int seamless,
+int kn_clip_plan(int frames, int window, int overlap, const int *shot_frames, int n_shots, int seamless, int first,
                  kn_window *out) {
     int n = 0, shot = 0, shot_end = shot_frames[0];
-    for (int a = 0; a < frames;) {
+    for (int a = first; a < frames;) {
         while (a >= shot_end) shot_end += shot_frames[++shot];
-        /* a window makes window - overlap new frames, all of one shot, after the frames before it */
-        int b = min_int(a + (a == 0 ? window : window - overlap), shot_end);
+        /* a window makes window - overlap new frames, all of one shot, after the frames before it; the
+           first fills the window after the `first` frames given */
+        int b = min_int(a + (a == first ? window - first : window - overlap), shot_end);
         int start = max_int(0, b - window);
         out[n++] = (kn_window){start, a - start, b - a, 0, shot};
         a = b;
@@ -43,7 +44,7 @@ int kn_clip_plan(int frames, int window, int overlap, const int *shot_frames, in
 }
 
 int kn_clip_alloc(kn_clip *c, const kn_hparams *hp, int frames, int overlap, const int *shot_frames, int n_shots,
-                  int seamless, const int *shot_ids, const int *shot_n_ids) {
+                  int seamless, const int *shot_ids, const int *shot_n_ids, int image_start) {
     memset(c, 0, sizeof *c);
     c->frames = frames;
     c->window = min_int(hp->frames, frames);
@@ -60,7 +61,8 @@ int kn_clip_alloc(kn_clip *c, const kn_hparams *hp, int frames, int overlap, con
     }
     memcpy(c->shot_ids, shot_ids, sizeof(int) * (size_t)n_shots * (size_t)hp->max_tokens);
     memcpy(c->shot_n_ids, shot_n_ids, sizeof(int) * (size_t)n_shots);
-    c->n_windows = kn_clip_plan(frames, hp->frames, overlap, shot_frames, n_shots, seamless, c->windows);
+    c->image_start = image_start;
+    c->n_windows = kn_clip_plan(frames, hp->frames, overlap, shot_frames, n_shots, seamless, image_start, c->windows);
     return 1;
 }
 
@@ -102,14 +104,16 @@ static void start_window(const kn_model *m, kn_clip *c, int k) {
     store_fresh(m, c);
 }
 
-void kn_clip_start(const kn_model *m, kn_clip *c, const int *neg_ids, int n_neg, uint64_t seed) {
+void kn_clip_start(const kn_model *m, kn_clip *c, const int *neg_ids, int n_neg, uint64_t seed,
+                   const float *first_latent) {
     static const int null_prompt[1] = {0};
     const size_t frame = (size_t)m->hp.latent_channels * m->hp.latent_h * m->hp.latent_w;
     if (n_neg > 0) kn_sampler_condition(m, &c->gen, 1, neg_ids, n_neg);
     else kn_sampler_condition(m, &c->gen, 1, null_prompt, 1);
     memset(c->gen.clip, 0, (size_t)c->frames * frame * sizeof(float)); /* frames not started yet */
+    if (c->image_start) memcpy(c->gen.clip, first_latent, frame * sizeof(float)); /* known from the start */
     c->seed = seed;
-    c->ready = 0;
+    c->ready = c->image_start; /* a given first frame is final */
     c->encoded_shot = -1;
     start_window(m, c, 0);
 }

@@ -4,7 +4,9 @@
    The sampler holds them to their latents, noised to every step's time, so the window's temporal
    attention carries the object, its colour, place and speed on. Windows split at shot boundaries,
    each conditioned on its shot's prompt. A seamless clip ends with one more window over its last
-   frames, which also knows the clip's first frames after them, so the last frame leads into the first. */
+   frames, which also knows the clip's first frames after them, so the last frame leads into the first.
+   A clip started from an image has its first frame given: the image's latent, known to every window
+   that holds it, from the first on. */
 #ifndef KN_CLIP_H
 #define KN_CLIP_H
 
@@ -20,6 +22,7 @@ typedef struct {
 
 typedef struct {
     int frames, window, overlap, seamless;
+    int image_start;               /* 1: frame 0 is given (an image's latent), never made */
     int n_windows, current, ready;
     kn_window *windows;
     int n_shots, encoded_shot;
@@ -35,17 +38,22 @@ int kn_clip_default_overlap(int window);
 
 /* Lays out the windows of a clip of `frames` frames in shots of shot_frames[n_shots] frames (summing
    to frames) over a model window of `window` frames; out has room for frames + 1 windows. Returns
-   the count. overlap 0..window-1; seamless needs frames >= 2 and window >= 2. */
-int kn_clip_plan(int frames, int window, int overlap, const int *shot_frames, int n_shots, int seamless,
+   the count. overlap 0..window-1; seamless needs frames >= 2 and window >= 2. first: frames given
+   before any window (0, or 1 for an image start; then frames >= 2 and window >= 2), which the first
+   window knows. */
+int kn_clip_plan(int frames, int window, int overlap, const int *shot_frames, int n_shots, int seamless, int first,
                  kn_window *out);
 
-/* Allocates the clip's buffers and plan, copies the shots' ids; 0 when out of memory. */
+/* Allocates the clip's buffers and plan, copies the shots' ids; 0 when out of memory. image_start 1:
+   frame 0 is given to kn_clip_start. */
 int kn_clip_alloc(kn_clip *c, const kn_hparams *hp, int frames, int overlap, const int *shot_frames, int n_shots,
-                  int seamless, const int *shot_ids, const int *shot_n_ids);
+                  int seamless, const int *shot_ids, const int *shot_n_ids, int image_start);
 void kn_clip_free(kn_clip *c);
 
-/* Encodes the negative prompt (n_neg 0: the null prompt) and starts the first window. */
-void kn_clip_start(const kn_model *m, kn_clip *c, const int *neg_ids, int n_neg, uint64_t seed);
+/* Encodes the negative prompt (n_neg 0: the null prompt) and starts the first window. first_latent:
+   frame 0's latent (C, h, w) in diffusion scale for an image start, else unused (NULL). */
+void kn_clip_start(const kn_model *m, kn_clip *c, const int *neg_ids, int n_neg, uint64_t seed,
+                   const float *first_latent);
 /* One sampling step of the current window, starting the next window first when this one is done. */
 void kn_clip_step(const kn_model *m, kn_clip *c);
 int kn_clip_steps_done(const kn_clip *c);

@@ -30,6 +30,8 @@ const char *kineto_status_str(kineto_status st) {
     case KINETO_ERR_PROMPT_UNKNOWN: return "no word of the prompt is known";
     case KINETO_ERR_PARAM: return "parameter out of range";
     case KINETO_ERR_STATE: return "call out of order";
+    case KINETO_ERR_NO_ENCODER: return "these weights have no VAE encoder; image start needs one";
+    case KINETO_ERR_IMAGE: return "the start image is empty or too large";
     }
     return "unknown status";
 }

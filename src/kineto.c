@@ -7,6 +7,8 @@
 
 #include "errors.h"
 #include "clip.h"
+#include "image_scale.h"
+#include "model/vae_encoder.h"
 #include "tokenizer.h"
 #include "weights.h"
 
@@ -35,6 +37,9 @@ kineto_params kineto_default_params(void) {
         /*.n_shots =*/ 0,
         /*.overlap =*/ 0,            /* half the model's window */
         /*.seamless =*/ 0,
+        /*.image =*/ NULL,           /* a clip from noise */
+        /*.image_width =*/ 0,
+        /*.image_height =*/ 0,
     };
     return p;
 }
@@ -141,6 +146,9 @@ kineto_info kineto_model_info(const kineto_ctx *ctx) {
     info.default_guidance = hp->default_guidance;
     info.default_renoise = hp->default_renoise;
     info.n_params = ctx->model->n_params;
+    info.has_encoder = ctx->model->enc.present;
+    info.encoder_width = info.has_encoder ? kn_vae_encoder_width(hp) : 0;
+    info.encoder_height = info.has_encoder ? kn_vae_encoder_height(hp) : 0;
     return info;
 }
 
@@ -188,8 +196,44 @@ static kineto_status check_shots(const kineto_params *p, int *total) {
     return KINETO_OK;
 }
 
+static kineto_status check_image(const kn_hparams *hp, const kineto_params *p, int frames, int has_encoder) {
+    if (!p->image && !p->image_width && !p->image_height) return KINETO_OK;
+    if (!p->image)
+        return kn_fail(KINETO_ERR_IMAGE, "image is NULL with image_width %d and image_height %d", p->image_width,
+                       p->image_height);
+    if (p->image_width < 1 || p->image_width > KINETO_MAX_IMAGE_SIDE || p->image_height < 1 ||
+        p->image_height > KINETO_MAX_IMAGE_SIDE)
+        return kn_fail(KINETO_ERR_IMAGE, "image of %dx%d pixels: each side must be 1..%d", p->image_width,
+                       p->image_height, KINETO_MAX_IMAGE_SIDE);
+    if (!has_encoder)
+        return kn_fail(KINETO_ERR_NO_ENCODER, "these weights have no VAE encoder (vae_enc.*); image start needs one");
+    if (frames < 2) return kn_fail(KINETO_ERR_PARAM, "an image start needs at least 2 frames (frames = %d)", frames);
+    if (hp->frames < 2)
+        return kn_fail(KINETO_ERR_PARAM, "an image start needs a model window of at least 2 frames (it has %d)",
+                       hp->frames);
+    return KINETO_OK;
+}
+
+/* The start image's diffusion latent (C, h, w) into latent: scaled, encoded, times latent_scale. */
+static kineto_status encode_image(const kn_model *m, const kineto_params *p, float *latent) {
+    const kn_hparams *hp = &m->hp;
+    const int He = kn_vae_encoder_height(hp), We = kn_vae_encoder_width(hp);
+    const uint64_t planes = (uint64_t)3 * He * We;
+    const uint64_t scale_work = kn_image_scale_work_floats(p->image_width, p->image_height, We, He);
+    const uint64_t enc_work = kn_vae_encoder_work_floats(hp);
+    const uint64_t floats = planes + (scale_work > enc_work ? scale_work : enc_work);
+    float *work = floats <= SIZE_MAX / sizeof(float) ? malloc((size_t)floats * sizeof(float)) : NULL;
+    if (!work) return kn_fail(KINETO_ERR_NOMEM, "out of memory encoding a %dx%d image", p->image_width, p->image_height);
+    kn_image_to_planes(p->image, p->image_width, p->image_height, work, We, He, work + planes);
+    kn_vae_encode(m, work, latent, work + planes);
+    const size_t n = (size_t)hp->latent_channels * hp->latent_h * hp->latent_w;
+    for (size_t i = 0; i < n; i++) latent[i] *= hp->latent_scale;
+    free(work);
+    return KINETO_OK;
+}
+
 /* Checks every parameter; *frames = the clip's length. */
-static kineto_status check_params(const kn_hparams *hp, const kineto_params *p, int *frames) {
+static kineto_status check_params(const kn_hparams *hp, const kineto_params *p, int has_encoder, int *frames) {
     if (!p->prompt && p->n_shots == 0) return kn_fail(KINETO_ERR_ARG, "params.prompt is NULL");
     if (p->n_shots == 0 && too_long(p->prompt))
         return kn_fail(KINETO_ERR_PROMPT_TOO_LONG, "the prompt is longer than %d bytes", KINETO_MAX_PROMPT_BYTES);
@@ -225,7 +269,7 @@ static kineto_status check_params(const kn_hparams *hp, const kineto_params *p, 
         return kn_fail(KINETO_ERR_PARAM, "seamless needs at least 2 frames (frames = %d)", *frames);
     if (p->seamless && hp->frames < 2)
         return kn_fail(KINETO_ERR_PARAM, "seamless needs a model window of at least 2 frames (it has %d)", hp->frames);
-    return KINETO_OK;
+    return check_image(hp, p, *frames, has_encoder);
 }
 
 /* Tokenizes one prompt into ids (capacity max_tokens); appends its unknown words to ctx->unknown. */
@@ -260,7 +304,7 @@ kineto_status kineto_begin(kineto_ctx *ctx, const kineto_params *params) {
     kineto_end(ctx);
     const kn_hparams *hp = &ctx->model->hp;
     int frames = 0;
-    kineto_status st = check_params(hp, params, &frames);
+    kineto_status st = check_params(hp, params, ctx->model->enc.present, &frames);
     if (st != KINETO_OK) return st;
     const char *negative = params->negative_prompt ? params->negative_prompt : "";
     /* one shot of `prompt` over the whole clip unless a storyboard is given */
@@ -288,14 +332,23 @@ kineto_status kineto_begin(kineto_ctx *ctx, const kineto_params *params) {
     }
     if (st == KINETO_OK) st = tokenize_prompt(ctx, negative, "negative prompt", neg_ids, &n_neg, 0);
     const int overlap = params->overlap ? params->overlap : kn_clip_default_overlap(hp->frames);
+    const int image_start = params->image != NULL;
+    float *first_latent = NULL;
+    if (st == KINETO_OK && image_start) {
+        kn_threads_set(params->threads ? params->threads : machine_threads()); /* the encoder's convolutions */
+        first_latent = malloc(sizeof(float) * (size_t)hp->latent_channels * hp->latent_h * hp->latent_w);
+        st = first_latent ? encode_image(ctx->model, params, first_latent)
+                          : kn_fail(KINETO_ERR_NOMEM, "out of memory for the image's latent");
+    }
     kn_clip *c = &ctx->clip;
     if (st == KINETO_OK &&
-        !kn_clip_alloc(c, hp, frames, overlap, shot_frames, n_shots, params->seamless, ids, n_ids))
+        !kn_clip_alloc(c, hp, frames, overlap, shot_frames, n_shots, params->seamless, ids, n_ids, image_start))
         st = kn_fail(KINETO_ERR_NOMEM, "out of memory planning a %d-frame generation", frames);
     free(n_ids);
     free(shot_frames);
     if (st != KINETO_OK) {
         free(ids);
+        free(first_latent);
         return st;
     }
     kn_generation *g = &c->gen;
@@ -304,12 +357,13 @@ kineto_status kineto_begin(kineto_ctx *ctx, const kineto_params *params) {
     g->renoise = params->renoise == KINETO_RENOISE_DEFAULT ? hp->default_renoise : params->renoise;
     g->temporal_on = params->temporal_attention;
     kn_threads_set(params->threads ? params->threads : machine_threads());
-    kn_log(KN_LOG_INFO, "generation: %d frames in %d windows of %d (overlap %d), %d shots%s, %d steps, guidance %g, "
+    kn_log(KN_LOG_INFO, "generation: %d frames in %d windows of %d (overlap %d), %d shots%s%s, %d steps, guidance %g, "
            "renoise %g, %d threads, %s kernels, %llu KB of buffers", frames, c->n_windows, c->window, overlap, n_shots,
-           params->seamless ? ", seamless" : "", g->steps, (double)g->guidance, (double)g->renoise, kn_threads_get(),
+           params->seamless ? ", seamless" : "", image_start ? ", from an image" : "", g->steps, (double)g->guidance, (double)g->renoise, kn_threads_get(),
            kn_kernels_isa(), (unsigned long long)(g->bytes >> 10));
-    kn_clip_start(ctx->model, c, neg_ids, n_neg, params->seed);
+    kn_clip_start(ctx->model, c, neg_ids, n_neg, params->seed, first_latent);
     free(ids);
+    free(first_latent);
     ctx->state = RUNNING;
     return KINETO_OK;
 }

@@ -1,7 +1,10 @@
 """Golden fixtures for the C engine's parity test (tests/engine/test_parity.c).
 
 Builds the tiny random model (model.tiny_config, fixed seed), rounds it to what the file stores,
-writes tests/fixtures/tiny.kin, and dumps every stage of one generation to tests/fixtures/golden.bin:
+writes tests/fixtures/tiny.kin (with its VAE encoder), and dumps every stage of one generation to
+tests/fixtures/golden.bin, then the encoder and a clip started from an image. A second tiny model with
+a 4-level decoder (x8, over an x4 encoder, 8 latent channels) goes to tiny4.kin, its decoder and
+encoder to golden4.bin (tests/engine/test_vae.c):
 
   /usr/bin/python3 train/golden.py --out tests/fixtures
 
@@ -20,7 +23,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import world  # noqa: E402
-from export import export_model, round_to_stored  # noqa: E402
+from export import ENCODER_PREFIX, round_to_stored, shipped_tensors, write_kin  # noqa: E402
 from model import (Kineto, decode_frames, gaussian_noise, pad_ids, sample, sample_clip,  # noqa: E402
                    timestep_embedding, tiny_config, tokenize)
 
@@ -86,6 +89,54 @@ class Dump:
             f.write(out)
 
 
+def export_with_encoder(model, path):
+    """The shipped tensors and the encoder's, as export.py --with-encoder writes them."""
+    tensors = shipped_tensors(model)
+    tensors.update({n: t.detach().float().clone() for n, t in model.state_dict().items()
+                    if n.startswith(ENCODER_PREFIX) and t.dtype.is_floating_point})
+    write_kin(path, model.cfg, VOCAB, tensors)
+
+
+def random_image(cfg, seed):
+    """RGBA bytes (He, We, 4) at the encoder's input size, alpha included, and the encoder's input
+    (1, 3, He, We) as the engine computes it: colour * alpha / 255 over black, then / 127.5 - 1, in f32."""
+    g = torch.Generator().manual_seed(seed)
+    side = (cfg.latent_h * cfg.enc_factor, cfg.latent_w * cfg.enc_factor)
+    rgba = torch.randint(0, 256, side + (4,), generator=g, dtype=torch.int32)
+    rgba[: side[0] // 2, :, 3] = 255  # half of it opaque
+    over_black = (rgba[..., :3] * rgba[..., 3:]).float() / 255.0
+    x = over_black / 127.5 - 1.0
+    return rgba.to(torch.uint8), x.permute(2, 0, 1)[None].contiguous()
+
+
+def make_model(cfg):
+    torch.manual_seed(SEED_MODEL)
+    model = Kineto(cfg)
+    randomise(model)
+    round_to_stored(model, encoder=True)
+    model.eval()
+    return model
+
+
+def golden_four_levels(out):
+    """tiny4.kin and golden4.bin: a 4-level decoder and its 3-level encoder, at 8 latent channels."""
+    cfg = tiny_config(len(VOCAB))
+    cfg.vae_ch, cfg.enc_levels, cfg.latent_channels, cfg.latent_scale = (8, 8, 8, 16), 3, 8, LATENT_SCALE
+    model = make_model(cfg)
+    export_with_encoder(model, os.path.join(out, "tiny4.kin"))
+    d = Dump()
+    g = torch.Generator().manual_seed(SEED + 4)
+    latent = torch.randn(cfg.frames, cfg.latent_channels, cfg.latent_h, cfg.latent_w, generator=g)
+    d.add("latent", latent)
+    d.add("rgb", model.vae_dec(latent / cfg.latent_scale))
+    d.add("frames", decode_frames(model, latent))
+    rgba, x = random_image(cfg, SEED + 5)
+    d.add("image", rgba)
+    d.add("image.mean", model.vae_enc(x)[0][0])
+    d.write(os.path.join(out, "golden4.bin"))
+    return len(d.records)
+
+
 @torch.no_grad()
 def main():
     p = argparse.ArgumentParser()
@@ -95,13 +146,9 @@ def main():
 
     cfg = tiny_config(len(VOCAB))
     cfg.latent_scale = LATENT_SCALE
-    torch.manual_seed(SEED_MODEL)
-    model = Kineto(cfg)
-    randomise(model)
-    round_to_stored(model)
-    model.eval()
+    model = make_model(cfg)
     kin = os.path.join(a.out, "tiny.kin")
-    export_model(model, VOCAB, kin)
+    export_with_encoder(model, kin)
 
     d = Dump()
     d.add("prompt", PROMPT.encode())
@@ -161,9 +208,20 @@ def main():
     d.add("clip.shot_frames", np.array(CLIP_SHOT_FRAMES))
     d.add("clip.latent", clip)
     d.add("clip.frames", decode_frames(model, clip))
+
+    # an image start: the encoder's mean, then one window holding frame 0 to the image's latent
+    rgba, x = random_image(cfg, SEED + 1)
+    mean = model.vae_enc(x)[0][0]
+    d.add("image", rgba)
+    d.add("image.mean", mean)
+    start = sample(model, ids, neg_ids, SEED, STEPS, GUIDANCE, renoise=RENOISE, known=[0],
+                   given=(mean * cfg.latent_scale)[None])
+    d.add("image.latent", start)
+    d.add("image.frames", decode_frames(model, start))
     d.write(os.path.join(a.out, "golden.bin"))
-    print("wrote %s (%d bytes) and golden.bin with %d tensors; prompt ids %s, unknown %s"
-          % (kin, os.path.getsize(kin), len(d.records), ids, unknown))
+    n4 = golden_four_levels(a.out)
+    print("wrote %s (%d bytes) and golden.bin with %d tensors; prompt ids %s, unknown %s; tiny4.kin and golden4.bin "
+          "with %d" % (kin, os.path.getsize(kin), len(d.records), ids, unknown, n4))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 /* kineto_cli.c — the command line:
      kineto generate --prompt TEXT [--prompt TEXT ...] [--seed N] [--steps N] [--guidance G] [--renoise R]
                      [--negative TEXT] [--frames N] [--seamless] [--overlap N] [--threads N] [--no-temporal]
-                     [--out DIR] [--gif FILE] [--weights FILE] [--force] [--verbose]
+                     [--image FILE] [--out DIR] [--gif FILE] [--weights FILE] [--force] [--verbose]
    --prompt given more than once makes a storyboard, one shot each, --frames split evenly over them
    (each shot the model's window when --frames is absent).
      kineto info [--weights FILE]
@@ -19,11 +19,13 @@
 #include <unistd.h>
 
 #include "encode.h"
+#include "io/image_decode.h"
 #include "kineto.h"
 #include "out_files.h"
 #include "terminal.h"
 
 #define DEFAULT_WEIGHTS "weights/kineto-world.kin"
+#define MAX_IMAGE_FILE_BYTES ((long)256 << 20) /* an --image file; an 8192x8192 PNG is far smaller */
 #ifndef KINETO_VERSION
 #define KINETO_VERSION "unknown" /* build.sh passes package.json's version */
 #endif
@@ -52,7 +54,7 @@ static double now_seconds(void) {
 typedef struct {
     const char *prompts[KINETO_MAX_SHOTS]; /* one per --prompt, in order */
     int n_prompts;
-    const char *negative, *out_dir, *gif, *weights;
+    const char *negative, *out_dir, *gif, *weights, *image;
     unsigned long long seed;
     long steps, frames, threads, overlap;
     double guidance, renoise;
@@ -96,7 +98,7 @@ static int parse_fraction(const char *s, double lo, double hi, double *out) {
 static int is_value_flag(const char *flag) {
     static const char *const flags[] = {"--prompt", "--negative", "--out", "--gif", "--weights", "--steps",
                                         "--frames", "--threads", "--seed", "--guidance", "--renoise",
-                                        "--overlap"};
+                                        "--overlap", "--image"};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         if (!strcmp(flag, flags[i])) return 1;
     return 0;
@@ -124,6 +126,7 @@ static int parse_args(int argc, char **argv, cli_args *a) {
         else if (!strcmp(flag, "--out")) a->out_dir = value;
         else if (!strcmp(flag, "--gif")) a->gif = value;
         else if (!strcmp(flag, "--weights")) a->weights = value;
+        else if (!strcmp(flag, "--image")) a->image = value;
         else if (!strcmp(flag, "--steps")) { if (!parse_long(flag, value, 1, KINETO_MAX_STEPS, &a->steps)) return 0; }
         else if (!strcmp(flag, "--frames")) { if (!parse_long(flag, value, 1, KINETO_MAX_FRAMES, &a->frames)) return 0; }
         else if (!strcmp(flag, "--overlap")) { if (!parse_long(flag, value, 1, KINETO_MAX_FRAMES, &a->overlap)) return 0; }
@@ -176,6 +179,37 @@ static int finish(int rc) {
     return rc;
 }
 
+/* ---- --image: the file's bytes, checked and decoded to RGBA (io/image_decode.h) ---- */
+static int read_image(const char *path, kn_image *img) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return kn_complain("--image %s: %s", path, strerror(errno));
+    uint8_t *data = NULL;
+    long size = -1;
+    if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
+    if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return kn_complain("--image %s: cannot read it (a directory?)", path);
+    }
+    if (size > MAX_IMAGE_FILE_BYTES) {
+        fclose(f);
+        return kn_complain("--image %s: %ld bytes, over the %ld MB an image file may have", path, size,
+                           MAX_IMAGE_FILE_BYTES >> 20);
+    }
+    data = malloc(size ? (size_t)size : 1);
+    size_t got = data ? fread(data, 1, (size_t)size, f) : 0;
+    int read_error = ferror(f);
+    fclose(f);
+    if (!data) return kn_complain("--image %s: out of memory reading %ld bytes", path, size);
+    if (got != (size_t)size || read_error) {
+        free(data);
+        return kn_complain("--image %s: cannot read it (a directory?)", path);
+    }
+    char why[256];
+    int rc = kn_image_decode(data, (size_t)size, KINETO_MAX_IMAGE_SIDE, img, why, sizeof why);
+    free(data);
+    return rc ? kn_complain("--image %s: %s", path, why) : 0;
+}
+
 /* ---- info ---- */
 static int cmd_info(const cli_args *a) {
     const char *path = a->weights ? a->weights : default_weights();
@@ -189,6 +223,8 @@ static int cmd_info(const cli_args *a) {
     kn_say("prompt           at most %d known words\n", in.max_tokens);
     kn_say("defaults         %d steps, guidance %g, renoise %g\n", in.default_steps, (double)in.default_guidance,
            (double)in.default_renoise);
+    if (in.has_encoder) kn_say("image start      yes: images are scaled to %dx%d\n", in.encoder_width, in.encoder_height);
+    else kn_say("image start      no (the weights have no VAE encoder)\n");
     kn_say("vocabulary       %d words:", in.vocab_size - 1);
     for (int i = 1; i < in.vocab_size; i++) kn_say(" %s", kineto_vocab_word(ctx, i));
     kn_say("\n");
@@ -246,10 +282,12 @@ static int plan_shots(const cli_args *a, const kineto_info *in, kineto_shot *sho
 static int cmd_generate(const cli_args *a) {
     if (!a->n_prompts) return kn_complain("generate needs --prompt TEXT");
     if (!a->out_dir && !a->gif) return kn_complain("generate needs --out DIR and/or --gif FILE");
-    kineto_ctx *ctx = load(a->weights ? a->weights : default_weights());
+    const char *weights = a->weights ? a->weights : default_weights();
+    kineto_ctx *ctx = load(weights);
     if (!ctx) return 1;
     kineto_info in = kineto_model_info(ctx);
     kineto_shot shots[KINETO_MAX_SHOTS];
+    kn_image image = {0};
     int frames = plan_shots(a, &in, shots);
     if (!frames) {
         kineto_free(ctx);
@@ -258,6 +296,18 @@ static int cmd_generate(const cli_args *a) {
     if (a->seamless && frames < 2) {
         kineto_free(ctx);
         return kn_complain("--seamless needs at least 2 frames (--frames %d)", frames);
+    }
+    if (a->image && !in.has_encoder) {
+        kineto_free(ctx);
+        return kn_complain("--image: the weights %s have no VAE encoder; image start needs one", weights);
+    }
+    if (a->image && frames < 2) {
+        kineto_free(ctx);
+        return kn_complain("--image needs at least 2 frames (--frames %d): the image is the first", frames);
+    }
+    if (a->image && read_image(a->image, &image) != 0) {
+        kineto_free(ctx);
+        return 1;
     }
     if (a->overlap && a->overlap >= in.frames) {
         kineto_free(ctx);
@@ -268,6 +318,7 @@ static int cmd_generate(const cli_args *a) {
     /* every output path is checked before the work */
     if (!(out = kn_out_plan(a->out_dir, frames, a->gif, a->force, why, sizeof why))) {
         kineto_free(ctx);
+        kn_image_free(&image);
         return kn_complain("%s", why);
     }
     kineto_params p = kineto_default_params();
@@ -287,6 +338,13 @@ static int cmd_generate(const cli_args *a) {
     p.temporal_attention = !a->no_temporal;
     p.seamless = a->seamless;
     p.overlap = (int)a->overlap;
+    if (image.rgba) {
+        p.image = image.rgba;
+        p.image_width = image.width;
+        p.image_height = image.height;
+        kn_say("image %dx%d, scaled to %dx%d for the encoder, is frame 0\n", image.width, image.height, in.encoder_width,
+               in.encoder_height);
+    }
     int rc = 1;
     uint8_t *rgba = NULL;
     kineto_status st = kineto_begin(ctx, &p);
@@ -307,6 +365,7 @@ static int cmd_generate(const cli_args *a) {
     rc = write_outputs(out, a, rgba, frames, &in);
 done:
     free(rgba);
+    kn_image_free(&image);
     kn_out_free(out);
     kineto_free(ctx);
     return rc;
@@ -316,8 +375,8 @@ static void usage(FILE *to) {
     fprintf(to,
             "usage: kineto generate --prompt TEXT [--prompt TEXT ...] [--seed N] [--steps N] [--guidance G]\n"
             "                       [--renoise R] [--negative TEXT] [--frames N] [--seamless] [--overlap N]\n"
-            "                       [--threads N] [--no-temporal] [--out DIR] [--gif FILE] [--weights FILE]\n"
-            "                       [--force] [--verbose]\n"
+            "                       [--threads N] [--no-temporal] [--image FILE] [--out DIR] [--gif FILE]\n"
+            "                       [--weights FILE] [--force] [--verbose]\n"
             "       kineto info [--weights FILE]\n"
             "       kineto --version\n"
             "  --frames N     1..%d frames; past the model's window the clip is made window by window\n"
@@ -326,10 +385,12 @@ static void usage(FILE *to) {
             "  --seamless     a loop: the last frame leads into the first\n"
             "  --overlap N    known frames each window starts from (default half the window)\n"
             "  --renoise R    0..1: share of each step's noise estimate replaced by fresh noise (0 = Euler)\n"
+            "  --image FILE   a PNG or JPEG (up to %dx%d) as the first frame, over black where transparent;\n"
+            "                 the clip moves on from it (needs weights with the VAE encoder)\n"
             "  --no-temporal  skip the temporal attention (for ablations)\n"
             "Steps, guidance and renoise default to the model's. Weights default to $KINETO_WEIGHTS, else\n"
             "%s beside the build directory.\n",
-            KINETO_MAX_FRAMES, DEFAULT_WEIGHTS);
+            KINETO_MAX_FRAMES, KINETO_MAX_IMAGE_SIDE, KINETO_MAX_IMAGE_SIDE, DEFAULT_WEIGHTS);
 }
 
 int main(int argc, char **argv) {

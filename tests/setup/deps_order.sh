@@ -95,7 +95,7 @@ target() {
 [ -d "$ROOT/node_modules" ] || { echo "error: run npm ci (./build.sh deps) first: the npm stand-in copies node_modules" >&2; exit 1; }
 target serve emscripten nodejs npm
 target native build-essential libstb-dev libgif-dev
-target wasm emscripten
+target wasm emscripten libstb-dev
 target all build-essential emscripten nodejs npm
 target vendor nodejs npm
 echo "$passed passed, $failed failed"
