@@ -80,7 +80,7 @@ export function sha256(bytes) {
 }
 
 // The native CLI's frames as RGBA bytes (its PNGs are RGB or RGBA; alpha is 255 either way).
-// request: {prompt, negativePrompt, seed, steps, guidance, renoise, frames}; unset ones are the model's.
+// request: {prompt, negativePrompt, seed, steps, guidance, renoise, frames, imageFile}; unset ones are the model's.
 export function nativeFrames(request, { cli = NATIVE_CLIS[0], weights = TINY, threads = 1 } = {}) {
   if (!fs.existsSync(cli)) throw new Error(`${path.relative(ROOT, cli)} is missing: run ./build.sh native`);
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'kineto-cli-'));
@@ -88,6 +88,7 @@ export function nativeFrames(request, { cli = NATIVE_CLIS[0], weights = TINY, th
   const prompts = (request.prompts ?? [request.prompt]).flatMap((p) => ['--prompt', p]);
   const args = ['generate', '--weights', weights, ...prompts, '--threads', String(threads), '--out', out];
   if (request.seamless) args.push('--seamless');
+  if (request.imageFile) args.push('--image', request.imageFile);   // a PNG or JPEG file's path
   const options = { negativePrompt: '--negative', seed: '--seed', steps: '--steps', guidance: '--guidance',
     renoise: '--renoise', frames: '--frames' };
   for (const [name, flag] of Object.entries(options)) {

@@ -93,13 +93,19 @@ function clampThreads(n) {
 }
 
 // An error the engine reported: status is kineto_status_str's text, message kineto_last_error's.
+// field: the request's field it names, where one is to blame ('image' for a file the decoder refused).
 export class EngineError extends Error {
-  constructor(status, message) {
+  constructor(status, message, field) {
     super(message || status);
     this.name = 'EngineError';
     this.status = status;
+    if (field) this.field = field;
   }
 }
+
+// An ArrayBuffer or any view of one as its bytes.
+const byteView = (data) => (ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+  : new Uint8Array(data));
 
 const INFO_JSON_BYTES = 1024;   // kineto_js_info's object is about 250 bytes
 const utf8 = new TextEncoder();
@@ -171,8 +177,10 @@ export class Engine {
 
   // request: {prompt, shots, negativePrompt, seed, steps, guidance, renoise, frames, seamless} as
   // checkRequest returns it (the engine checks it too). shots [{prompt, frames}]: a storyboard;
-  // without it, one shot of prompt over `frames` frames (0: the model's window).
-  begin({ prompt, shots, negativePrompt = '', seed = 0, steps = 0, guidance, renoise, frames = 0, seamless = false }) {
+  // without it, one shot of prompt over `frames` frames (0: the model's window). image: the clip's
+  // first frame, as {width, height, rgba} (RGBA8 bytes) or {bytes} (a PNG or JPEG file's bytes).
+  begin({ prompt, shots, negativePrompt = '', seed = 0, steps = 0, guidance, renoise, frames = 0, seamless = false,
+    image = null }) {
     this.end();
     const texts = shots ? shots.map((shot, i) => [`shots[${i}].prompt`, String(shot.prompt ?? '')])
       : [['prompt', String(prompt ?? '')]];
@@ -186,12 +194,13 @@ export class Engine {
         held.push(shotFramesPtr);
         new Int32Array(this.heap().buffer, shotFramesPtr, shots.length).set(shots.map((shot) => shot.frames));
       }
+      const start = image ? this.imageOnHeap(image, held) : { ptr: 0, width: 0, height: 0 };
       const seed64 = BigInt(parseSeed(seed));
       // The one call into kineto_js_begin_clip; overlap 0 is the engine's default, as the CLI's.
       this.check(this.m._kineto_js_begin_clip(this.ctx, promptsPtr, shotFramesPtr, shots ? shots.length : 0,
         negativePtr, Number(seed64 & 0xffffffffn), Number(seed64 >> 32n), steps,
         guidance ?? this.info.defaultGuidance, renoise ?? this.info.defaultRenoise, frames, this.threads, 0,
-        seamless ? 1 : 0));
+        seamless ? 1 : 0, start.ptr, start.width, start.height));
     } finally {
       held.forEach((ptr) => this.m._free(ptr));
     }
@@ -199,6 +208,38 @@ export class Engine {
     this.clipBytes = this.m._kineto_js_clip_bytes(this.ctx);
     this.clip = this.malloc(this.clipBytes);
     this.framesSent = 0;
+  }
+
+  // A start image's RGBA pixels on the heap, in a block put in held (kineto_begin encodes the image
+  // and keeps none of it): {width, height, rgba} copied, {bytes} decoded by kineto_js_decode_image,
+  // the CLI's --image decoder, so a file gives the CLI's pixels.
+  imageOnHeap(image, held) {
+    if (image.bytes === undefined) {
+      const rgba = byteView(image.rgba);
+      if (rgba.length !== image.width * image.height * 4) {
+        throw new EngineError('invalid argument', `image has ${rgba.length} bytes of RGBA, not ${image.width}x${image.height}x4`,
+          'image');
+      }
+      const ptr = this.malloc(Math.max(1, rgba.length));
+      held.push(ptr);
+      this.heap().set(rgba, ptr);
+      return { ptr, width: image.width, height: image.height };
+    }
+    const bytes = byteView(image.bytes);
+    const file = this.malloc(Math.max(1, bytes.length));
+    try {
+      this.heap().set(bytes, file);
+      const ptr = this.m._kineto_js_decode_image(file, bytes.length);
+      if (!ptr) {
+        const why = this.m.UTF8ToString(this.m._kineto_js_image_error());
+        throw new EngineError('invalid argument', /^out of memory/.test(why) ? `image could not be decoded: ${why}`
+          : `image is ${why}`, 'image');
+      }
+      held.push(ptr);
+      return { ptr, width: this.m._kineto_js_image_width(), height: this.m._kineto_js_image_height() };
+    } finally {
+      this.m._free(file);
+    }
   }
 
   // [field, text] pairs as NUL-terminated UTF-8 strings one after another on the heap (the layout

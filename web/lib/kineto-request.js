@@ -9,6 +9,8 @@ export const MAX_SEED = 18446744073709551615n; // the engine's u64; randomSeed()
 export const MAX_PROMPT_BYTES = 4096;  // KINETO_MAX_PROMPT_BYTES: each prompt, in UTF-8 bytes
 export const MAX_FRAMES = 256;       // KINETO_MAX_FRAMES: of a clip, all shots together
 export const MAX_SHOTS = 64;         // KINETO_MAX_SHOTS
+export const MAX_IMAGE_SIDE = 8192;  // KINETO_MAX_IMAGE_SIDE: pixels, each side of a start image
+export const MAX_IMAGE_FILE_BYTES = 256 * 1024 * 1024;  // the CLI's limit on an --image file
 
 const isWordChar = (c) => (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 39; // a-z 0-9 '
 
@@ -262,13 +264,42 @@ export function checkRequest(request, info, vocab) {
   const seamless = request.seamless ?? false;
   if (typeof seamless !== 'boolean') throw fail(TypeError, 'seamless', `must be true or false (got ${describe(seamless)})`);
   if (seamless && frames < 2) throw fail(RangeError, 'seamless', 'needs a clip of at least 2 frames (frames is 1)');
+  const imageKind = request.image === undefined || request.image === null ? null : checkImage(request.image, frames, info);
   const seed = parseSeed(request.seed ?? randomSeed());
   // the engine's list: each shot's unknown words in order, then the negative prompt's
   const unknown = [...shots.flatMap((shot) => shot.unknown), ...negative.unknown];
   const result = { prompt: shots[0].prompt, negativePrompt, steps, guidance, renoise, frames, seamless, seed,
     unknownWords: unknown };
   if (storyboard) result.shots = shots.map(({ prompt, frames }) => ({ prompt, frames }));
+  if (imageKind) [result.image, result.imageKind] = [request.image, imageKind];
   return result;
+}
+
+// A start image's kind: 'pixels' (an ImageData), 'bitmap' (an ImageBitmap) or 'file' (a Blob or
+// File of PNG or JPEG bytes, decoded in the worker by the CLI's decoder). Sizes known without
+// decoding are checked here; a file's stated size is checked by the decoder before any pixel.
+function checkImage(image, frames, info) {
+  const kind = typeof ImageData === 'function' && image instanceof ImageData ? 'pixels'
+    : typeof ImageBitmap === 'function' && image instanceof ImageBitmap ? 'bitmap'
+      : typeof Blob === 'function' && image instanceof Blob ? 'file' : null;
+  if (!kind) {
+    throw fail(TypeError, 'image', `must be an ImageData, an ImageBitmap or a Blob (File) of a PNG or JPEG (got ${describe(image)})`);
+  }
+  if (kind === 'file' && image.size > MAX_IMAGE_FILE_BYTES) {
+    throw fail(RangeError, 'image', `is a file of ${image.size} bytes, over the ${MAX_IMAGE_FILE_BYTES >> 20} MB an image file may have`);
+  }
+  if (kind !== 'file') {
+    const { width, height } = image;   // a closed ImageBitmap is 0x0
+    if (!(width >= 1 && width <= MAX_IMAGE_SIDE && height >= 1 && height <= MAX_IMAGE_SIDE)) {
+      throw fail(RangeError, 'image', `is ${width}x${height} pixels: each side must be 1..${MAX_IMAGE_SIDE}` +
+        (kind === 'bitmap' && !width && !height ? ' (a closed ImageBitmap?)' : ''));
+    }
+  }
+  if (info.hasEncoder === false) {
+    throw fail(RangeError, 'image', 'needs weights that hold the VAE encoder: this model has none, so it cannot start from an image');
+  }
+  if (frames < 2) throw fail(RangeError, 'image', `needs a clip of at least 2 frames (frames is ${frames})`);
+  return kind;
 }
 
 export function randomSeed() {

@@ -10,6 +10,8 @@ export const DEFAULT_WEIGHTS_URL: string;
 export const MAX_FRAMES: 256;
 /** The most shots a storyboard may have (KINETO_MAX_SHOTS). */
 export const MAX_SHOTS: 64;
+/** The most pixels a start image may have on each side (KINETO_MAX_IMAGE_SIDE). */
+export const MAX_IMAGE_SIDE: 8192;
 
 /** The WebAssembly build init() may ask for; 'auto' picks the best this page allows. */
 export type EngineMode = 'auto' | 'simd-mt' | 'simd' | 'base';
@@ -44,6 +46,8 @@ export interface ModelInfo {
   defaultRenoise: number;
   /** The most known words a prompt may hold. */
   maxTokens: number;
+  /** The weights hold the VAE encoder, so a clip can start from an image (GenerateOptions.image). */
+  hasEncoder: boolean;
 }
 
 export interface Ready {
@@ -121,6 +125,14 @@ export interface GenerateOptions {
   frames?: number;
   /** A loop: the last frame leads into the first (one more window of steps). Needs 2 frames or more. */
   seamless?: boolean;
+  /**
+   * The clip's first frame; the rest move on from it. Needs 2 frames or more and weights with the
+   * VAE encoder (info.hasEncoder). An ImageData or ImageBitmap gives its pixels (neither is changed
+   * or closed); a Blob or File must hold a PNG or JPEG, decoded by the engine's decoder, so the
+   * same file gives the CLI's `kineto generate --image` bytes. At most 8192 pixels a side. The
+   * engine composites it over black and scales it to the encoder's input. Default none.
+   */
+  image?: ImageData | ImageBitmap | Blob | null;
   /** After every denoising step. */
   onProgress?: (progress: Progress) => void;
   /**
@@ -165,7 +177,7 @@ export interface Clip {
 
 /** The field a bad request names. */
 export type RequestField = 'prompt' | 'shots' | 'negativePrompt' | 'seed' | 'steps' | 'guidance' | 'renoise' | 'frames'
-  | 'seamless';
+  | 'seamless' | 'image';
 
 /**
  * A TypeError or RangeError for bad input: its message names the field and what it accepts (a shot
@@ -176,9 +188,14 @@ export interface FieldError extends Error {
   field: RequestField | 'weightsUrl';
 }
 
-/** What the engine refused: status is the engine's status text, message says what was wrong. */
+/**
+ * What the engine refused: status is the engine's status text, message says what was wrong; field
+ * is 'image' for an image file the decoder refused ("image is not a PNG or JPEG file", "image is a
+ * truncated PNG ...", "image is a PNG of 20000x20000 pixels: each side must be 1..8192").
+ */
 export interface EngineError extends Error {
   status: string;
+  field?: 'image';
 }
 
 /** The worker is gone (it crashed or init() restarted it); the next call starts a new one. */
@@ -206,12 +223,16 @@ export interface CheckedRequest {
   renoise: number;
   frames: number;
   unknownWords: string[];
+  /** The start image as given, and what it is. */
+  image?: ImageData | ImageBitmap | Blob;
+  imageKind?: 'pixels' | 'bitmap' | 'file';
 }
 
 /** The checks generate() runs before the engine sees a request; throws a FieldError. */
 export function checkRequest(
   request: GenerateOptions | StoryboardOptions,
-  info: Pick<ModelInfo, 'frames' | 'maxTokens' | 'defaultSteps' | 'defaultGuidance' | 'defaultRenoise'>,
+  info: Pick<ModelInfo, 'frames' | 'maxTokens' | 'defaultSteps' | 'defaultGuidance' | 'defaultRenoise'>
+    & Partial<Pick<ModelInfo, 'hasEncoder'>>,
   vocab: Iterable<string>,
 ): CheckedRequest;
 

@@ -6,14 +6,15 @@
 //   // clip.frames: one RGBA Uint8ClampedArray of clip.width * clip.height * 4 bytes per frame
 //   // long clips: frames up to 256, prompt: ['shot one', 'shot two'] or shots: [{prompt, frames}],
 //   // seamless: true; onFrames gets each window's frames as soon as they are final
+//   // image: an ImageData, ImageBitmap or Blob (PNG/JPEG file) as the clip's first frame
 //
 // One worker serves the whole page; concurrent generate() calls run one after another. The worker,
 // the WebAssembly builds and the default weights are found relative to this module, so the whole
 // web/lib/ folder can be copied anywhere.
 
-import { checkRequest, splitWords, suggestWord, unknownWords, MAX_FRAMES, MAX_SHOTS } from './kineto-request.js';
+import { checkRequest, splitWords, suggestWord, unknownWords, MAX_FRAMES, MAX_SHOTS, MAX_IMAGE_SIDE } from './kineto-request.js';
 
-export { checkRequest, splitWords, suggestWord, unknownWords, MAX_FRAMES, MAX_SHOTS };
+export { checkRequest, splitWords, suggestWord, unknownWords, MAX_FRAMES, MAX_SHOTS, MAX_IMAGE_SIDE };
 export { VERSION } from './version.js';   // written by ./build.sh from package.json
 
 // The model init() loads when given neither weightsUrl nor weights.
@@ -26,7 +27,7 @@ let nextJobId = 1;
 // options: weightsUrl (default ./wasm/kineto-world.kin beside this file) or weights (an ArrayBuffer),
 // mode ('auto' | 'simd-mt' | 'simd' | 'base'), threads (for simd-mt, default the core count, at most 4).
 // Resolves to {mode, info: {frames, width, height, fps, vocab, defaultSteps, defaultGuidance, defaultRenoise,
-// maxTokens}}.
+// maxTokens, hasEncoder}}.
 // Calling it again with the same options (or none) reuses the running worker; other options restart it.
 export function init(options) {
   if (session && (options === undefined || sameOptions(session.options, options))) return session.ready;
@@ -105,7 +106,7 @@ function onMessage(s, msg) {
     s.vocab = new Set(msg.vocab);
     const { frames, width, height, fps, maxTokens, defaultSteps, defaultGuidance, defaultRenoise } = msg.info;
     s.resolveReady({ mode: msg.mode, info: { frames, width, height, fps, maxTokens, defaultSteps, defaultGuidance,
-      defaultRenoise, vocab: msg.vocab } });
+      defaultRenoise, vocab: msg.vocab, hasEncoder: msg.info.hasEncoder } });
     return;
   }
   if (msg.type === 'init-error') return stop(s, msg.message);
@@ -126,6 +127,7 @@ function onMessage(s, msg) {
   } else if (msg.type === 'error') {
     const error = new Error(msg.message);
     error.status = msg.status;
+    if (msg.field) error.field = msg.field;
     job.reject(error);
   } else if (msg.type === 'cancelled') {
     job.reject(abortError());
@@ -146,7 +148,7 @@ function abortError() {
 }
 
 // request: {prompt (a string, or an array: one shot each), shots ([{prompt, frames}], instead of prompt),
-// negativePrompt, seed, steps, guidance, renoise, frames (1..256), seamless, onProgress, onPreview,
+// negativePrompt, seed, steps, guidance, renoise, frames (1..256), seamless, image, onProgress, onPreview,
 // onFrames, signal}. Resolves to {width, height, fps, frames: [Uint8ClampedArray RGBA], seed, unknownWords}.
 // Rejects with a TypeError/RangeError naming the field for bad input, an AbortError when signal
 // aborts (the worker stops within one step), or an Error with the engine's message.
@@ -159,6 +161,8 @@ export async function generate(request) {
   await s.ready;
   if (signal?.aborted) throw abortError();
   const checked = checkRequest(request, s.info, s.vocab);
+  const image = checked.image ? await imageMessage(checked.image, checked.imageKind) : null;
+  if (signal?.aborted) throw abortError();
   if (session !== s) throw new Error('the Kineto worker stopped before the request could start');
   const id = nextJobId++;
   return new Promise((resolve, reject) => {
@@ -181,7 +185,34 @@ export async function generate(request) {
     signal?.addEventListener('abort', onAbort, { once: true });
     const { prompt, shots, negativePrompt, seed, steps, guidance, renoise, frames, seamless } = checked;
     s.worker.postMessage({ type: 'generate', id, prompt, shots, negativePrompt, seed, steps, guidance, renoise, frames,
-      seamless, previews: typeof request.onPreview === 'function', readyFrames: typeof request.onFrames === 'function' });
+      seamless, image, previews: typeof request.onPreview === 'function', readyFrames: typeof request.onFrames === 'function' },
+    image ? [image.rgba ?? image.bytes] : []);
   });
+}
+
+// The start image as the worker takes it, in a buffer of its own to transfer (the caller's
+// ImageData and ImageBitmap stay usable): a file's bytes, or RGBA pixels.
+async function imageMessage(image, kind) {
+  if (kind === 'file') {
+    try {
+      return { bytes: await image.arrayBuffer() };
+    } catch (error) {
+      throw imageError(TypeError, `could not be read: ${error.message}`);
+    }
+  }
+  if (kind === 'pixels') return { width: image.width, height: image.height, rgba: image.data.slice().buffer };
+  if (typeof OffscreenCanvas !== 'function') {
+    throw imageError(TypeError, 'is an ImageBitmap, which this browser cannot read without OffscreenCanvas: pass an ImageData or a Blob');
+  }
+  const { width, height } = image;
+  const context = new OffscreenCanvas(width, height).getContext('2d');
+  context.drawImage(image, 0, 0);
+  return { width, height, rgba: context.getImageData(0, 0, width, height).data.buffer };
+}
+
+function imageError(ErrorType, message) {
+  const error = new ErrorType(`image ${message}`);
+  error.field = 'image';
+  return error;
 }
 

@@ -4,14 +4,15 @@
 //
 // Page -> worker: {type:'init', weightsUrl | weights, mode, threads}
 //                 {type:'generate', id, prompt, shots, negativePrompt, seed, steps, guidance, renoise, frames,
-//                  seamless, previews, readyFrames}
+//                  seamless, image, previews, readyFrames}: image null, {width, height, rgba: ArrayBuffer}
+//                  or {bytes: ArrayBuffer} (a PNG or JPEG file, decoded here by the CLI's decoder)
 //                 {type:'cancel', id}
 // Worker -> page: {type:'ready', mode, info, vocab} | {type:'init-error', message}
 //                 {type:'progress', id, step, total} | {type:'preview', id, step, frames:[ArrayBuffer]}
 //                 {type:'frames', id, first, frames:[ArrayBuffer], count}: frames first.. are final
 //                   (sent when readyFrames asks; count is the clip's frames)
 //                 {type:'done', id, width, height, fps, frames:[ArrayBuffer], seed, unknownWords}
-//                 {type:'error', id, message, status} | {type:'cancelled', id}
+//                 {type:'error', id, message, status, field} | {type:'cancelled', id}
 //                 {type:'fatal', message}: the engine trapped; the page must start a new worker.
 
 import { loadEngine, Engine } from './kineto-engine.js';
@@ -111,7 +112,7 @@ async function run(job) {
   } catch (error) {
     if (error.status !== undefined) {
       engine.end();
-      return post('error', { message: error.message, status: error.status });
+      return post('error', { message: error.message, status: error.status, field: error.field });
     }
     // A trap (out of bounds, unreachable, stack overflow) leaves the module unusable.
     broken = `${error.name}: ${error.message}`;
