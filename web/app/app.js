@@ -4,6 +4,7 @@ import { INLINE, builtInModel as pageModel } from './model.js';
 import { renderVocabulary, insertText } from './vocab.js';
 import { SettingsForm } from './settings.js';
 import { Storyboard } from './storyboard.js';
+import { StartImage } from './start-image.js';
 import { Progress } from './progress.js';
 import { createPlayer } from './player-controls.js';
 import { History } from './history.js';
@@ -21,6 +22,9 @@ const form = new SettingsForm({
 });
 const storyboard = new Storyboard({ form: $('prompt-form'), list: $('shots'), add: $('add-shot'), prompt: $('prompt'),
   frames: $('frames') });
+const startImage = new StartImage({ input: $('image-file'), chosen: $('image-chosen'), thumb: $('image-thumb'),
+  name: $('image-name'), remove: $('image-remove') },
+(label) => say(label ? `The next clip starts from ${label}.` : 'The next clip starts from noise.'));
 const progress = new Progress($('progress'), $('progress-bar'), $('progress-text'));
 const player = createPlayer($);
 const clips = new History($('history-list'), $('history-empty'), replay);
@@ -155,14 +159,15 @@ function writeSettings(settings) {
 }
 
 // generate()'s options for the settings: a storyboard's shots carry its prompts and frames.
-function requestOf({ prompt, shots, negativePrompt, seed, steps, guidance, renoise, frames, seamless }) {
-  const common = { negativePrompt, seed, steps, guidance, renoise, seamless };
+function requestOf({ prompt, shots, negativePrompt, seed, steps, guidance, renoise, frames, seamless, image }) {
+  const common = { negativePrompt, seed, steps, guidance, renoise, seamless, image };
   return shots ? { shots, ...common } : { prompt, frames, ...common };
 }
 
 // The input a checkRequest error is about: a shot's ("shots[2].prompt") or a setting's.
 function fieldOf(error) {
   if (typeof error.field !== 'string') return error.field;
+  if (error.field === 'image') return $('image-file');
   const shot = /^shots\[(\d+)\]\.(prompt|frames)/.exec(error.message);
   return shot ? storyboard.element(Number(shot[1]), shot[2]) : form.element(error.field);
 }
@@ -173,6 +178,7 @@ async function runGeneration() {
   let settings;
   try {
     settings = readSettings();
+    if (startImage.image) Object.assign(settings, { image: startImage.image, imageLabel: startImage.label });
     // kineto.js's own checks (a NUL or too many known words, e.g. from a share link), named by field
     checkRequest(requestOf(settings), engine.info, engine.info.vocab);
   } catch (error) {
@@ -199,7 +205,8 @@ async function runGeneration() {
     showClip(clip, settings);
     clips.add(clip, settings);
     const ignored = result.unknownWords?.length ? ` Ignored: ${result.unknownWords.join(', ')}.` : '';
-    say(`Made “${settings.prompt}” with seed ${settings.seed}.${ignored}`);
+    const from = settings.image ? ` from ${settings.imageLabel}` : '';
+    say(`Made “${settings.prompt}” with seed ${settings.seed}${from}.${ignored}`);
     setState('done');
   } catch (error) {
     if (error.name === 'AbortError') {
@@ -210,7 +217,8 @@ async function runGeneration() {
       progress.finish('Failed');
       // A dead worker is replaced by the next generate(): say so, so the user knows a retry can work.
       say(error.workerStopped ? `The engine stopped (${error.message}). Press Generate to try again with a fresh engine.`
-        : error.message || String(error), 'error');
+        : error.field === 'image' ? `${settings.imageLabel} cannot start a clip: ${error.message}.`
+          : error.message || String(error), 'error');
       setState('error');
     }
   } finally {
@@ -225,6 +233,7 @@ function setBusy(busy) {
   $('generate').disabled = busy;
   $('cancel').disabled = !busy;
   $('preview-badge').hidden = true;
+  if (busy) $('continue-frame').disabled = true;   // until a finished clip is in the player again
 }
 
 // The engine's frames: one RGBA array per frame (a single packed array is split).
@@ -264,7 +273,17 @@ function showClip(clip, settings) {
   const link = shareUrl(settings);
   $('share-url').value = link;
   history.replaceState(null, '', settingsToHash(settings));
-  for (const id of ['export-gif', 'export-webm', 'export-zip', 'copy-link']) $(id).disabled = false;
+  for (const id of ['export-gif', 'export-webm', 'export-zip', 'copy-link', 'continue-frame']) $(id).disabled = false;
+  $('share-image-note').hidden = !settings.image;
+}
+
+// The frame the player shows starts a new clip; the prompt and settings stay, so the clip goes on.
+function continueFromFrame() {
+  if (running || !current || !player.frameCount) return;
+  const shown = player.images[player.index];
+  const label = `frame ${player.index + 1} of “${current.settings.prompt}”`;
+  startImage.setPixels(new ImageData(new Uint8ClampedArray(shown.data), shown.width, shown.height), label);
+  runGeneration();
 }
 
 function replay({ clip, settings }) {
@@ -305,6 +324,7 @@ async function exportClip(kind) {
 function wireForm() {
   $('prompt-form').addEventListener('submit', (e) => { e.preventDefault(); runGeneration(); });
   $('cancel').addEventListener('click', () => running?.abort());
+  $('continue-frame').addEventListener('click', continueFromFrame);
   $('prompt').addEventListener('input', flagUnknownWords);
   $('shots').addEventListener('input', flagUnknownWords);
   $('shots').addEventListener('focusin', flagUnknownWords);
