@@ -53,7 +53,8 @@ test('a cross-origin isolated page runs the threaded build and makes the same bi
   assert.equal(result.isolated, true);
   assert.match(result.mode, /^simd\+threads \([1-4]\)$/);
   assert.deepEqual(Object.keys(result.info).sort(),
-    ['defaultGuidance', 'defaultRenoise', 'defaultSteps', 'fps', 'frames', 'height', 'maxTokens', 'vocab', 'width']);
+    ['defaultGuidance', 'defaultRenoise', 'defaultSteps', 'fps', 'frames', 'hasEncoder', 'height', 'maxTokens', 'vocab',
+      'width']);
   assert.ok(result.info.vocab.includes('ball') && !result.info.vocab.includes('<null>'));
   assert.deepEqual(result.progress, [1, 2, 3].map((step) => ({ step, total: 3 })));
   assert.deepEqual(result.previews, [4, 4, 4], 'a preview of every frame after every step');

@@ -5,16 +5,17 @@ import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import { PNG } from 'pngjs';
 
-// A red disc on dark blue with a half-transparent white band: not square and not the encoder's size,
-// so the engine scales it, and with alpha, so it composites it over black.
-export function drawing(width = 40, height = 24) {
+// A red disc on dark blue with a white band, half transparent unless bandAlpha says otherwise: not
+// square and not the encoder's size, so the engine scales it, and with alpha, so it composites it
+// over black.
+export function drawing(width = 40, height = 24, { bandAlpha = 128 } = {}) {
   const rgba = new Uint8Array(width * height * 4);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const at = (y * width + x) * 4;
       const inDisc = (x - 12) ** 2 + (y - 12) ** 2 <= 64;
       const inBand = y >= 18 && y < 21;
-      rgba.set(inDisc ? [220, 30, 30, 255] : inBand ? [255, 255, 255, 128] : [10, 20, 60, 255], at);
+      rgba.set(inDisc ? [220, 30, 30, 255] : inBand ? [255, 255, 255, bandAlpha] : [10, 20, 60, 255], at);
     }
   }
   return { width, height, rgba };

@@ -5,6 +5,7 @@
 // Long clips: prompt="a red ball moving left | a red ball going up" is a storyboard, one shot per
 // `|`-separated prompt, frames="64" split evenly over them; `seamless` makes a loop. A long clip's
 // first windows play as soon as they are final, while the rest is made.
+// image="drawing.png": the clip starts from that PNG or JPEG, fetched (as the page's CSP allows).
 
 import { generate, init, suggestWord } from './kineto.js';
 import { Player } from './player.js';
@@ -29,7 +30,7 @@ const NUMBER_ATTRIBUTES = {
 
 export class KinetoClip extends HTMLElement {
   static get observedAttributes() {
-    return ['prompt', 'negative-prompt', ...Object.keys(NUMBER_ATTRIBUTES), 'seamless', 'controls', 'loop'];
+    return ['prompt', 'negative-prompt', ...Object.keys(NUMBER_ATTRIBUTES), 'seamless', 'image', 'controls', 'loop'];
   }
 
   constructor() {
@@ -121,6 +122,8 @@ export class KinetoClip extends HTMLElement {
     try {
       const { info } = await init();
       if (controller.signal.aborted) return;
+      const imageUrl = this.getAttribute('image');
+      if (imageUrl) request.image = await fetchImage(imageUrl, controller.signal);
       this.player.resize(info.width, info.height);
       this.player.fps = info.fps;
       this.setStatus('waiting for the engine…');
@@ -174,6 +177,26 @@ export class KinetoClip extends HTMLElement {
     this.statusLine.textContent = text;
     this.statusLine.classList.toggle('error', isError);
   }
+}
+
+// The image attribute's file as a Blob, which generate() decodes as the CLI decodes --image.
+async function fetchImage(src, signal) {
+  const url = new URL(src, document.baseURI).href;
+  let response;
+  try {
+    response = await fetch(url, { signal });
+  } catch (error) {
+    if (signal.aborted) throw error;
+    throw imageError(`could not fetch the image at ${url}: ${error.message}`);
+  }
+  if (!response.ok) throw imageError(`could not fetch the image at ${url}: HTTP ${response.status}`);
+  return response.blob();
+}
+
+function imageError(message) {
+  const error = new Error(message);
+  error.field = 'image';
+  return error;
 }
 
 function makeSheet() {
