@@ -58,6 +58,10 @@ test('a PNG Blob, its ImageData and an ImageBitmap give the CLI\'s --image clip;
     const out = { hasEncoder: info.hasEncoder, blob: await hashes(blob), imageData: await hashes(imageData),
       bitmap: await hashes(bitmap), plain: await hashes(null) };
     out.leftUsable = imageData.data.length === seeThrough.rgba.length && bitmap.width === 40;
+    const order = [];   // a call with a file to read, then one without: they run in that order
+    await Promise.all([kineto.generate({ ...request, image: blob }).then(() => order.push('image')),
+      kineto.generate(request).then(() => order.push('plain'))]);
+    out.order = order;
     out.errors = { wrongType: await failure({ image: 'see-through.png' }), oneFrame: await failure({ image: blob, frames: 1 }),
       wideImageData: await failure({ image: new ImageData(8193, 1) }) };
     bitmap.close();
@@ -76,6 +80,7 @@ test('a PNG Blob, its ImageData and an ImageBitmap give the CLI\'s --image clip;
   assert.deepEqual(result.bitmap, cliHashes('opaque.png'), 'an ImageBitmap differs from build/kineto --image');
   assert.notDeepEqual(result.plain, expected);
   assert.ok(result.leftUsable, 'the caller\'s ImageData and ImageBitmap stay usable');
+  assert.deepEqual(result.order, ['image', 'plain'], 'calls run in the order they were made');
 
   const { errors } = result;
   assert.deepEqual(errors.wrongType, { name: 'TypeError', field: 'image',

@@ -264,7 +264,7 @@ export function checkRequest(request, info, vocab) {
   const seamless = request.seamless ?? false;
   if (typeof seamless !== 'boolean') throw fail(TypeError, 'seamless', `must be true or false (got ${describe(seamless)})`);
   if (seamless && frames < 2) throw fail(RangeError, 'seamless', 'needs a clip of at least 2 frames (frames is 1)');
-  const imageKind = request.image === undefined || request.image === null ? null : checkImage(request.image, frames, info);
+  const imageKind = request.image == null ? null : checkImage(request.image, frames, info);   // null: no image
   const seed = parseSeed(request.seed ?? randomSeed());
   // the engine's list: each shot's unknown words in order, then the negative prompt's
   const unknown = [...shots.flatMap((shot) => shot.unknown), ...negative.unknown];
@@ -283,10 +283,12 @@ function checkImage(image, frames, info) {
     : typeof ImageBitmap === 'function' && image instanceof ImageBitmap ? 'bitmap'
       : typeof Blob === 'function' && image instanceof Blob ? 'file' : null;
   if (!kind) {
-    throw fail(TypeError, 'image', `must be an ImageData, an ImageBitmap or a Blob (File) of a PNG or JPEG (got ${describe(image)})`);
+    throw fail(TypeError, 'image',
+      `must be an ImageData, an ImageBitmap or a Blob (File) of a PNG or JPEG (got ${describe(image)})`);
   }
   if (kind === 'file' && image.size > MAX_IMAGE_FILE_BYTES) {
-    throw fail(RangeError, 'image', `is a file of ${image.size} bytes, over the ${MAX_IMAGE_FILE_BYTES >> 20} MB an image file may have`);
+    throw fail(RangeError, 'image',
+      `is a file of ${image.size} bytes, over the ${MAX_IMAGE_FILE_BYTES >> 20} MB an image file may have`);
   }
   if (kind !== 'file') {
     const { width, height } = image;   // a closed ImageBitmap is 0x0
@@ -296,7 +298,8 @@ function checkImage(image, frames, info) {
     }
   }
   if (info.hasEncoder === false) {
-    throw fail(RangeError, 'image', 'needs weights that hold the VAE encoder: this model has none, so it cannot start from an image');
+    throw fail(RangeError, 'image',
+      'needs weights that hold the VAE encoder: this model has none, so it cannot start from an image');
   }
   if (frames < 2) throw fail(RangeError, 'image', `needs a clip of at least 2 frames (frames is ${frames})`);
   return kind;

@@ -12,7 +12,8 @@
 // the WebAssembly builds and the default weights are found relative to this module, so the whole
 // web/lib/ folder can be copied anywhere.
 
-import { checkRequest, splitWords, suggestWord, unknownWords, MAX_FRAMES, MAX_SHOTS, MAX_IMAGE_SIDE } from './kineto-request.js';
+import { checkRequest, splitWords, suggestWord, unknownWords, MAX_FRAMES, MAX_SHOTS, MAX_IMAGE_SIDE }
+  from './kineto-request.js';
 
 export { checkRequest, splitWords, suggestWord, unknownWords, MAX_FRAMES, MAX_SHOTS, MAX_IMAGE_SIDE };
 export { VERSION } from './version.js';   // written by ./build.sh from package.json
@@ -23,6 +24,7 @@ export const DEFAULT_WEIGHTS_URL = new URL('./wasm/kineto-world.kin', import.met
 let session = null;   // {worker, options, ready: Promise, jobs: Map<id, job>}
 let lastOptions = {}; // a crashed worker is replaced by one started with these
 let nextJobId = 1;
+let imagesRead = Promise.resolve();   // the start image of the latest generate() call, read
 
 // options: weightsUrl (default ./wasm/kineto-world.kin beside this file) or weights (an ArrayBuffer),
 // mode ('auto' | 'simd-mt' | 'simd' | 'base'), threads (for simd-mt, default the core count, at most 4).
@@ -161,7 +163,10 @@ export async function generate(request) {
   await s.ready;
   if (signal?.aborted) throw abortError();
   const checked = checkRequest(request, s.info, s.vocab);
-  const image = checked.image ? await imageMessage(checked.image, checked.imageKind) : null;
+  // Reading an image takes a while: calls still reach the worker in the order they were made.
+  const prepared = imagesRead.then(() => (checked.image ? imageMessage(checked.image, checked.imageKind) : null));
+  imagesRead = prepared.catch(() => {});
+  const image = await prepared;
   if (signal?.aborted) throw abortError();
   if (session !== s) throw new Error('the Kineto worker stopped before the request could start');
   const id = nextJobId++;
@@ -185,8 +190,8 @@ export async function generate(request) {
     signal?.addEventListener('abort', onAbort, { once: true });
     const { prompt, shots, negativePrompt, seed, steps, guidance, renoise, frames, seamless } = checked;
     s.worker.postMessage({ type: 'generate', id, prompt, shots, negativePrompt, seed, steps, guidance, renoise, frames,
-      seamless, image, previews: typeof request.onPreview === 'function', readyFrames: typeof request.onFrames === 'function' },
-    image ? [image.rgba ?? image.bytes] : []);
+      seamless, image, previews: typeof request.onPreview === 'function',
+      readyFrames: typeof request.onFrames === 'function' }, image ? [image.rgba ?? image.bytes] : []);
   });
 }
 
@@ -197,12 +202,13 @@ async function imageMessage(image, kind) {
     try {
       return { bytes: await image.arrayBuffer() };
     } catch (error) {
-      throw imageError(TypeError, `could not be read: ${error.message}`);
+      throw imageError(`could not be read: ${error.message}`);
     }
   }
   if (kind === 'pixels') return { width: image.width, height: image.height, rgba: image.data.slice().buffer };
   if (typeof OffscreenCanvas !== 'function') {
-    throw imageError(TypeError, 'is an ImageBitmap, which this browser cannot read without OffscreenCanvas: pass an ImageData or a Blob');
+    throw imageError('is an ImageBitmap, which this browser cannot read without OffscreenCanvas: ' +
+      'pass an ImageData or a Blob');
   }
   const { width, height } = image;
   const context = new OffscreenCanvas(width, height).getContext('2d');
@@ -210,8 +216,8 @@ async function imageMessage(image, kind) {
   return { width, height, rgba: context.getImageData(0, 0, width, height).data.buffer };
 }
 
-function imageError(ErrorType, message) {
-  const error = new ErrorType(`image ${message}`);
+function imageError(message) {
+  const error = new Error(`image ${message}`);
   error.field = 'image';
   return error;
 }
