@@ -6,7 +6,7 @@ import test, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, launch, watch, writeFixtures, nativeHashes } from '../browser/helpers.mjs';
+import { startServer, launch, watch, writeFixtures, nativeHashes, assertSameOrigin } from '../browser/helpers.mjs';
 import { badFiles, drawing, pngBytes } from '../node/test-images.mjs';
 
 const fixtures = writeFixtures();
@@ -18,6 +18,8 @@ const files = { 'see-through.png': pngBytes(seeThrough), 'opaque.png': pngBytes(
 let server, browser;
 
 before(async () => {
+  [server, browser] = await Promise.all([startServer({ isolated: true }), launch()]);
+  const otherOrigin = server.url.replace('127.0.0.1', 'localhost');   // the same server, another origin
   for (const [name, bytes] of Object.entries(files)) fs.writeFileSync(path.join(fixtures.dir, name), bytes);
   fs.writeFileSync(path.join(fixtures.dir, 'image-clip.html'), `<!doctype html><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'self'; script-src 'self' 'wasm-unsafe-eval'">
@@ -25,8 +27,8 @@ before(async () => {
 <script type="module" src="clips.js"></script>
 <kineto-clip id="drawn" image="see-through.png" prompt="${request.prompt}" seed="6" steps="2" frames="5"></kineto-clip>
 <kineto-clip id="missing" image="missing.png" prompt="a red ball" steps="2"></kineto-clip>
+<kineto-clip id="foreign" image="${otherOrigin}${fixtures.base}see-through.png" prompt="a red ball" steps="2"></kineto-clip>
 `);
-  [server, browser] = await Promise.all([startServer({ isolated: true }), launch()]);
 });
 after(async () => {
   await browser?.close();
@@ -98,18 +100,21 @@ test('a PNG Blob, its ImageData and an ImageBitmap give the CLI\'s --image clip;
   await page.close();
 });
 
-test('<kineto-clip image="…"> fetches the PNG and makes the CLI\'s clip; a missing one shows the error', async () => {
+test('<kineto-clip image> fetches its page\'s PNG: the CLI\'s clip; a missing or foreign one says why', async () => {
   const page = await browser.context.newPage();
+  const log = watch(browser.context, page);
   await page.goto(server.url + fixtures.base + 'image-clip.html');
   await page.waitForFunction(() => {
-    const [drawn, missing] = ['drawn', 'missing'].map((id) => document.getElementById(id));
+    const [drawn, missing, foreign] = ['drawn', 'missing', 'foreign'].map((id) => document.getElementById(id));
     const failed = (el) => el.shadowRoot.querySelector('.status.error');
-    return (failed(drawn) || (drawn.frames.length > 0 && !drawn.controller)) && failed(missing);
+    return (failed(drawn) || (drawn.frames.length > 0 && !drawn.controller)) && failed(missing) && failed(foreign);
   }, null, { timeout: 60_000 });
   const status = (id) => page.evaluate((id) => document.getElementById(id).shadowRoot.querySelector('.status').textContent, id);
   assert.equal(await status('drawn'), '');
   const hashes = await page.evaluate(() => Promise.all(document.getElementById('drawn').frames.map(sha256Hex)));
   assert.deepEqual(hashes, cliHashes('see-through.png'));
-  assert.match(await status('missing'), /^could not fetch the image at http:\/\/127\.0\.0\.1:\d+\/lib\/wasm\/embed-test\/missing\.png: HTTP 404$/);
+  assert.match(await status('missing'), /^image could not be fetched from http:\/\/127\.0\.0\.1:\d+\/lib\/wasm\/embed-test\/missing\.png: HTTP 404$/);
+  assert.match(await status('foreign'), /^image must be on this page's origin http:\/\/127\.0\.0\.1:\d+, not http:\/\/localhost:\d+$/);
+  assertSameOrigin(log, server.url);   // the foreign image was never requested
   await page.close();
 });

@@ -14,16 +14,18 @@ export class StartImage {
       if (file) this.setFile(file);
     });
     this.el.remove.addEventListener('click', () => this.clear());
-    // Only a drag that carries files is taken, so text dragged into the prompt still lands there.
-    const carriesFiles = (event) => [...(event.dataTransfer?.types ?? [])].includes('Files');
+    // Only a drag that carries files is taken, so text dragged into the prompt still lands there,
+    // and not one onto a file input (the model file's), which takes it itself.
+    const takesDrop = (event) => [...(event.dataTransfer?.types ?? [])].includes('Files') &&
+      !(event.target instanceof HTMLInputElement && event.target.type === 'file');
     document.addEventListener('dragover', (event) => {
-      if (!carriesFiles(event)) return;
+      if (!takesDrop(event)) return;
       event.preventDefault();
       event.dataTransfer.dropEffect = 'copy';
     });
     document.addEventListener('drop', (event) => {
       const file = event.dataTransfer?.files?.[0];
-      if (!file) return;
+      if (!file || !takesDrop(event)) return;
       event.preventDefault();   // else the browser opens the file in place of the page
       this.setFile(file);
     });

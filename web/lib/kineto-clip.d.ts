@@ -7,7 +7,7 @@
 // A prompt with `|` is a storyboard: one shot per part, in order, frames split evenly over them
 // ("a red ball moving left | a red ball going up"). Playback attributes: autoplay, loop, controls
 // (a play/pause button). A long clip's first windows play as soon as they are final.
-// image: the URL of a PNG or JPEG (fetched as the page's CSP allows) that starts the clip.
+// image: the URL of a PNG or JPEG on the page's own origin that starts the clip.
 
 import type { Clip } from './kineto.js';
 
@@ -21,7 +21,7 @@ export interface KinetoClipAttributes {
   renoise?: string | number;
   frames?: string | number;
   seamless?: boolean | '';
-  /** A PNG or JPEG's URL: the clip's first frame (the model needs its VAE encoder). */
+  /** A PNG or JPEG's URL on the page's origin: the clip's first frame (the model needs its VAE encoder). */
   image?: string;
   autoplay?: boolean | '';
   loop?: boolean | '';

@@ -5,7 +5,8 @@
 // Long clips: prompt="a red ball moving left | a red ball going up" is a storyboard, one shot per
 // `|`-separated prompt, frames="64" split evenly over them; `seamless` makes a loop. A long clip's
 // first windows play as soon as they are final, while the rest is made.
-// image="drawing.png": the clip starts from that PNG or JPEG, fetched (as the page's CSP allows).
+// image="drawing.png": the clip starts from that PNG or JPEG, fetched from the page's own origin
+// only (as weights are), so markup cannot make Kineto reach another site.
 
 import { generate, init, suggestWord } from './kineto.js';
 import { Player } from './player.js';
@@ -181,20 +182,21 @@ export class KinetoClip extends HTMLElement {
 
 // The image attribute's file as a Blob, which generate() decodes as the CLI decodes --image.
 async function fetchImage(src, signal) {
-  const url = new URL(src, document.baseURI).href;
+  const { href: url, origin } = new URL(src, document.baseURI);
+  if (origin !== location.origin) throw imageError(`must be on this page's origin ${location.origin}, not ${origin}`);
   let response;
   try {
     response = await fetch(url, { signal });
   } catch (error) {
     if (signal.aborted) throw error;
-    throw imageError(`could not fetch the image at ${url}: ${error.message}`);
+    throw imageError(`could not be fetched from ${url}: ${error.message}`);
   }
-  if (!response.ok) throw imageError(`could not fetch the image at ${url}: HTTP ${response.status}`);
+  if (!response.ok) throw imageError(`could not be fetched from ${url}: HTTP ${response.status}`);
   return response.blob();
 }
 
 function imageError(message) {
-  const error = new Error(message);
+  const error = new Error(`image ${message}`);
   error.field = 'image';
   return error;
 }
