@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { checkRequest } from '../../web/lib/kineto-request.js';
 import { Engine } from '../../web/lib/kineto-engine.js';
-import { TINY, loadModule, loadTiny, nativeFrames, runGeneration, sha256, stopThreads } from './load-engine.mjs';
+import { NATIVE_CLIS, TINY, VARIANTS, loadModule, loadTiny, nativeFrames, runGeneration, sha256, stopThreads } from './load-engine.mjs';
 import { badFiles, drawing, pngBytes, withoutEncoder } from './test-images.mjs';
 
 after(stopThreads);
@@ -23,7 +23,7 @@ async function withImage(checked) {
   return { ...rest, image: { bytes: await image.arrayBuffer() } };
 }
 
-test('a PNG start is the CLI\'s --image clip, bit for bit, in every build; its pixels give the same clip', async () => {
+test('a PNG start is the CLI\'s --image clip, bit for bit, in every build and the scalar CLI; its pixels too', async () => {
   const png = pngBytes(drawing());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kineto-image-'));
   const file = path.join(dir, 'drawing.png');
@@ -31,7 +31,9 @@ test('a PNG start is the CLI\'s --image clip, bit for bit, in every build; its p
   try {
     const native = nativeFrames({ ...OPTIONS, imageFile: file });
     assert.equal(native.length, 6);
-    for (const variant of ['simd', 'base']) {
+    assert.ok(same(nativeFrames({ ...OPTIONS, imageFile: file }, { cli: NATIVE_CLIS[1] }), native),
+      'build/nosimd/kineto --image differs from build/kineto --image');
+    for (const variant of VARIANTS) {
       const engine = await loadTiny(variant);
       assert.equal(engine.info.hasEncoder, true);
       const checked = checkRequest({ ...OPTIONS, image: new Blob([png]) }, engine.info, engine.vocab);
