@@ -70,6 +70,7 @@ test('the page: a 128x128 model\'s clip, previews, thumbnail and exports at its 
     return [thumb.width, thumb.height];
   }), [SIZE, SIZE], 'the thumbnail');
 
+  assert.equal(await page.textContent('#export-scale option[value="2"]'), '2× (256×256)', 'export sizes in pixels');
   const gif = await exportFile(page, '#export-gif', 2);
   const { lsd } = parseGIF(gif.buffer.slice(gif.byteOffset, gif.byteOffset + gif.length));
   assert.deepEqual([lsd.width, lsd.height], [2 * SIZE, 2 * SIZE], 'the GIF at 2x');

@@ -9,7 +9,7 @@ import { createPlayer } from './player-controls.js';
 import { History } from './history.js';
 import { hashToSettings, settingsToHash, shareUrl } from './share.js';
 import { registerOffline, keepOffline, dropCachedWeights } from './offline.js';
-import { exportGif, exportWebm, exportPngZip, download } from './export.js';
+import { exportGif, exportWebm, exportPngZip, download, labelExportSizes } from './export.js';
 
 const $ = (id) => document.getElementById(id);
 const page = new URLSearchParams(location.search);
@@ -66,6 +66,7 @@ function applyEngine(ready) {
   engine = ready;
   $('mode').textContent = engine.mode;
   form.setLimits(engine.info);
+  labelExportSizes($('export-scale'), engine.info.width, engine.info.height);
   storyboard.window = engine.info.frames;
   renderVocabulary($('vocab-groups'), engine.info.vocab, (text) => insertText(storyboard.promptTarget(), text));
   flagUnknownWords();
