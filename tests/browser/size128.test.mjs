@@ -1,6 +1,7 @@
 // A 128x128 model (4-level decoder, 16x16 latents): the page and <kineto-clip> take the size from the
-// weights. The page plays the native CLI's frames at 128x128, its previews and thumbnail are that
-// size, and its exports are multiples of it; the element shows the CLI's frames at 128x128.
+// weights. The page (its threads set by ?threads=3) plays the native CLI's frames at 128x128, its
+// previews and thumbnail are that size, and its exports are multiples of it; the element shows the
+// CLI's frames at 128x128.
 // The model is KINETO_TEST_WEIGHTS_128 (a path under web/), else a full-size random one that
 // bench/make_model.py --size 128 writes to web/lib/wasm/ (PyTorch; kept for later runs).
 import { test, before, after } from 'node:test';
@@ -57,7 +58,8 @@ test('the page: a 128x128 model\'s clip, previews, thumbnail and exports at its 
       if (badge && !badge.hidden && /Preview/.test(badge.textContent)) window.previewSizes.push([canvas.width, canvas.height]);
     }).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
   });
-  await openApp(page, `${server.url}app/?nosw&weights=${encodeURIComponent(model.url)}`);
+  await openApp(page, `${server.url}app/?nosw&threads=3&weights=${encodeURIComponent(model.url)}`);
+  assert.equal(await page.textContent('#mode'), 'simd+threads (3)', '?threads=3 sets the engine\'s threads');
   await generate(page, { prompt: 'a red ball moving left on black', seed: 7, steps: STEPS });
   const clip = await clipFrames(page);
   assert.deepEqual([clip.width, clip.height], [SIZE, SIZE]);
