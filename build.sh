@@ -334,7 +334,8 @@ bench() {
     native_variant "$BUILD" "${NATIVE_ISA_FLAGS[@]}"
     wasm
     vendor
-    local weights=weights/kineto-world.kin
+    # BENCH_WEIGHTS: another model, e.g. a random 128x128 one (bench/make_model.py --size 128)
+    local weights=${BENCH_WEIGHTS:-weights/kineto-world.kin}
     if [ ! -f "$weights" ]; then
         weights=$BENCH/kineto-random.kin
         if [ ! -f "$weights" ]; then

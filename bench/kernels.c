@@ -2,7 +2,8 @@
    beside the measured SIMD peak of the same vector width, natively and (compiled with emcc) in
    WebAssembly. Every line names the build's ISA ("isa").
 
-     kernels THREADS...        one JSON line per figure
+     kernels THREADS... [--only TEXT]   one JSON line per figure; --only: just the shapes whose
+                                        "what" contains TEXT (and the peak)
 
    Peak: a register-only loop of independent multiply-then-add chains (acc = acc * m + a; no fused
    multiply-add, as the engine is built), on every thread at once, in the engine's vector (simd.h's
@@ -12,6 +13,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ops/ops.h"
 #include "ops/simd.h"
@@ -107,10 +109,12 @@ static void gemm_run(void *arg) {
 
 /* ---- 3x3 convolution, CHW ---- */
 typedef struct { int c_out, c_in, H, W; const char *what; } conv_shape;
-/* The VAE decoder of the default model, per frame (widths 64, 48, 24 at 16, 32, 64 pixels). */
+/* The VAE decoder of the 64x64 model, per frame (widths 64, 48, 24 at 16, 32, 64 pixels), then the
+   128x128 model's finest level (its level 3 at 16, 32, 64 pixels has the shapes above): width 16. */
 static const conv_shape CONVS[] = {
     {64, 4, 16, 16, "conv_in"}, {64, 64, 16, 16, "res2"}, {48, 64, 32, 32, "up1"}, {48, 48, 32, 32, "res1"},
     {24, 48, 64, 64, "up0"}, {24, 24, 64, 64, "res0"}, {3, 24, 64, 64, "conv_out"},
+    {16, 24, 128, 128, "128x128: up0"}, {16, 16, 128, 128, "128x128: res0"}, {3, 16, 128, 128, "128x128: conv_out"},
 };
 typedef struct { float *y, *x, *b, *scratch; kn_conv c; int H, W; } conv_job;
 static void conv_run(void *arg) {
@@ -133,9 +137,22 @@ static float *random_floats(size_t n, unsigned seed) {
 #define WHERE "native"
 #endif
 
+static int wanted(const char *what, const char *only) { return !only || strstr(what, only); }
+
 int main(int argc, char **argv) {
+    const char *only = NULL;
+    for (int a = 1; a + 1 < argc; a++)
+        if (!strcmp(argv[a], "--only")) only = argv[a + 1];
     for (int a = 1; a < argc; a++) {
+        if (!strcmp(argv[a], "--only")) {
+            a++;
+            continue;
+        }
         int threads = atoi(argv[a]);
+        if (threads < 1 || threads > KN_MAX_THREADS) {
+            fprintf(stderr, "kernels: thread count '%s' is not 1..%d\n", argv[a], KN_MAX_THREADS);
+            return 2;
+        }
         kn_threads_set(threads);
         double pk[REPEATS], of_peak;
         for (int r = 0; r < REPEATS; r++) time_ms(peak_run, &threads, &pk[r]);
@@ -145,6 +162,7 @@ int main(int argc, char **argv) {
         fflush(stdout);
         for (size_t i = 0; i < sizeof GEMMS / sizeof *GEMMS; i++) {
             const gemm_shape *s = &GEMMS[i];
+            if (!wanted(s->what, only)) continue;
             float *w = random_floats((size_t)s->N * s->K, 1);
             gemm_job j = {malloc((size_t)s->M * s->N * sizeof(float)), random_floats((size_t)s->M * s->K, 2),
                           random_floats((size_t)s->N, 3), {0, 0, NULL}, s->M};
@@ -158,6 +176,7 @@ int main(int argc, char **argv) {
         }
         for (size_t i = 0; i < sizeof CONVS / sizeof *CONVS; i++) {
             const conv_shape *s = &CONVS[i];
+            if (!wanted(s->what, only)) continue;
             float *w = random_floats((size_t)s->c_out * s->c_in * 9, 4);
             conv_job j = {malloc((size_t)s->c_out * s->H * s->W * sizeof(float)),
                           random_floats((size_t)s->c_in * s->H * s->W, 5), random_floats((size_t)s->c_out, 6), NULL,

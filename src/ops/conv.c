@@ -15,6 +15,10 @@
 #include "gemm_kernel.h"
 
 #define STRIP (KN_WIDE_PANELS * KN_PANEL)   /* output pixels per work item: one wide tile's columns */
+/* A convolution to RGB (the decoder's conv_out) runs in tiles of exactly 3 rows: the general tiles
+   (4 or 6 rows) would repeat its last row, a quarter or more of their multiplies wasted. (3 rows x 2
+   panels, more chains, ran slower in WebAssembly: 12 accumulators and the loads outgrow 16 registers.) */
+#define RGB_ROWS 3
 /* Reads of a strip's last columns may run this far past the padded copy; they land in discarded lanes. */
 #define SLACK 16
 
@@ -88,6 +92,11 @@ static void conv_strips(void *arg, int begin, int end)
         const kn_conv *c = job->c;
         const int K = c->c_in * c->k * c->k;
         const size_t HW = (size_t)job->H * W;
+        if (c->c_out == RGB_ROWS && cols == STRIP) {   /* conv_out: a tile of exactly its 3 rows */
+            kn_gemm_rows(y, HW, c->packed, K, RGB_ROWS, src, 0, 1, job->off, K, STRIP, NULL, job->bias,
+                         RGB_ROWS, KN_WIDE_PANELS);
+            continue;
+        }
         if (STRIP > KN_PANEL && cols == STRIP) {   /* the wide tile, where it is wider than a panel */
             kn_gemm_rows(y, HW, c->packed, K, c->c_out, src, 0, 1, job->off, K, STRIP, NULL, job->bias,
                          KN_WIDE_ROWS, KN_WIDE_PANELS);

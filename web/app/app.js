@@ -10,7 +10,7 @@ import { createPlayer } from './player-controls.js';
 import { History } from './history.js';
 import { hashToSettings, settingsToHash, shareUrl } from './share.js';
 import { registerOffline, keepOffline, dropCachedWeights } from './offline.js';
-import { exportGif, exportWebm, exportPngZip, download } from './export.js';
+import { exportGif, exportWebm, exportPngZip, download, labelExportSizes } from './export.js';
 
 const $ = (id) => document.getElementById(id);
 const page = new URLSearchParams(location.search);
@@ -70,6 +70,7 @@ function applyEngine(ready) {
   engine = ready;
   $('mode').textContent = engine.mode;
   form.setLimits(engine.info);
+  labelExportSizes($('export-scale'), engine.info.width, engine.info.height);
   storyboard.window = engine.info.frames;
   renderVocabulary($('vocab-groups'), engine.info.vocab, (text) => insertText(storyboard.promptTarget(), text));
   flagUnknownWords();

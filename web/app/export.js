@@ -21,6 +21,14 @@ export function scaleFrame(rgba, width, height, scale) {
   return out;
 }
 
+// Names each export size by its pixels for the model's frame size ("4× (512×512)" at 128x128).
+export function labelExportSizes(select, width, height) {
+  for (const option of select.options) {
+    const scale = Number(option.value);
+    option.textContent = `${scale}× (${width * scale}×${height * scale})`;
+  }
+}
+
 function scaledClip(clip, scale) {
   return {
     width: clip.width * scale, height: clip.height * scale, fps: clip.fps,

@@ -1,6 +1,8 @@
 // Clips made this visit: a strip of thumbnails; clicking one replays it with its settings.
-const MAX_CLIPS = 24;           // 16 frames of 64x64 RGBA are 256 KiB; 24 such clips stay a few MiB
-const MAX_FRAMES_KEPT = 1024;   // long clips (up to 256 frames) end the list sooner: 16 MiB at 64x64
+const MAX_CLIPS = 24;
+// RGBA bytes kept, whatever the model's frame size: 1024 frames at 64x64 or 256 at 128x128 (one
+// 256-frame clip); the newest clip is always kept.
+const MAX_BYTES_KEPT = 16 << 20;
 
 export class History {
   constructor(list, emptyNote, onPick) {
@@ -11,8 +13,8 @@ export class History {
   add(clip, settings) {
     const entry = { clip, settings };
     this.entries.unshift(entry);
-    const framesKept = () => this.entries.reduce((n, e) => n + e.clip.frames.length, 0);
-    while (this.entries.length > MAX_CLIPS || (this.entries.length > 1 && framesKept() > MAX_FRAMES_KEPT)) {
+    const bytesKept = () => this.entries.reduce((n, e) => n + e.clip.frames.length * e.clip.width * e.clip.height * 4, 0);
+    while (this.entries.length > MAX_CLIPS || (this.entries.length > 1 && bytesKept() > MAX_BYTES_KEPT)) {
       this.entries.pop();
       this.list.lastElementChild?.remove();
     }
