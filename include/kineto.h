@@ -13,20 +13,20 @@
        kineto_end(ctx);                                   // release the generation's buffers
        kineto_free(ctx);
 
-   ==== Weights file format, version 2 (".kin"); all integers little-endian ====
+   ==== Weights file format, version 3 (".kin"); all integers little-endian ====
 
    offset size  field
    0      4     magic "KNTO"
-   4      4     u32 version = 2 (version 1 is read too, see below)
+   4      4     u32 version = 3 (versions 1 and 2 are read too, see below)
    8      8     u64 file_size: the whole file, in bytes
    16     4     u32 crc32 (IEEE 802.3, as zlib's crc32) of bytes [24, file_size)
    20     4     u32 n_tensors, 1..4096
-   24     96    hyperparameters: the fields of KINETO_HPARAMS below, each 4 bytes at its offset
-   120    4     u32 vocab_bytes: size of the vocabulary section, a multiple of 4
-   124    ...   vocabulary: vocab_size entries of (u8 length, length bytes of lower-case ASCII),
+   24     108   hyperparameters: the fields of KINETO_HPARAMS below, each 4 bytes at its offset
+   132    4     u32 vocab_bytes: size of the vocabulary section, a multiple of 4
+   136    ...   vocabulary: vocab_size entries of (u8 length, length bytes of lower-case ASCII),
                 then zero bytes up to vocab_bytes. Entry 0 is "<null>", the learned null prompt;
                 the others are distinct words of a-z, 0-9 and '.
-   124+vocab_bytes  tensor table: n_tensors entries of 88 bytes each:
+   136+vocab_bytes  tensor table: n_tensors entries of 88 bytes each:
                   char name[48]   NUL-padded, e.g. "denoiser.blocks.0.attn.qkv.weight"
                   u32  dtype      0 = f32, 1 = f16 (IEEE half)
                   u32  ndim       1..4
@@ -35,12 +35,19 @@
                   u64  nbytes     = product(shape) * dtype size
    then the tensor data, each tensor at its offset; bytes between tensors are zero.
 
-   Version 1 has the same layout and is read the same way. It had no default_renoise: its first
-   files hold zero there (padding), which reads as renoise 0, the Euler steps they were made for;
-   later version-1 files wrote default_renoise into it, and keep it.
+   Versions 1 and 2 end the hyperparameters at default_renoise: vocab_bytes lies at 120 and the
+   vocabulary at 124. They hold a 3-level VAE (vae_levels 3, enc_levels 3, vae_ch3 0). Version 1 had
+   no default_renoise: its first files hold zero there (padding), which reads as renoise 0, the Euler
+   steps they were made for; later version-1 files wrote default_renoise into it, and keep it.
+
+   The VAE decoder has vae_levels levels (widths vae_ch0.. at 1/1, 1/2, 1/4, 1/8 of the frame), so
+   latent_h = height / 2^(vae_levels-1). The encoder, optional, has the decoder's last enc_levels
+   widths and reads frames of latent size * 2^(enc_levels-1) (64x64 for a 128x128 decoder over the
+   latents of a x4 encoder).
 
    Tensor names and shapes are those of train/model.py's state dict (text.*, denoiser.*, vae_dec.*,
-   preview.*); Linear weights are (out, in), Conv2d weights (out, in, kh, kw). The loader checks
+   preview.*, and vae_enc.* when the file holds the encoder); Linear weights are (out, in), Conv2d
+   weights (out, in, kh, kw). The loader checks
    magic, version, size, checksum, every hyperparameter, the vocabulary, and the presence, dtype and
    shape of every tensor it needs, and names the first one that is wrong.
 */
@@ -54,20 +61,20 @@
 extern "C" {
 #endif
 
-#define KINETO_FORMAT_VERSION 2     /* the version written */
+#define KINETO_FORMAT_VERSION 3     /* the version written */
 #define KINETO_FORMAT_VERSION_MIN 1 /* the oldest version read */
 
-/* The hyperparameters, bytes 24..120 of the header, as X(name, offset, type, min, max):
+/* The hyperparameters, bytes 24..132 of the header (24..120 before version 3), as X(name, offset, type, min, max):
    u32 and f32 fields lie in [min, max], f32_above ones in (min, max]. This list is the format:
    src/weights.c parses and checks the fields from it, and train/export.py reads it from this file
    to write them. */
 #define KINETO_HPARAMS(X) \
     X(frames,            24, u32,       1, 256)   /* of the clip the model makes */ \
-    X(height,            28, u32,       4, 1024)  /* pixels, a multiple of 4 (the VAE's factor) */ \
+    X(height,            28, u32,       4, 1024)  /* pixels, a multiple of the VAE's factor 2^(vae_levels-1) */ \
     X(width,             32, u32,       4, 1024) \
     X(fps,               36, u32,       1, 120) \
     X(latent_channels,   40, u32,       1, 64) \
-    X(vae_ch0,           44, u32,       1, 1024)  /* decoder widths at 1/1, 1/2, 1/4 resolution */ \
+    X(vae_ch0,           44, u32,       1, 1024)  /* decoder widths at 1/1, 1/2, 1/4 resolution (vae_ch3 at 1/8) */ \
     X(vae_ch1,           48, u32,       1, 1024) \
     X(vae_ch2,           52, u32,       1, 1024) \
     X(vae_groups,        56, u32,       1, 1024)  /* GroupNorm groups; divides every vae_ch */ \
@@ -76,7 +83,7 @@ extern "C" {
     X(text_dim,          68, u32,       1, 4096) \
     X(text_layers,       72, u32,       0, 64) \
     X(text_heads,        76, u32,       1, 64) \
-    X(patch,             80, u32,       1, 16)    /* latent patch side; divides height/4, width/4 */ \
+    X(patch,             80, u32,       1, 16)    /* latent patch side; divides the latent's height and width */ \
     X(dim,               84, u32,       2, 4096)  /* even, a multiple of heads */ \
     X(depth,             88, u32,       1, 256) \
     X(heads,             92, u32,       1, 64) \
@@ -85,7 +92,10 @@ extern "C" {
     X(norm_eps,         104, f32_above, 0, 1)     /* every LayerNorm and GroupNorm */ \
     X(default_steps,    108, u32,       1, KINETO_MAX_STEPS) \
     X(default_guidance, 112, f32,       0, KINETO_MAX_GUIDANCE) \
-    X(default_renoise,  116, f32,       0, 1)     /* since version 2; see version 1 above */
+    X(default_renoise,  116, f32,       0, 1)     /* since version 2; see version 1 above */ \
+    X(vae_ch3,          120, u32,       0, 1024)  /* since version 3: decoder width at 1/8; 0 with 3 levels */ \
+    X(vae_levels,       124, u32,       3, 4)     /* since version 3 (before: 3) */ \
+    X(enc_levels,       128, u32,       3, 4)     /* since version 3 (before: 3); at most vae_levels */
 
 typedef enum {
     KINETO_OK = 0,

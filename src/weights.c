@@ -12,7 +12,8 @@
 #include "sampler.h"
 #include "weights.h"
 
-#define HEADER_BYTES 120
+#define HEADER_BYTES 132    /* version 3 */
+#define HEADER_BYTES_V2 120 /* versions 1 and 2: no vae_ch3, vae_levels, enc_levels */
 #define ENTRY_BYTES 88
 #define NAME_BYTES 48
 #define TENSOR_ALIGN 32
@@ -87,27 +88,42 @@ static kineto_status field_f32_above(const uint8_t *p, const char *name, double 
     return KINETO_OK;
 }
 
-/* data: the whole file. The ranges keep every buffer size a product of at most four fields, far below 2^64. */
-static kineto_status parse_hparams(const uint8_t *data, kn_hparams *hp) {
+static size_t header_bytes(uint32_t version) { return version >= 3 ? HEADER_BYTES : HEADER_BYTES_V2; }
+
+/* data: the whole file, of a version check_header accepted. The ranges keep every buffer size a
+   product of at most four fields, far below 2^64. */
+static kineto_status parse_hparams(const uint8_t *data, uint32_t version, kn_hparams *hp) {
     kineto_status st;
+    const size_t end = header_bytes(version);
+    hp->vae_ch3 = 0, hp->vae_levels = 3, hp->enc_levels = 3; /* what a file before version 3 holds */
 #define PARSE_FIELD(name, offset, type, lo, hi) \
-    if ((st = field_##type(data + (offset), #name, lo, hi, &hp->name)) != KINETO_OK) return st;
+    if ((offset) < end && (st = field_##type(data + (offset), #name, lo, hi, &hp->name)) != KINETO_OK) return st;
     KINETO_HPARAMS(PARSE_FIELD)
 #undef PARSE_FIELD
 
-    if (hp->height % 4 || hp->width % 4)
-        return kn_fail(KINETO_ERR_HPARAMS, "height %d and width %d must be multiples of 4 (the VAE's factor)",
-                       hp->height, hp->width);
-    hp->latent_h = hp->height / 4;
-    hp->latent_w = hp->width / 4;
+    if (hp->enc_levels > hp->vae_levels)
+        return kn_fail(KINETO_ERR_HPARAMS, "enc_levels %d is more than vae_levels %d", hp->enc_levels,
+                       hp->vae_levels);
+    if ((hp->vae_levels == 4) != (hp->vae_ch3 != 0))
+        return kn_fail(KINETO_ERR_HPARAMS, "vae_ch3 = %d with vae_levels %d (a width with 4 levels, 0 with 3)",
+                       hp->vae_ch3, hp->vae_levels);
+    hp->vae_factor = 1 << (hp->vae_levels - 1);
+    hp->enc_factor = 1 << (hp->enc_levels - 1);
+    if (hp->height % hp->vae_factor || hp->width % hp->vae_factor)
+        return kn_fail(KINETO_ERR_HPARAMS, "height %d and width %d must be multiples of %d (the VAE's factor, "
+                       "vae_levels %d)", hp->height, hp->width, hp->vae_factor, hp->vae_levels);
+    hp->latent_h = hp->height / hp->vae_factor;
+    hp->latent_w = hp->width / hp->vae_factor;
     if (hp->latent_h % hp->patch || hp->latent_w % hp->patch)
         return kn_fail(KINETO_ERR_HPARAMS, "latent size %dx%d is not a multiple of patch %d", hp->latent_h,
                        hp->latent_w, hp->patch);
-    const int vae_ch[3] = {hp->vae_ch0, hp->vae_ch1, hp->vae_ch2};
-    for (int i = 0; i < 3; i++)
+    const int vae_ch[KN_VAE_MAX_LEVELS] = {hp->vae_ch0, hp->vae_ch1, hp->vae_ch2, hp->vae_ch3};
+    for (int i = 0; i < hp->vae_levels; i++) {
         if (vae_ch[i] % hp->vae_groups)
             return kn_fail(KINETO_ERR_HPARAMS, "vae_ch%d = %d is not a multiple of vae_groups %d", i, vae_ch[i],
                            hp->vae_groups);
+        hp->vae_ch[i] = vae_ch[i];
+    }
     if (hp->text_dim % hp->text_heads)
         return kn_fail(KINETO_ERR_HPARAMS, "text_dim %d is not a multiple of text_heads %d", hp->text_dim,
                        hp->text_heads);
@@ -354,6 +370,32 @@ static void bind_res_block(binder *b, kn_res_block *r, const char *prefix, int c
 #undef RES_NAME
 }
 
+/* The VAE encoder: train/model.py VAEEncoder's nn.Sequential, numbered as PyTorch numbers it. */
+static void bind_encoder(binder *b) {
+    kn_model *m = b->m;
+    const kn_hparams *hp = &m->hp;
+    kn_vae_encoder *e = &m->enc;
+    const int *ch = hp->vae_ch + (hp->vae_levels - hp->enc_levels), E = hp->enc_levels;
+    char name[NAME_BYTES + 16];
+    int at = 0; /* index in net */
+#define NET(what) (snprintf(name, sizeof name, "vae_enc.net.%d%s", at, what), name)
+    bind_conv(b, &e->conv_in, NET(""), ch[0], 3, 3);
+    at++;
+    bind_res_block(b, &e->res[0], NET(""), ch[0]);
+    at++;
+    for (int j = 0; j + 1 < E; j++) {
+        bind_conv(b, &e->down[j], NET(""), ch[j + 1], ch[j], 3);
+        at++;
+        bind_res_block(b, &e->res[j + 1], NET(""), ch[j + 1]);
+        at++;
+    }
+    e->norm_out_w = bind_vec(b, NET(".weight"), ch[E - 1]);
+    e->norm_out_b = bind_vec(b, NET(".bias"), ch[E - 1]);
+    at += 2; /* the GroupNorm, then the SiLU, which has no tensors */
+    bind_conv(b, &e->conv_out, NET(""), 2 * hp->latent_channels, ch[E - 1], 3);
+#undef NET
+}
+
 /* The whole model, in train/model.py's order. */
 static void bind_model(binder *b) {
     kn_model *m = b->m;
@@ -405,23 +447,27 @@ static void bind_model(binder *b) {
     bind_dense(b, &dn->patch_out, "denoiser.patch_out", hp->patch_dim, D);
 
     kn_vae_decoder *v = &m->vae;
-    const int c0 = hp->vae_ch0, c1 = hp->vae_ch1, c2 = hp->vae_ch2;
-    bind_conv(b, &v->conv_in, "vae_dec.conv_in", c2, C, 3);
-    bind_res_block(b, &v->res2, "vae_dec.res2", c2);
-    bind_conv(b, &v->up1, "vae_dec.up1", c1, c2, 3);
-    bind_res_block(b, &v->res1, "vae_dec.res1", c1);
-    bind_conv(b, &v->up0, "vae_dec.up0", c0, c1, 3);
-    bind_res_block(b, &v->res0, "vae_dec.res0", c0);
-    v->norm_out_w = bind_vec(b, "vae_dec.norm_out.weight", c0);
-    v->norm_out_b = bind_vec(b, "vae_dec.norm_out.bias", c0);
-    bind_conv(b, &v->conv_out, "vae_dec.conv_out", 3, c0, 3);
+    const int L = hp->vae_levels;
+    bind_conv(b, &v->conv_in, "vae_dec.conv_in", hp->vae_ch[L - 1], C, 3);
+    for (int i = L - 1; i >= 0; i--) {
+        if (i < L - 1) {
+            snprintf(name, sizeof name, "vae_dec.up%d", i);
+            bind_conv(b, &v->up[i], name, hp->vae_ch[i], hp->vae_ch[i + 1], 3);
+        }
+        snprintf(name, sizeof name, "vae_dec.res%d", i);
+        bind_res_block(b, &v->res[i], name, hp->vae_ch[i]);
+    }
+    v->norm_out_w = bind_vec(b, "vae_dec.norm_out.weight", hp->vae_ch[0]);
+    v->norm_out_b = bind_vec(b, "vae_dec.norm_out.bias", hp->vae_ch[0]);
+    bind_conv(b, &v->conv_out, "vae_dec.conv_out", 3, hp->vae_ch[0], 3);
 
+    if (m->enc.present) bind_encoder(b);
     m->preview_w = bind(b, "preview.weight", 4, 3, C, 1, 1);
     m->preview_b = bind_vec(b, "preview.bias", 3);
 }
 
 /* ------------------------------------------------------------------ load */
-static kineto_status check_header(const uint8_t *data, size_t size, uint64_t *file_size) {
+static kineto_status check_header(const uint8_t *data, size_t size, uint64_t *file_size, uint32_t *version_out) {
     if (size < 4) return kn_fail(KINETO_ERR_TRUNCATED, "weights: %zu bytes, too short for a header", size);
     if (memcmp(data, "KNTO", 4)) return kn_fail(KINETO_ERR_MAGIC, "weights: magic is not \"KNTO\"");
     if (size < 24) return kn_fail(KINETO_ERR_TRUNCATED, "weights: %zu bytes, too short for a header", size);
@@ -429,6 +475,7 @@ static kineto_status check_header(const uint8_t *data, size_t size, uint64_t *fi
     if (version < KINETO_FORMAT_VERSION_MIN || version > KINETO_FORMAT_VERSION)
         return kn_fail(KINETO_ERR_VERSION, "weights: format version %u, this build reads versions %d to %d", version,
                        KINETO_FORMAT_VERSION_MIN, KINETO_FORMAT_VERSION);
+    *version_out = version;
     *file_size = read_u64(data + 8);
     if (*file_size > size)
         return kn_fail(KINETO_ERR_TRUNCATED, "weights: file_size says %llu bytes, only %zu present",
@@ -436,7 +483,7 @@ static kineto_status check_header(const uint8_t *data, size_t size, uint64_t *fi
     if (*file_size < size)
         return kn_fail(KINETO_ERR_TRUNCATED, "weights: file_size says %llu bytes, but %zu were given",
                        (unsigned long long)*file_size, size);
-    if (*file_size < HEADER_BYTES + 4)
+    if (*file_size < header_bytes(version) + 4)
         return kn_fail(KINETO_ERR_TRUNCATED, "weights: file_size %llu is shorter than the header",
                        (unsigned long long)*file_size);
     uint32_t crc = kn_crc32(data + 24, (size_t)(*file_size - 24));
@@ -462,9 +509,16 @@ void kn_model_free(kn_model *m) {
     kn_dense *dense[] = {&dn->patch_in, &dn->time_fc1, &dn->time_fc2, &dn->text_proj, &dn->final_ada, &dn->patch_out};
     for (int k = 0; k < 6; k++) kn_matrix_free(&dense[k]->w);
     kn_vae_decoder *v = &m->vae;
-    kn_conv_layer *convs[] = {&v->conv_in, &v->up1, &v->up0, &v->conv_out, &v->res2.conv1, &v->res2.conv2,
-                              &v->res1.conv1, &v->res1.conv2, &v->res0.conv1, &v->res0.conv2};
-    for (int k = 0; k < 10; k++) kn_conv_free(&convs[k]->w);
+    kn_vae_encoder *e = &m->enc;
+    kn_conv_free(&v->conv_in.w);
+    kn_conv_free(&v->conv_out.w);
+    kn_conv_free(&e->conv_in.w);
+    kn_conv_free(&e->conv_out.w);
+    for (int i = 0; i < KN_VAE_MAX_LEVELS; i++) { /* unbound layers hold NULL */
+        if (i < KN_VAE_MAX_LEVELS - 1) kn_conv_free(&v->up[i].w), kn_conv_free(&e->down[i].w);
+        kn_conv_free(&v->res[i].conv1.w), kn_conv_free(&v->res[i].conv2.w);
+        kn_conv_free(&e->res[i].conv1.w), kn_conv_free(&e->res[i].conv2.w);
+    }
     for (int i = 0; i < m->n_owned; i++) free(m->owned[i]);
     free(m->owned);
     free(m->text.blocks);
@@ -491,21 +545,23 @@ kn_model *kn_model_load(const uint8_t *data, size_t size, kineto_status *status)
         *status = kn_fail(KINETO_ERR_ARG, "weights: NULL buffer");
         return NULL;
     }
-    if ((st = check_header(data, size, &file_size)) != KINETO_OK) goto fail;
-    if ((st = parse_hparams(data, &hp)) != KINETO_OK) goto fail;
+    uint32_t version = 0;
+    if ((st = check_header(data, size, &file_size, &version)) != KINETO_OK) goto fail;
+    if ((st = parse_hparams(data, version, &hp)) != KINETO_OK) goto fail;
+    const size_t head = header_bytes(version);
     uint64_t gen_bytes = 0;
     if ((st = check_clip_memory(&hp, &gen_bytes)) != KINETO_OK) goto fail;
-    uint32_t vocab_bytes = read_u32(data + HEADER_BYTES);
+    uint32_t vocab_bytes = read_u32(data + head);
     if (vocab_bytes % 4) {
         st = kn_fail(KINETO_ERR_HPARAMS, "weights: vocab_bytes %u is not a multiple of 4", vocab_bytes);
         goto fail;
     }
-    uint64_t table_off = (uint64_t)HEADER_BYTES + 4 + vocab_bytes;
+    uint64_t table_off = (uint64_t)head + 4 + vocab_bytes;
     if (table_off > file_size) {
         st = kn_fail(KINETO_ERR_TRUNCATED, "weights: vocabulary section (%u bytes) runs past the end of the file", vocab_bytes);
         goto fail;
     }
-    if ((st = parse_vocab(data + HEADER_BYTES + 4, vocab_bytes, hp.vocab_size, NULL, NULL)) != KINETO_OK) goto fail;
+    if ((st = parse_vocab(data + head + 4, vocab_bytes, hp.vocab_size, NULL, NULL)) != KINETO_OK) goto fail;
     uint32_t n_tensors = read_u32(data + 20);
     if (n_tensors < 1 || n_tensors > MAX_TENSORS) {
         st = kn_fail(KINETO_ERR_HPARAMS, "weights: n_tensors %u out of range 1..%d", n_tensors, MAX_TENSORS);
@@ -521,6 +577,9 @@ kn_model *kn_model_load(const uint8_t *data, size_t size, kineto_status *status)
     if (!table || !m) goto nomem;
     if ((st = parse_table(data, file_size, table_off, n_tensors, table)) != KINETO_OK) goto fail;
     m->hp = hp;
+    /* the encoder is optional: its first tensor says the file holds it, then all of it must be right */
+    for (uint32_t i = 0; i < n_tensors && !m->enc.present; i++)
+        m->enc.present = !strcmp(table[i].name, "vae_enc.net.0.weight");
 
     /* pass 1: shapes and memory; every block binds into one probe, as nothing is allocated yet */
     kn_text_block text_probe;
@@ -549,7 +608,7 @@ kn_model *kn_model_load(const uint8_t *data, size_t size, kineto_status *status)
         free(store);
         goto nomem;
     }
-    parse_vocab(data + HEADER_BYTES + 4, vocab_bytes, hp.vocab_size, m->vocab, store);
+    parse_vocab(data + head + 4, vocab_bytes, hp.vocab_size, m->vocab, store);
     for (uint32_t i = 0; i < n_tensors; i++) table[i].used = 0;
     b.loading = 1;
     bind_model(&b);
@@ -561,7 +620,8 @@ kn_model *kn_model_load(const uint8_t *data, size_t size, kineto_status *status)
         if (table[i].used) n_params += (int64_t)table[i].elems;
     m->n_params = n_params;
     free(table);
-    kn_log(KN_LOG_INFO, "weights: %u tensors, %lld parameters, %d words", n_tensors, (long long)n_params, hp.vocab_size);
+    kn_log(KN_LOG_INFO, "weights: version %u, %u tensors, %lld parameters, %d words, %d-level VAE%s", version, n_tensors,
+           (long long)n_params, hp.vocab_size, hp.vae_levels, m->enc.present ? " with its encoder" : "");
     *status = KINETO_OK;
     return m;
 

@@ -7,6 +7,9 @@
 #include "kineto.h"
 #include "ops/ops.h"
 
+/* Levels of the VAE a file may have (KINETO_HPARAMS vae_levels). */
+#define KN_VAE_MAX_LEVELS 4
+
 /* Everything the engine may allocate for one model (weights + the largest generation). */
 #define KN_MEMORY_CAP ((uint64_t)1 << 30)
 
@@ -20,8 +23,12 @@ typedef struct {
     int default_steps;
     float default_guidance;
     float default_renoise;
+    int vae_ch3, vae_levels, enc_levels;  /* version 3; older files: 0, 3, 3 */
     /* derived */
     int latent_h, latent_w, grid_h, grid_w, tokens_per_frame, patch_dim; /* patch_dim = C*P*P */
+    int vae_ch[KN_VAE_MAX_LEVELS];        /* vae_ch0.. as an array, level 0 at full resolution */
+    int vae_factor;                       /* 2^(vae_levels-1): frame pixels per latent cell */
+    int enc_factor;                       /* 2^(enc_levels-1): the encoder's input is latent size * this */
 } kn_hparams;
 
 typedef struct {
@@ -68,11 +75,25 @@ typedef struct {
     kn_conv_layer conv1, conv2;
 } kn_res_block;
 
+/* train/model.py VAEDecoder: conv_in and res[L-1] at the latent's size, then per level i = L-2..0
+   a nearest x2, up[i] and res[i] with vae_ch[i] channels; norm_out, SiLU, conv_out. */
 typedef struct {
-    kn_conv_layer conv_in, up1, up0, conv_out;
-    kn_res_block res2, res1, res0;
-    float *norm_out_w, *norm_out_b;
+    kn_conv_layer conv_in, conv_out;         /* (ch[L-1], C, 3, 3), (3, ch[0], 3, 3) */
+    kn_conv_layer up[KN_VAE_MAX_LEVELS - 1]; /* up[i]: (ch[i], ch[i+1], 3, 3) */
+    kn_res_block res[KN_VAE_MAX_LEVELS];     /* res[i] at ch[i] */
+    float *norm_out_w, *norm_out_b;          /* (ch[0],) */
 } kn_vae_decoder;
+
+/* train/model.py VAEEncoder, its nn.Sequential `net` over the widths e = the last enc_levels of
+   vae_ch: conv_in (net.0) and res[0] at e[0]; per level j a stride-2 conv down[j] and res[j+1];
+   GroupNorm, SiLU, conv_out to 2C channels (mean, then log-variance, which the engine drops). */
+typedef struct {
+    int present;                               /* the file holds vae_enc.* */
+    kn_conv_layer conv_in, conv_out;           /* (e[0], 3, 3, 3), (2C, e[last], 3, 3) */
+    kn_conv_layer down[KN_VAE_MAX_LEVELS - 1]; /* down[j]: (e[j+1], e[j], 3, 3), stride 2 */
+    kn_res_block res[KN_VAE_MAX_LEVELS];       /* res[j] at e[j] */
+    float *norm_out_w, *norm_out_b;            /* (e[last],) */
+} kn_vae_encoder;
 
 typedef struct {
     kn_hparams hp;
@@ -80,6 +101,7 @@ typedef struct {
     kn_text_encoder text;
     kn_denoiser den;
     kn_vae_decoder vae;
+    kn_vae_encoder enc;  /* optional: image start needs it */
     float *preview_w;    /* (3, C), already divided by latent_scale */
     float *preview_b;    /* (3,) */
     int64_t n_params;

@@ -27,6 +27,10 @@ static inline uint8_t *read_file(const char *path, size_t *size) {
     return buf;
 }
 
+/* Version 3's layout: vocab_bytes at 132, the vocabulary from 136 (versions 1 and 2: 120, 124). */
+#define KIN_VOCAB_BYTES 132
+#define KIN_VOCAB 136
+
 static inline uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static inline void wr32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static inline void wr64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
@@ -37,6 +41,23 @@ static inline void fix_crc(uint8_t *buf, size_t size) { wr32(buf + 16, kn_crc32(
 static inline void fix_header(uint8_t *buf, size_t size) {
     wr64(buf + 8, size);
     fix_crc(buf, size);
+}
+
+/* A version-3 file of a 3-level VAE rewritten as version `version` (1 or 2), which ends the header at
+   byte 120: the 12 bytes of vae_ch3, vae_levels and enc_levels move to the end of the vocabulary
+   section as zero padding, so the table and tensors keep their offsets. Same size; malloc'd. */
+static inline uint8_t *kin_as_version2(const uint8_t *v3, size_t size, uint32_t version) {
+    uint8_t *b = malloc(size);
+    if (!b) return NULL;
+    const uint32_t vocab_bytes = rd32(v3 + KIN_VOCAB_BYTES);
+    memcpy(b, v3, 120);
+    wr32(b + 4, version);
+    wr32(b + 120, vocab_bytes + 12);
+    memcpy(b + 124, v3 + KIN_VOCAB, vocab_bytes);
+    memset(b + 124 + vocab_bytes, 0, 12);
+    memcpy(b + KIN_VOCAB + vocab_bytes, v3 + KIN_VOCAB + vocab_bytes, size - KIN_VOCAB - vocab_bytes);
+    fix_crc(b, size);
+    return b;
 }
 
 /* for kineto_set_log: the loaders' refusals are expected here */

@@ -2,6 +2,8 @@
 the header's fields, their offsets, types and ranges).
 
   /usr/bin/python3 train/export.py --ckpt train/runs/main/ckpt.pt --out weights/kineto-world.kin
+  /usr/bin/python3 train/export.py --kin weights/kineto-world.kin --with-encoder weights/kineto-world-encoder.kin \
+      --out weights/kineto-world.kin      # the shipped file with its VAE encoder (for image start)
 """
 import argparse
 import os
@@ -18,7 +20,8 @@ from model import Config, Kineto  # noqa: E402
 
 KINETO_H = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "include", "kineto.h")
 MAGIC = b"KNTO"
-HEADER_BYTES = 120
+HEADER_BYTES = 132  # version 3
+HEADER_BYTES_V2 = 120  # versions 1 and 2 end the header at default_renoise
 ENTRY_BYTES = 88
 NAME_BYTES = 48
 ALIGN = 32
@@ -26,6 +29,7 @@ DEFAULT_STEPS = 16
 DEFAULT_GUIDANCE = 1.5  # with DEFAULT_RENOISE, the best identity on the tuning set (weights/README.md)
 DEFAULT_RENOISE = 1.0  # of 0, 0.8 and 1 (with guidance 1, 1.25, 1.5, 2 and 3), the best identity on the tuning set
 SHIPPED_PREFIXES = ("text.", "denoiser.", "vae_dec.", "preview.")
+ENCODER_PREFIX = "vae_enc."  # optional in a shipped file: the engine's image start needs it
 
 
 def shipped_tensors(model):
@@ -45,11 +49,13 @@ def stored_dtype(name, t):
     return 1 if t.dim() >= 2 and not name.startswith("denoiser.pos_") else 0
 
 
-def round_to_stored(model):
-    """Round a model's shipped weights to what the file stores, so PyTorch runs what the C engine runs."""
+def round_to_stored(model, encoder=False):
+    """Round a model's shipped weights (and its encoder's) to what the file stores, so PyTorch runs what
+    the C engine runs."""
+    prefixes = SHIPPED_PREFIXES + ((ENCODER_PREFIX,) if encoder else ())
     with torch.no_grad():
         for name, t in model.state_dict().items():
-            if name.startswith(SHIPPED_PREFIXES) and stored_dtype(name, t) == 1:
+            if name.startswith(prefixes) and t.dtype.is_floating_point and stored_dtype(name, t) == 1:
                 t.copy_(t.half().float())
 
 
@@ -72,13 +78,32 @@ def in_range(typ, lo, hi, v):
     return lo < v <= hi if typ == "f32_above" else lo <= v <= hi
 
 
+def check_vae(cfg):
+    """Refuses a VAE the format cannot hold, naming the field."""
+    levels = len(cfg.vae_ch)
+    if levels not in (3, 4):
+        raise ValueError("vae_levels = %d (vae_ch %s): format %d holds a VAE of 3 or 4 levels" % (levels, cfg.vae_ch, VERSION))
+    enc = cfg.enc_levels or levels
+    if not 3 <= enc <= levels:
+        raise ValueError("enc_levels = %d out of range 3..vae_levels %d" % (enc, levels))
+    f = cfg.vae_factor
+    if cfg.height % f or cfg.width % f:
+        raise ValueError("height %d and width %d must be multiples of %d (the VAE's factor)" % (cfg.height, cfg.width, f))
+    for i, c in enumerate(cfg.vae_ch):
+        if c % cfg.vae_groups:
+            raise ValueError("vae_ch%d = %d is not a multiple of vae_groups %d" % (i, c, cfg.vae_groups))
+    if cfg.latent_h % cfg.patch or cfg.latent_w % cfg.patch:
+        raise ValueError("latent size %dx%d is not a multiple of patch %d" % (cfg.latent_h, cfg.latent_w, cfg.patch))
+
+
 def hparam_values(cfg):
     """name -> value of every header field, for this config and this file's defaults."""
     from model import NORM_EPS
-    if len(cfg.vae_ch) != 3 or cfg.enc_levels not in (0, 3):
-        raise ValueError("format %d holds a 3-level VAE, not vae_ch %s" % (VERSION, cfg.vae_ch))
+    check_vae(cfg)
     v = {name: getattr(cfg, name) for name, *_ in HPARAMS if hasattr(cfg, name)}
-    v.update(vae_ch0=cfg.vae_ch[0], vae_ch1=cfg.vae_ch[1], vae_ch2=cfg.vae_ch[2], norm_eps=NORM_EPS,
+    ch = tuple(cfg.vae_ch) + (0,)
+    v.update(vae_ch0=ch[0], vae_ch1=ch[1], vae_ch2=ch[2], vae_ch3=ch[3], vae_levels=len(cfg.vae_ch),
+             enc_levels=cfg.enc_levels or len(cfg.vae_ch), norm_eps=NORM_EPS,
              default_steps=DEFAULT_STEPS, default_guidance=DEFAULT_GUIDANCE, default_renoise=DEFAULT_RENOISE)
     return v
 
@@ -94,9 +119,17 @@ def hparams_bytes(values):
     return bytes(b)
 
 
-def read_hparams(data):
-    """name -> value of every header field of a .kin file's bytes."""
-    return {name: struct.unpack_from(PACK[typ], data, off)[0] for name, off, typ, _, _ in HPARAMS}
+def header_bytes(version):
+    return HEADER_BYTES if version >= 3 else HEADER_BYTES_V2
+
+
+def read_hparams(data, version=VERSION):
+    """name -> value of every header field of a .kin file's bytes (fields a version lacks: what it implies)."""
+    h = {name: struct.unpack_from(PACK[typ], data, off)[0] for name, off, typ, _, _ in HPARAMS
+         if off < header_bytes(version)}
+    if version < 3:
+        h.update(vae_ch3=0, vae_levels=3, enc_levels=3)
+    return h
 
 
 def vocab_bytes(vocab):
@@ -166,16 +199,19 @@ def read_kin(path):
     if (magic != MAGIC or not OLDEST_VERSION <= version <= VERSION or size != len(data)
             or zlib.crc32(data[24:]) & 0xFFFFFFFF != crc):
         raise ValueError("%s: not an intact Kineto weights file of version %d to %d" % (path, OLDEST_VERSION, VERSION))
-    h = read_hparams(data)
-    fields = {f for f in Config.__dataclass_fields__ if f in h}
-    cfg = Config(vae_ch=(h["vae_ch0"], h["vae_ch1"], h["vae_ch2"]), **{f: h[f] for f in fields})
-    vocab_len = struct.unpack_from("<I", data, HEADER_BYTES)[0]
-    vocab, off = [], HEADER_BYTES + 4
+    h = read_hparams(data, version)
+    levels = h["vae_levels"]
+    fields = {f for f in Config.__dataclass_fields__ if f in h and f != "enc_levels"}
+    cfg = Config(vae_ch=tuple(h["vae_ch%d" % i] for i in range(levels)),
+                 enc_levels=0 if h["enc_levels"] == levels else h["enc_levels"], **{f: h[f] for f in fields})
+    head = header_bytes(version)
+    vocab_len = struct.unpack_from("<I", data, head)[0]
+    vocab, off = [], head + 4
     for _ in range(cfg.vocab_size):
         k = data[off]
         vocab.append(data[off + 1:off + 1 + k].decode("ascii"))
         off += 1 + k
-    tensors, table = {}, HEADER_BYTES + 4 + vocab_len
+    tensors, table = {}, head + 4 + vocab_len
     for i in range(n):
         e = table + i * ENTRY_BYTES
         name = data[e:e + NAME_BYTES].rstrip(b"\0").decode("ascii")
@@ -184,6 +220,23 @@ def read_kin(path):
         arr = np.frombuffer(data, np.float16 if dt == 1 else np.float32, nbytes // (2 if dt == 1 else 4), t_off)
         tensors[name] = torch.from_numpy(arr.astype(np.float32).reshape(shape[:ndim]))
     return cfg, vocab, tensors
+
+
+def with_encoder(cfg, vocab, tensors, path):
+    """tensors plus the VAE encoder of the .kin file at path (an encoder file, or a file holding one),
+    which must fit cfg: the same vocabulary, latent channels and shapes as Kineto(cfg)'s encoder."""
+    _, enc_vocab, enc_tensors = read_kin(path)
+    if enc_vocab != vocab:
+        raise ValueError("%s: its vocabulary differs from the weights'" % path)
+    want = {n: tuple(t.shape) for n, t in Kineto(cfg).state_dict().items()
+            if n.startswith(ENCODER_PREFIX) and t.dtype.is_floating_point}
+    got = {n: tuple(t.shape) for n, t in enc_tensors.items() if n.startswith(ENCODER_PREFIX)}
+    if got != want:
+        wrong = sorted(set(want) ^ set(got)) or [n for n in sorted(want) if want[n] != got[n]]
+        raise ValueError("%s: its encoder does not fit these weights (tensor %s)" % (path, wrong[0]))
+    out = {n: t for n, t in tensors.items() if not n.startswith(ENCODER_PREFIX)}
+    out.update({n: enc_tensors[n] for n in want})
+    return out
 
 
 def model_from_kin(paths, vocab):
@@ -232,17 +285,34 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--no-ema", action="store_true")
     p.add_argument("--encoder-out", default=None, help="also write the VAE encoder here (to resume training)")
+    p.add_argument("--with-encoder", nargs="?", const="", default=None, metavar="ENC.kin",
+                   help="put the VAE encoder in the written file (image start): from ENC.kin (an encoder file or "
+                   "weights holding one), or with --ckpt and no file, the checkpoint's")
     a = p.parse_args()
     if a.kin:
         if a.no_ema or a.encoder_out:
             p.error("--no-ema and --encoder-out need --ckpt")
+        if a.with_encoder == "":
+            p.error("--with-encoder needs a file with --kin")
         cfg, vocab, tensors = read_kin(a.kin)
+        if a.with_encoder:
+            tensors = with_encoder(cfg, vocab, tensors, a.with_encoder)
         n = write_kin(a.out, cfg, vocab, tensors)
-        print("wrote %s: %d bytes, default %d steps, guidance %g, renoise %g"
-              % (a.out, n, DEFAULT_STEPS, DEFAULT_GUIDANCE, DEFAULT_RENOISE))
+        print("wrote %s: %d bytes, default %d steps, guidance %g, renoise %g%s"
+              % (a.out, n, DEFAULT_STEPS, DEFAULT_GUIDANCE, DEFAULT_RENOISE,
+                 ", with the VAE encoder" if any(t.startswith(ENCODER_PREFIX) for t in tensors) else ""))
         return
     model, vocab, state = load_checkpoint(a.ckpt, not a.no_ema)
-    n = export_model(model, vocab, a.out)
+    if a.with_encoder is not None:
+        tensors = shipped_tensors(model)
+        if a.with_encoder:
+            tensors = with_encoder(model.cfg, vocab, tensors, a.with_encoder)
+        else:
+            tensors.update({n: t.detach().float().cpu().clone() for n, t in model.state_dict().items()
+                            if n.startswith(ENCODER_PREFIX) and t.dtype.is_floating_point})
+        n = write_kin(a.out, model.cfg, vocab, tensors)
+    else:
+        n = export_model(model, vocab, a.out)
     print("wrote %s: %d bytes, stage %s step %d" % (a.out, n, state["stage"], state["step"]))
     if a.encoder_out:
         print("wrote %s: %d bytes" % (a.encoder_out, export_encoder(model, vocab, a.encoder_out)))

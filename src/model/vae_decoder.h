@@ -18,6 +18,11 @@ void kn_vae_ws_carve(kn_vae_ws *ws, const kn_hparams *hp, kn_arena *a);
    unclamped; frame by frame. */
 void kn_vae_decode(const kn_model *m, const float *latent, int frames, float *rgb, const kn_vae_ws *ws);
 
+/* train/model.py ResBlock: x (ch, H, W) += conv2(silu(norm2(conv1(silu(norm1(x)))))); t1, t2 are
+   temporaries of x's size, scratch the convolutions'. Shared with the encoder. */
+void kn_res_block_forward(const kn_res_block *r, float *x, float *t1, float *t2, int ch, int H, int W, int groups,
+                          float eps, float *scratch);
+
 /* One frame: latent (C, h, w) -> rgb (3, h, w) through the preview's 1x1 map. */
 void kn_preview_frame(const kn_model *m, const float *latent, float *rgb);
 

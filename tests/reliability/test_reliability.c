@@ -80,7 +80,7 @@ static void test_random_files(void) {
     for (int i = 0; i < 240; i++) {
         size_t n = i < 80 ? rnd() % 256 : rnd() % good_size;
         for (size_t k = 0; k < n; k++) b[k] = (uint8_t)rnd();
-        if (i >= 160 && n >= 124) { /* a valid header over random contents */
+        if (i >= 160 && n >= KIN_VOCAB) { /* a valid header over random contents */
             memcpy(b, "KNTO\1\0\0\0", 8);
             fix_header(b, n);
         }
@@ -101,11 +101,11 @@ static void test_random_files(void) {
 /* Bit flips with the CRC and size rewritten, so the parser (not the checksum) has to catch them.
    A flip inside tensor data can give a valid model; anything else must be refused by name. */
 static void test_flips_behind_checksum(void) {
-    const size_t data_start = 124 + rd32(good + 120) + 88 * (size_t)rd32(good + 20);
+    const size_t data_start = KIN_VOCAB + rd32(good + KIN_VOCAB_BYTES) + 88 * (size_t)rd32(good + 20);
     tally head = {0}, body = {0};
     uint8_t *b = malloc(good_size);
     memcpy(b, good, good_size);
-    for (size_t byte = 0; byte < data_start; byte += byte < 124 ? 1 : 5) {
+    for (size_t byte = 0; byte < data_start; byte += byte < KIN_VOCAB ? 1 : 5) {
         for (int bit = 0; bit < 8; bit++) {
             if (byte >= 8 && byte < 24) continue; /* file_size and CRC are rewritten */
             b[byte] ^= (uint8_t)(1u << bit);
@@ -132,11 +132,11 @@ static void test_flips_behind_checksum(void) {
    products or claim more memory than exists, CRC rewritten. */
 static void test_absurd_fields(void) {
     static const uint32_t values[] = {0xFFFFFFFFu, 0x80000000u, 0x7FFFFFFFu, 0x40000001u, 0x10000u, 0};
-    const size_t table = 124 + rd32(good + 120);
+    const size_t table = KIN_VOCAB + rd32(good + KIN_VOCAB_BYTES);
     const uint32_t n = rd32(good + 20);
     tally t = {0};
     uint8_t *b = malloc(good_size);
-    for (size_t at = 20; at < 124; at += 4)
+    for (size_t at = 20; at < KIN_VOCAB; at += 4)
         for (size_t v = 0; v < sizeof values / sizeof values[0]; v++) {
             const int is_f32 = at == 100 || at == 104 || at == 112 || at == 116;
             if (rd32(good + at) == values[v] || is_f32) continue; /* unchanged, or not an integer */
@@ -172,7 +172,7 @@ static void test_huge_file(void) {
     int fd = mkstemp(path);
     check(fd >= 0, "temporary file");
     if (fd < 0) return;
-    int ok = ftruncate(fd, (off_t)8 << 30) == 0 && pwrite(fd, good, 124, 0) == 124; /* sparse 8 GB */
+    int ok = ftruncate(fd, (off_t)8 << 30) == 0 && pwrite(fd, good, KIN_VOCAB, 0) == KIN_VOCAB; /* sparse 8 GB */
     close(fd);
     check(ok, "sparse 8 GB file");
     kineto_status st;

@@ -38,7 +38,7 @@ static uint8_t *copy(void) {
 
 /* ---- file layout helpers ---- */
 static uint32_t n_tensors(void) { return rd32(good + 20); }
-static size_t table_offset(void) { return 124 + rd32(good + 120); }
+static size_t table_offset(void) { return KIN_VOCAB + rd32(good + KIN_VOCAB_BYTES); }
 static uint8_t *entry(uint8_t *buf, uint32_t i) { return buf + table_offset() + 88 * (size_t)i; }
 static int find_entry(const char *name) {
     for (uint32_t i = 0; i < n_tensors(); i++)
@@ -76,13 +76,20 @@ static void test_header(void) {
     expect(b, good_size, KINETO_ERR_VERSION, "versions 1 to", "a version after this build's");
     wr32(b + 4, 0);
     expect(b, good_size, KINETO_ERR_VERSION, "version 0", "version 0");
-    wr32(b + 4, 1); /* version 1: the same layout, read the same way */
-    kineto_status st1 = KINETO_ERR_ARG;
-    kineto_ctx *v1 = kineto_load_buffer(b, good_size, &st1), *v2 = kineto_load_buffer(good, good_size, &st1);
-    check(v1 && v2 && kineto_model_info(v1).default_renoise == kineto_model_info(v2).default_renoise,
-          "a version-1 file loads, with the same default_renoise");
-    kineto_free(v1);
-    kineto_free(v2);
+    /* versions 1 and 2: the header ends at byte 120 and means a 3-level VAE */
+    for (uint32_t version = 1; version <= 2; version++) {
+        uint8_t *old = kin_as_version2(good, good_size, version);
+        kineto_status st1 = KINETO_ERR_ARG, st3 = KINETO_ERR_ARG;
+        kineto_ctx *v_old = kineto_load_buffer(old, good_size, &st1), *v3 = kineto_load_buffer(good, good_size, &st3);
+        kineto_info a = kineto_model_info(v_old), c = kineto_model_info(v3);
+        check(v_old && v3 && a.default_renoise == c.default_renoise && a.height == c.height &&
+              a.latent_h == c.latent_h && a.n_params == c.n_params,
+              version == 1 ? "a version-1 file loads, with the same default_renoise and sizes"
+                           : "a version-2 file loads, with the same sizes");
+        kineto_free(v_old);
+        kineto_free(v3);
+        free(old);
+    }
     memcpy(b, good, good_size);
     b[100] ^= 1;
     expect(b, good_size, KINETO_ERR_CHECKSUM, "CRC", "corrupt byte");
@@ -98,7 +105,7 @@ static void test_truncation(void) {
     /* cut points: inside the header, at every section boundary, at every tensor's start and end */
     size_t cuts[600];
     int n = 0;
-    const size_t fixed[] = {0, 1, 3, 4, 5, 23, 24, 25, 119, 120, 123, 124, table_offset() - 1, table_offset(),
+    const size_t fixed[] = {0, 1, 3, 4, 5, 23, 24, 25, 119, 120, 131, 132, 135, 136, table_offset() - 1, table_offset(),
                             good_size - 1};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) cuts[n++] = fixed[i];
     for (uint32_t i = 0; i < n_tensors() && n < 590; i++) {
@@ -124,7 +131,7 @@ static void test_truncation(void) {
         /* a consistent short file: file_size and CRC rewritten, so only the sections overrun */
         memcpy(b, good, len);
         wr64(b + 8, len);
-        if (len >= 124) fix_crc(b, len);
+        if (len >= KIN_VOCAB) fix_crc(b, len);
         ctx = kineto_load_buffer(b, len, &st);
         if (ctx || (st != KINETO_ERR_TRUNCATED && st != KINETO_ERR_TENSOR_MISSING)) {
             printf("  consistent cut at %zu: %s (%s)\n", len, kineto_status_str(st), kineto_last_error());
@@ -266,7 +273,11 @@ static void test_hparams(void) {
     contiguous &= (offset) == 24 + 4 * n++;
     KINETO_HPARAMS(FIELD_CASES)
 #undef FIELD_CASES
-    check(contiguous && n == 24, "KINETO_HPARAMS: 24 fields of 4 bytes, one after another from byte 24");
+    check(contiguous && n == 27, "KINETO_HPARAMS: 27 fields of 4 bytes, one after another from byte 24");
+    /* version 3's VAE fields, each consistent with the others */
+    hparam_case(25, 4, KINETO_ERR_HPARAMS, "vae_ch3 = 0 with vae_levels 4");
+    hparam_case(24, 8, KINETO_ERR_HPARAMS, "vae_ch3 = 8 with vae_levels 3");
+    hparam_case(26, 4, KINETO_ERR_HPARAMS, "enc_levels 4 is more than vae_levels 3");
     hparam_case(1, 30, KINETO_ERR_HPARAMS, "multiples of 4");     /* height */
     hparam_case(14, 3, KINETO_ERR_HPARAMS, "patch 3");            /* latent 8x8 */
     hparam_case(15, 33, KINETO_ERR_HPARAMS, "dim 33");
@@ -279,23 +290,23 @@ static void test_hparams(void) {
     expect(b, good_size, KINETO_ERR_HPARAMS, "limit", "in-range but huge model");
     /* vocabulary */
     memcpy(b, good, good_size);
-    wr32(b + 120, rd32(good + 120) + 2);
+    wr32(b + KIN_VOCAB_BYTES, rd32(good + KIN_VOCAB_BYTES) + 2);
     fix_crc(b, good_size);
     expect(b, good_size, KINETO_ERR_HPARAMS, "vocab_bytes", "vocab_bytes not a multiple of 4");
-    wr32(b + 120, 0xFFFFFFF0u);
+    wr32(b + KIN_VOCAB_BYTES, 0xFFFFFFF0u);
     fix_crc(b, good_size);
     expect(b, good_size, KINETO_ERR_TRUNCATED, "vocabulary", "vocab_bytes past the end");
     memcpy(b, good, good_size);
-    b[124 + 7 + 1] = 'A'; /* first byte of entry 1 */
+    b[KIN_VOCAB + 7 + 1] = 'A'; /* first byte of entry 1 */
     fix_crc(b, good_size);
     expect(b, good_size, KINETO_ERR_HPARAMS, "vocabulary entry 1", "upper-case vocabulary word");
     memcpy(b, good, good_size);
-    b[125] = 'N';
+    b[KIN_VOCAB + 1] = 'N';
     fix_crc(b, good_size);
     expect(b, good_size, KINETO_ERR_HPARAMS, "<null>", "entry 0 not <null>");
     memcpy(b, good, good_size);
-    check(!memcmp(b + 133, "\x02" "an", 3) && !memcmp(b + 140, "\x02" "at", 3), "fixture words 2 and 4 are an, at");
-    b[135] = 't';
+    check(!memcmp(b + KIN_VOCAB + 9, "\x02" "an", 3) && !memcmp(b + KIN_VOCAB + 16, "\x02" "at", 3), "fixture words 2 and 4 are an, at");
+    b[KIN_VOCAB + 11] = 't';
     fix_crc(b, good_size);
     expect(b, good_size, KINETO_ERR_HPARAMS, "word \"at\" twice", "a word listed twice");
     free(b);
