@@ -7,6 +7,8 @@ Trains stage 1 of train.py (the same steps, batch and frames for each) for three
 then passes real held-out clips (eval.py's set) through each and reports PSNR on object pixels and,
 once train/runs/classifier.pt exists, the share of clips whose object keeps its colour and shape in
 every frame by eval.py's frame classifier (frames drawn at 128x128 are judged at 64x64).
+It also counts the multiply-adds of one denoiser step (one clip, one pass) for today's design, the
+next one and the alternative of 2x2 patches on today's latents, and of decoding one frame.
 
   /usr/bin/python3 train/experiments/next_autoencoder.py --run /tmp/next-ae --steps 400
 Resumes: a variant already trained is only measured.
@@ -45,6 +47,42 @@ def trained(run, changes, a):
 
 
 @torch.no_grad()
+def denoiser_macs(changes):
+    """Multiply-adds of one denoiser pass over one clip: every linear layer, plus attention's two
+    products (query x key, weights x value) per block."""
+    from model import Config, Kineto
+    cfg = train.config_with(Config(vocab_size=len(train.VOCAB)), json.dumps(changes))
+    model = Kineto(cfg).eval()
+    macs = [0]
+    hooks = [m.register_forward_hook(lambda m, i, o: macs.__setitem__(0, macs[0] + o.numel() * m.in_features))
+             for m in model.denoiser.modules() if isinstance(m, torch.nn.Linear)]
+    ids, mask = torch.ones(1, 6, dtype=torch.long), torch.ones(1, 6, dtype=torch.bool)
+    tokens, pooled = model.text(ids, mask)
+    model.denoiser(torch.zeros(1, cfg.frames, cfg.latent_channels, cfg.latent_h, cfg.latent_w), torch.zeros(1),
+                   tokens, mask, pooled)
+    for h in hooks:
+        h.remove()
+    T, F, D = cfg.tokens_per_frame, cfg.frames, cfg.dim
+    per_block = [2 * F * T * (T if i % 2 == 0 else F) * D + 2 * F * T * 6 * D for i in range(cfg.depth)]
+    return macs[0] + sum(per_block)
+
+
+@torch.no_grad()
+def decoder_macs(changes):
+    """Multiply-adds of the VAE decoder's convolutions for one frame."""
+    from model import Config, Kineto
+    cfg = train.config_with(Config(vocab_size=len(train.VOCAB)), json.dumps(changes))
+    dec = Kineto(cfg).vae_dec.eval()
+    macs = [0]
+    for m in dec.modules():
+        if isinstance(m, torch.nn.Conv2d):
+            m.register_forward_hook(lambda m, i, o: macs.__setitem__(
+                0, macs[0] + o.numel() * m.in_channels * m.kernel_size[0] * m.kernel_size[1]))
+    dec(torch.zeros(1, cfg.latent_channels, cfg.latent_h, cfg.latent_w))
+    return macs[0]
+
+
+@torch.no_grad()
 def stable_share(frame_net, clips_u8):
     """Per clip: 1 if the frame classifier reads one colour and one shape in every frame (eval.classify)."""
     out = []
@@ -65,6 +103,12 @@ def main():
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--only", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     a = p.parse_args()
+    today = denoiser_macs({})
+    for name, changes in (("today", {}), ("next", VARIANTS["next"]), ("2x2 patches", {"patch": 2})):
+        m = denoiser_macs(changes)
+        print("denoiser step, %s: %.1fM multiply-adds a clip (x%.2f today's)" % (name, m / 1e6, m / today), flush=True)
+    for name, changes in (("today", {}), ("next", VARIANTS["next"])):
+        print("decoder, %s: %.1fM multiply-adds a frame" % (name, decoder_macs(changes) / 1e6), flush=True)
     specs, _, labs, _ = judge.prompt_set(a.n, True, 11)  # eval.py's real held-out clips
     real = np.stack([(world.render_clip(s)[0] * 255 + 0.5).astype(np.uint8) for s in specs])
     classifier = os.path.join(judge.ROOT, "train", "runs", "classifier.pt")
