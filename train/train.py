@@ -216,21 +216,19 @@ class Trainer:
             x = big[idx].float() / 127.5 - 1
             return x, cover[idx].float() / 255, x if small is None else small[idx].float() / 127.5 - 1
         He, We = enc_size(c)
+        same = (He, We) == (c.height, c.width)
         xs, ms, ss = [], [], []
         while len(xs) < n:
             spec = world.sample_spec(self.rng, held_out=held_out)
             fr, mk = world.render_clip(spec, c.frames, c.height, c.width)
-            sm = world.render_clip(spec, c.frames, He, We)[0] if (He, We) != (c.height, c.width) else fr
+            sm = fr if same else world.render_clip(spec, c.frames, He, We)[0]
             for f in self.rng.choice(c.frames, size=2, replace=False):
                 xs.append(fr[f])
                 ms.append(mk[f])
                 ss.append(sm[f])
-        x = torch.from_numpy(np.stack(xs[:n])).permute(0, 3, 1, 2) * 2 - 1
-        m = torch.from_numpy(np.stack(ms[:n]))[:, None]
-        x = x.to(self.device)
-        if (He, We) == (c.height, c.width):
-            return x, m.to(self.device), x
-        return x, m.to(self.device), (torch.from_numpy(np.stack(ss[:n])).permute(0, 3, 1, 2) * 2 - 1).to(self.device)
+        nchw = lambda frames: (torch.from_numpy(np.stack(frames[:n])).permute(0, 3, 1, 2) * 2 - 1).to(self.device)
+        x = nchw(xs)
+        return x, torch.from_numpy(np.stack(ms[:n]))[:, None].to(self.device), x if same else nchw(ss)
 
     def render_frame_pool(self):
         """Render --vae-clips training clips once, in parallel, and keep every frame where the model

@@ -68,3 +68,35 @@ def test_engine_runs_the_dry_run_model(dry_run, tmp_path):
     clip = np.stack([np.asarray(Image.open(frames / n).convert("RGB")) for n in names])
     assert clip.shape == (DRY["frames"], DRY["height"], DRY["width"], 3)
     assert clip.std() > 0  # a drawn clip, not an empty buffer
+
+
+def trainer(tmp_path, *flags):
+    import train
+    return train.Trainer(train.parse_args(["--smoke", "--run", str(tmp_path), "--workers", "1", *flags]))
+
+
+def test_frame_pairs_show_one_frame_at_the_encoder_and_decoder_sizes(tmp_path):
+    """A decoder one level larger than the encoder's frames trains on pairs: the same frame rendered
+    at both sizes, whether drawn fresh or from the --vae-clips pool."""
+    import torch.nn.functional as F
+    tr = trainer(tmp_path, "--config", json.dumps({"vae_ch": [8, 8, 8, 16], "enc_levels": 3}), "--vae-clips", "3")
+    fresh = tr.frames_batch(6)
+    tr.render_frame_pool()
+    pooled = tr.frames_batch(6)
+    for x, mask, x_enc in (fresh, pooled):
+        assert x.shape == (6, 3, 32, 32) and mask.shape == (6, 1, 32, 32) and x_enc.shape == (6, 3, 16, 16)
+        # distance of every frame, averaged down, to every encoder frame: its own is the nearest (not
+        # equal: a background's texture is drawn per pixel; two frames of a still clip may tie)
+        d = (F.avg_pool2d(x, 2)[:, None] - x_enc[None]).abs().mean((2, 3, 4))
+        assert (d.diagonal() <= d.min(1).values).all(), d
+
+
+def test_vae_minutes_ends_the_autoencoder_stage_by_time(tmp_path):
+    tr = trainer(tmp_path, "--vae-minutes", "0.01", "--vae-steps", "1000000")
+    tr.train_vae()
+    assert tr.state["stage"] == "cache" and 0 < tr.state["vae_psnr"]["psnr"]
+
+
+def test_config_names_an_unknown_field(tmp_path):
+    with pytest.raises(SystemExit, match="no field 'latent_chanels'"):
+        trainer(tmp_path, "--config", '{"latent_chanels": 8}')
