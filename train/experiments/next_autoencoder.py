@@ -5,7 +5,7 @@ Trains stage 1 of train.py (the same steps, batch and frames for each) for three
   8ch       8 latent channels, otherwise today's
   next      8 latent channels, a 4th decoder level drawing 128x128 from the latents of 64x64 frames
 then passes real held-out clips (eval.py's set) through each and reports PSNR on object pixels and,
-once train/runs/classifier.pt exists, the share of clips whose object keeps its colour and shape in
+once the judges exist (train/runs/classifier.pt), the share of clips whose object keeps its colour and shape in
 every frame by eval.py's frame classifier (frames drawn at 128x128 are judged at 64x64).
 It also counts the multiply-adds of one denoiser step (one clip, one pass) for today's design, the
 next one and the alternative of 2x2 patches on today's latents, and of decoding one frame.
@@ -101,6 +101,7 @@ def main():
     p.add_argument("--hard-share", type=float, default=0.5)
     p.add_argument("--n", type=int, default=100, help="real held-out clips measured")
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--classifier", default=os.path.join(judge.ROOT, "train", "runs", "classifier.pt"))
     p.add_argument("--only", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     a = p.parse_args()
     today = denoiser_macs({})
@@ -111,8 +112,7 @@ def main():
         print("decoder, %s: %.1fM multiply-adds a frame" % (name, decoder_macs(changes) / 1e6), flush=True)
     specs, _, labs, _ = judge.prompt_set(a.n, True, 11)  # eval.py's real held-out clips
     real = np.stack([(world.render_clip(s)[0] * 255 + 0.5).astype(np.uint8) for s in specs])
-    classifier = os.path.join(judge.ROOT, "train", "runs", "classifier.pt")
-    frame_net = judge.load_classifiers(classifier)[1] if os.path.exists(classifier) else None
+    frame_net = judge.load_classifiers(a.classifier)[1] if os.path.exists(a.classifier) else None
     results = {}
     if frame_net is not None:
         results["real"] = {"identity_stable": float(stable_share(frame_net, real).mean())}
