@@ -56,6 +56,13 @@ def run(*cmd):
     subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT)
 
 
+def finished(ckpt):
+    if not os.path.exists(ckpt):
+        return False
+    import torch
+    return torch.load(ckpt, map_location="cpu", weights_only=False)["state"]["stage"] == "done"
+
+
 def compare(default, new):
     """-> rows (figure, default, next, target, met) and whether every row is met."""
     rows = []
@@ -122,8 +129,11 @@ def main():
               "--decay-minutes", a.denoiser_minutes / 2, "--ckpt-minutes", 1])
     seconds = {}
     t0 = time.time()
-    run(py, train_py, "--run", os.path.join(a.out, "run"), "--config", json.dumps(cfg), "--out", kin,
-        "--encoder-out", encoder, "--vae-hard-share", 0.5, "--lr", a.lr, "--workers", a.workers, *sizes)
+    if finished(os.path.join(a.out, "run", "ckpt.pt")):  # train.py would export the weights without the EMA
+        log("training finished before: evaluating %s" % kin)
+    else:
+        run(py, train_py, "--run", os.path.join(a.out, "run"), "--config", json.dumps(cfg), "--out", kin,
+            "--encoder-out", encoder, "--vae-hard-share", 0.5, "--lr", a.lr, "--workers", a.workers, *sizes)
     seconds["train"] = time.time() - t0
     figures = os.path.join(a.out, "eval.json")
     evaluate = [py, eval_py, "--no-ablation", "--jobs", a.workers, "--n", 4 if a.dry_run else a.n, *judge]
