@@ -1,5 +1,6 @@
-"""The next model: trained from scratch on one GPU in about 11 minutes, exported, evaluated and
-compared with the default (weights/kineto-world.kin, its figures in weights/eval.json).
+"""The next model: trained from scratch on one GPU within a budget of 12 minutes (estimated: no GPU
+run of it yet), exported, evaluated and compared with the default (weights/kineto-world.kin, its
+figures in weights/eval.json).
 
 What changes (weights/README.md, "Next model"): 8 latent channels instead of 4 on the same 16x16
 latent grid and the same denoiser (4x4 patches, 16 tokens a frame, so a sampling step costs what it
@@ -7,7 +8,7 @@ costs today), and a VAE decoder of 4 levels that draws 128x128 frames; the encod
 frames the world renders, so the latent cache costs what it costs today. The autoencoder trains on
 frames of which half turn, grow or shrink, the motions where today's loses the object.
 
-Stages, each sized by wall-clock minutes on the GPU (defaults: 2.25 + ~1 for the cache + 5.5 + ~1.5):
+Stages, sized by wall-clock minutes on the GPU (2.25, about 1 for the cache, 5.5, then about 2):
   1. train.py: autoencoder (--ae-minutes), latent cache, text encoder + denoiser (--denoiser-minutes);
      OUT/kineto-next.kin and OUT/kineto-next-encoder.kin are rewritten at every checkpoint (each minute),
      so a run cut short still leaves a model; run again to resume from OUT/run.
