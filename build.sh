@@ -135,7 +135,8 @@ test_c() {
 }
 
 # The training script end to end on a tiny model, the training tests on what it wrote (pytest;
-# tests/train/conftest.py finds build/smoke.kin and build/smoke-encoder.kin), then the CLI reading it.
+# tests/train/conftest.py finds build/smoke.kin and build/smoke-encoder.kin; test_next.py runs
+# train/next.sh --dry-run and the CLI on what it wrote), then the CLI reading it.
 test_smoke() {
     say "smoke training -> build/smoke.kin"
     rm -rf build/smoke-run
@@ -146,7 +147,7 @@ test_smoke() {
     cmp build/smoke.kin build/smoke-again.kin  # the checkpoint exports to the bytes training wrote
     nice $PY train/export.py --kin build/smoke.kin --out build/smoke-again.kin >/dev/null
     cmp build/smoke.kin build/smoke-again.kin  # and a weights file copies to its own bytes
-    say "training tests (tests/train): data path, weights format, decoder and autoencoder tuning"
+    say "training tests (tests/train): data path, weights format, decoder and autoencoder tuning, next model's dry run"
     nice $PY -m pytest -q tests/train
     rm -rf build/smoke-out
     build/kineto generate --weights build/smoke.kin --prompt "a red ball moving left on black" --seed 7 \

@@ -179,13 +179,15 @@ def train_classifiers(path, which, a):
 
 
 # ---------------------------------------------------------------- clip sources
-def clips_from_engine(prompts, seeds, weights, no_temporal, steps, guidance, negative=None, renoise=None):
-    """Run the C CLI once per prompt; -> uint8 array (N, F, H, W, 3)."""
+def clips_from_engine(prompts, seeds, weights, no_temporal, steps, guidance, negative=None, renoise=None, jobs=1):
+    """Run the C CLI once per prompt, `jobs` at a time (one thread each when several); -> uint8 array
+    (N, F, H, W, 3) at the judges' size."""
+    from concurrent.futures import ThreadPoolExecutor
     from PIL import Image
     cli = os.path.join(ROOT, "build", "kineto")
-    out = []
     with tempfile.TemporaryDirectory() as tmp:
-        for i, (p, s) in enumerate(zip(prompts, seeds)):
+        def one(i):
+            p, s = prompts[i], seeds[i]
             d = os.path.join(tmp, "c%d" % i)
             cmd = [cli, "generate", "--prompt", p, "--seed", str(s), "--out", d, "--weights", weights]
             if steps:
@@ -198,10 +200,14 @@ def clips_from_engine(prompts, seeds, weights, no_temporal, steps, guidance, neg
                 cmd += ["--renoise", str(renoise)]
             if no_temporal:
                 cmd.append("--no-temporal")
+            if jobs > 1:
+                cmd += ["--threads", "1"]
             subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
             names = sorted(n for n in os.listdir(d) if n.endswith(".png"))
-            out.append(np.stack([np.asarray(Image.open(os.path.join(d, n)).convert("RGB")) for n in names]))
-    return np.stack(out)
+            return np.stack([np.asarray(Image.open(os.path.join(d, n)).convert("RGB")) for n in names])
+
+        with ThreadPoolExecutor(max(1, jobs)) as pool:
+            return judge_size(np.stack(list(pool.map(one, range(len(prompts))))))
 
 
 def clips_from_torch(prompts, seeds, ckpt, no_temporal, steps, guidance, negative=None, renoise=None):
@@ -216,7 +222,7 @@ def clips_from_torch(prompts, seeds, ckpt, no_temporal, steps, guidance, negativ
                      DEFAULT_GUIDANCE if guidance is None else guidance, temporal_on=not no_temporal,
                      renoise=DEFAULT_RENOISE if renoise is None else renoise)
         out.append(decode_frames(model, lat).numpy())
-    return np.stack(out)
+    return judge_size(np.stack(out))
 
 
 # ---------------------------------------------------------------- figures
@@ -238,17 +244,32 @@ def classify(clip_net, frame_net, clips_u8):
             torch.cat(stable).float())
 
 
+def judge_size(clips_u8, size=64):
+    """Clips (N, F, H, W, 3) uint8 as the judges see them: the classifiers learnt on the world's
+    64x64 clips, so a model that draws a multiple of that is averaged down to it (box filter)."""
+    H, W = clips_u8.shape[2:4]
+    k = H // size
+    if k <= 1 or H != k * size or W != k * size:
+        return clips_u8
+    x = clips_u8.reshape(*clips_u8.shape[:2], size, k, size, k, 3).astype(np.float32).mean((3, 5))
+    return (x + 0.5).astype(np.uint8)
+
+
 @torch.no_grad()
-def autoencoded(weights, encoder, clips_u8):
-    """Clips (N, F, H, W, 3) uint8 through the VAE encoder (its mean) and the weights' decoder."""
-    from export import model_from_kin
+def autoencode(model, clips_u8):
+    """Clips (N, F, H, W, 3) uint8 through a model's VAE encoder (its mean) and decoder, at the judges' size."""
     from model import decode_frames
-    model = model_from_kin([weights, encoder], VOCAB).eval()
     out = []
     for clip in torch.from_numpy(clips_u8):
         z = model.vae_enc(clip.permute(0, 3, 1, 2).float() / 127.5 - 1)[0]
         out.append(decode_frames(model, z * model.cfg.latent_scale))
-    return torch.stack(out).numpy()
+    return judge_size(torch.stack(out).numpy())
+
+
+def autoencoded(weights, encoder, clips_u8):
+    """Clips through the --encoder file's VAE encoder and the weights' decoder."""
+    from export import model_from_kin
+    return autoencode(model_from_kin([weights, encoder], VOCAB).eval(), clips_u8)
 
 
 def flicker(clips_u8):
@@ -313,6 +334,7 @@ def main():
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
                    help="where the classifiers train")
     p.add_argument("--workers", type=int, default=os.cpu_count(), help="processes that render clips")
+    p.add_argument("--jobs", type=int, default=1, help="engine runs at once, one thread each when more than one")
     p.add_argument("--no-ablation", action="store_true", help="skip the run without temporal attention")
     p.add_argument("--json", default=None, help="write the figures here")
     p.add_argument("--prompt-seed", type=int, default=21,
@@ -355,7 +377,7 @@ def main():
             t0 = time.time()
             if a.engine == "c":
                 clips = clips_from_engine(prompts, seeds, a.weights, no_temporal, a.steps, a.guidance, a.negative,
-                                          a.renoise)
+                                          a.renoise, a.jobs)
             else:
                 clips = clips_from_torch(prompts, seeds, a.ckpt, no_temporal, a.steps, a.guidance, a.negative,
                                          a.renoise)

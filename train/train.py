@@ -15,6 +15,7 @@ denoiser runs under bf16 autocast; `--minutes M --decay-minutes D` sizes a run b
 steps, and `--out` is rewritten at every checkpoint, so a run cut short still leaves a model.
 """
 import argparse
+import json
 import math
 import multiprocessing
 import os
@@ -59,11 +60,36 @@ def render_job(job):
     return frames.astype(np.float16), latent_mask(mask, f)
 
 
+def frames_job(job):
+    """-> a clip's frames (F, H, W, 3) uint8 at the decoder's size, its object coverage (F, H, W)
+    uint8 (x255), and its frames (F, h, w, 3) uint8 at the encoder's size (None when the same)."""
+    spec, Fr, H, W, He, We = job
+    u8 = lambda a: (a * 255 + 0.5).astype(np.uint8)
+    frames, mask = world.render_clip(spec, Fr, H, W)
+    small = u8(world.render_clip(spec, Fr, He, We)[0]) if (He, We) != (H, W) else None
+    return u8(frames), u8(mask), small
+
+
+def enc_size(cfg):
+    """The frame size the VAE encoder reads: the decoder's output size unless the encoder has fewer
+    levels (a decoder that draws 128x128 from the latents of 64x64 frames)."""
+    return cfg.latent_h * cfg.enc_factor, cfg.latent_w * cfg.enc_factor
+
+
 def caption_job(job):
     """-> CAPTIONS_PER_CLIP random phrasings of one clip's caption, as token ids."""
     spec, seed = job
     rng = np.random.default_rng(seed)
     return [tokenize(world.caption(spec, rng), VOCAB)[0] for _ in range(CAPTIONS_PER_CLIP)]
+
+
+def config_with(cfg, changes):
+    """cfg with the fields of the JSON object `changes` replaced (--config)."""
+    changes = json.loads(changes)
+    unknown = sorted(set(changes) - set(Config.__dataclass_fields__))
+    if unknown:
+        raise SystemExit("--config: the model has no field %r" % unknown[0])
+    return Config.from_dict({**cfg.to_dict(), **changes})
 
 
 def use_all_cores():
@@ -113,6 +139,8 @@ class Trainer:
         self.device = torch.device(f"cuda:{self.rank % max(1, torch.cuda.device_count())}"
                                    if torch.cuda.is_available() else "cpu")
         cfg = tiny_config(len(VOCAB)) if args.smoke else Config(vocab_size=len(VOCAB))
+        if args.config:
+            cfg = config_with(cfg, args.config)
         self.model = Kineto(cfg).to(self.device)
         self.cfg = cfg
         self.rng = np.random.default_rng(1234 + self.rank)
@@ -120,6 +148,10 @@ class Trainer:
         self.state = {"stage": "vae", "step": 0, "seconds": 0.0, "vae_psnr": None}
         self.ema = None
         self.opt = None
+        self.frame_pool = None
+        if self.device.type == "cuda":
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
         self.ckpt_path = os.path.join(args.run, "ckpt.pt")
         os.makedirs(args.run, exist_ok=True)
         if os.path.exists(self.ckpt_path) and not args.smoke:
@@ -138,9 +170,11 @@ class Trainer:
         os.replace(self.ckpt_path + ".tmp", self.ckpt_path)
         log("checkpoint %s stage=%s step=%d" % (self.ckpt_path, self.state["stage"], self.state["step"]))
         if self.args.out and self.ema is not None:  # a run cut short still leaves its latest model
-            from export import export_model
+            from export import export_encoder, export_model
             export_model(self.ema, VOCAB, self.args.out)
             log("exported %s" % self.args.out)
+            if self.args.encoder_out:
+                export_encoder(self.ema, VOCAB, self.args.encoder_out)
 
     def load(self):
         blob = torch.load(self.ckpt_path, map_location=self.device, weights_only=False)
@@ -172,18 +206,42 @@ class Trainer:
 
     # ------------------------------------------------------------ data
     def frames_batch(self, n, held_out=False):
-        """n random frames (n, 3, H, W) in [-1, 1] and their object masks (n, 1, H, W)."""
+        """n random frames (n, 3, H, W) in [-1, 1], their object masks (n, 1, H, W), and the same
+        frames at the encoder's size (the first tensor itself when that is the same size). Training
+        frames come from the --vae-clips pool when there is one."""
         c = self.cfg
-        xs, ms = [], []
+        if self.frame_pool is not None and not held_out:
+            big, cover, small = self.frame_pool
+            idx = torch.randint(len(big), (n,), device=big.device)
+            x = big[idx].float() / 127.5 - 1
+            return x, cover[idx].float() / 255, x if small is None else small[idx].float() / 127.5 - 1
+        He, We = enc_size(c)
+        same = (He, We) == (c.height, c.width)
+        xs, ms, ss = [], [], []
         while len(xs) < n:
             spec = world.sample_spec(self.rng, held_out=held_out)
             fr, mk = world.render_clip(spec, c.frames, c.height, c.width)
+            sm = fr if same else world.render_clip(spec, c.frames, He, We)[0]
             for f in self.rng.choice(c.frames, size=2, replace=False):
                 xs.append(fr[f])
                 ms.append(mk[f])
-        x = torch.from_numpy(np.stack(xs[:n])).permute(0, 3, 1, 2) * 2 - 1
-        m = torch.from_numpy(np.stack(ms[:n]))[:, None]
-        return x.to(self.device), m.to(self.device)
+                ss.append(sm[f])
+        nchw = lambda frames: (torch.from_numpy(np.stack(frames[:n])).permute(0, 3, 1, 2) * 2 - 1).to(self.device)
+        x = nchw(xs)
+        return x, torch.from_numpy(np.stack(ms[:n]))[:, None].to(self.device), x if same else nchw(ss)
+
+    def render_frame_pool(self):
+        """Render --vae-clips training clips once, in parallel, and keep every frame where the model
+        is (uint8): on a GPU, rendering a fresh batch each step would leave it waiting."""
+        a, c = self.args, self.cfg
+        t0 = time.time()
+        specs = world.sample_specs(np.random.default_rng(5678 + self.rank), a.vae_clips, False, a.vae_hard_share)
+        jobs = [(s, c.frames, c.height, c.width, *enc_size(c)) for s in specs]
+        big, cover, small = zip(*pool_map(frames_job, jobs, a.workers))
+        nchw = lambda arrays: torch.from_numpy(np.concatenate(arrays)).permute(0, 3, 1, 2).contiguous().to(self.device)
+        self.frame_pool = (nchw(big), torch.from_numpy(np.concatenate(cover))[:, None].to(self.device),
+                           None if small[0] is None else nchw(small))
+        log("rendered %d clips for the autoencoder in %.0f s" % (a.vae_clips, time.time() - t0))
 
     # ------------------------------------------------------------ stage 1: autoencoder
     def train_vae(self):
@@ -192,17 +250,26 @@ class Trainer:
         self.opt = torch.optim.AdamW(params, lr=a.vae_lr, weight_decay=0.0)
         if getattr(self, "_resume_opt", None) and self.state["stage"] == "vae":
             self.opt.load_state_dict(self._resume_opt)
+        if a.vae_clips:
+            self.render_frame_pool()
+        cuda = self.device.type == "cuda"
         total = a.vae_steps
         t_last = time.time()
-        while self.state["step"] < total:
+        while True:
             s = self.state["step"]
-            lr = a.vae_lr * min(1.0, (s + 1) / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * s / total)))
+            # the share of the stage done: by steps, or by time with --vae-minutes
+            done = self.state["seconds"] / (60 * a.vae_minutes) if a.vae_minutes else s / total
+            if done >= 1:
+                break
+            lr = a.vae_lr * min(1.0, (s + 1) / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * done)))
             for g in self.opt.param_groups:
                 g["lr"] = lr
-            x, mask = self.frames_batch(a.vae_batch)
-            mean, logvar = m.vae_enc(x)
-            z = mean + torch.randn_like(mean) * torch.exp(0.5 * logvar)
-            y = m.vae_dec(z)
+            x, mask, x_enc = self.frames_batch(a.vae_batch)
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cuda):
+                mean, logvar = m.vae_enc(x_enc)
+                mean, logvar = mean.float(), logvar.float()
+                z = mean + torch.randn_like(mean) * torch.exp(0.5 * logvar)
+                y = m.vae_dec(z).float()
             w = 1.0 + 8.0 * mask  # objects are small: weight their pixels up
             rec = (w * (y - x) ** 2).mean() / w.mean()
             kl = 0.5 * (mean ** 2 + logvar.exp() - 1 - logvar).mean()
@@ -231,9 +298,9 @@ class Trainer:
         m = self.model
         rng_state = self.rng
         self.rng = np.random.default_rng(99)
-        x, mask = self.frames_batch(64, held_out=True)
+        x, mask, x_enc = self.frames_batch(64, held_out=True)
         self.rng = rng_state
-        y = m.vae_dec(m.vae_enc(x)[0]).clamp(-1, 1)
+        y = m.vae_dec(m.vae_enc(x_enc)[0]).clamp(-1, 1)
         err = ((y - x) / 2) ** 2
         psnr = -10 * math.log10(err.mean().item())
         obj = mask.expand_as(err) > 0.5
@@ -242,7 +309,7 @@ class Trainer:
         return {"psnr": psnr, "psnr_objects": psnr_obj}
 
     def fit_preview(self):
-        fit_preview(self.model, self.frames_batch(256)[0])
+        fit_preview(self.model, self.frames_batch(256)[2])
 
     # ------------------------------------------------------------ stage 2: latent cache
     @torch.no_grad()
@@ -253,7 +320,7 @@ class Trainer:
         c, m = self.cfg, self.model
         rng = np.random.default_rng(4321 + first)
         specs = world.sample_specs(rng, last - first, False, self.args.hard_share)
-        jobs = [(s, c.frames, c.height, c.width, c.height // c.latent_h) for s in specs]
+        jobs = [(s, c.frames, *enc_size(c), c.enc_factor) for s in specs]
         lats, masks, chunk = [], [], []
         t0 = time.time()
 
@@ -301,7 +368,7 @@ class Trainer:
         have, grown = len(cache["specs"]), False
         if "masks" not in cache:
             c = self.cfg
-            jobs = [(s, c.frames, c.height, c.width, c.height // c.latent_h) for s in cache["specs"]]
+            jobs = [(s, c.frames, *enc_size(c), c.enc_factor) for s in cache["specs"]]
             cache["masks"] = torch.stack([torch.from_numpy(mk) for _, mk in
                                           pool_map(render_job, jobs, self.args.workers)])
             grown = True
@@ -356,9 +423,7 @@ class Trainer:
             self.ema.load_state_dict(self._resume_ema)
         ema_params, model_params = list(self.ema.parameters()), list(m.parameters())
         cuda = dev.type == "cuda"
-        if cuda:
-            torch.backends.cuda.matmul.allow_tf32 = True
-        elif self.world_size == 1 and not torch.backends.mkl.is_available():
+        if not cuda and self.world_size == 1 and not torch.backends.mkl.is_available():
             # the denoiser is matrix products, and an external BLAS (OpenBLAS here) runs them on its
             # own threads: torch's pool beside it only contends for the cores (2 cores: 1.25 s a step
             # with one torch thread, 2.5 s with two)
@@ -428,17 +493,26 @@ class Trainer:
             self.train_dit()
 
 
-def main():
+def parse_args(argv=None):
     p = argparse.ArgumentParser()
     p.add_argument("--run", default="train/runs/main")
     p.add_argument("--smoke", action="store_true", help="tiny config, a few steps, export to --out")
     p.add_argument("--out", default=None, help="export the EMA model to this .kin file at the end")
+    p.add_argument("--encoder-out", default=None, help="with --out: also export the VAE encoder here")
+    p.add_argument("--config", default=None, metavar="JSON",
+                   help='model fields to change from the default (or --smoke) config, e.g. \'{"latent_channels": 8}\'')
     p.add_argument("--init", nargs="+", default=None, metavar="KIN",
                    help="start from exported weights: the model and its encoder file")
     p.add_argument("--vae-steps", type=int, default=900)
     p.add_argument("--vae-batch", type=int, default=32)
     p.add_argument("--vae-lr", type=float, default=1e-3)
     p.add_argument("--vae-kl", type=float, default=1e-5)
+    p.add_argument("--vae-minutes", type=float, default=0,
+                   help="train the autoencoder for this many minutes instead of --vae-steps")
+    p.add_argument("--vae-clips", type=int, default=0,
+                   help="draw the autoencoder's frames from this many clips rendered once (0: fresh clips each step)")
+    p.add_argument("--vae-hard-share", type=float, default=0.0,
+                   help="share of the --vae-clips clips that turn, grow or shrink")
     p.add_argument("--cache-clips", type=int, default=5000)
     p.add_argument("--hard-share", type=float, default=0.0,
                    help="share of newly cached clips that turn, grow or shrink (0: the world's own rate)")
@@ -456,18 +530,25 @@ def main():
     p.add_argument("--workers", type=int, default=os.cpu_count(), help="processes that render clips")
     p.add_argument("--log-every", type=int, default=25)
     p.add_argument("--ckpt-minutes", type=float, default=5.0)
-    a = p.parse_args()
+    a = p.parse_args(argv)
     if a.smoke:
         a.vae_steps, a.vae_batch, a.cache_clips, a.steps, a.batch = 4, 8, 8, 4, 4
         a.run = a.run if a.run != "train/runs/main" else "/tmp/kineto-smoke"
+    return a
+
+
+def main():
+    a = parse_args()
     use_all_cores()
     t0 = time.time()
     tr = Trainer(a)
     tr.run()
     if a.out and tr.rank == 0 and tr.ema is None:  # save() exported the EMA model already
-        from export import export_model
+        from export import export_encoder, export_model
         export_model(tr.model, VOCAB, a.out)
         log("exported %s" % a.out)
+        if a.encoder_out:
+            export_encoder(tr.model, VOCAB, a.encoder_out)
     log("finished in %.1f s" % (time.time() - t0))
 
 
