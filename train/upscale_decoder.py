@@ -7,6 +7,10 @@ full-size level starts fresh. The loss is the object-weighted MSE of tune_decode
 term: the L1 distance between the horizontal and vertical pixel differences of the frame drawn
 and the frame rendered, which MSE alone lets blur (a blurred outline costs little squared error).
 
+--report prints, for held-out clips, the PSNR against the 128x128 renders (whole frames and object
+pixels) and the edge ratio of the checkpoint's decoder beside the shipped 64x64 decoder's frames
+scaled up x2 (nearest and bilinear), and stops.
+
 Usage (resumes from --run; the checkpoint holds the whole model; --out is rewritten at each one):
   /usr/bin/python3 train/upscale_decoder.py --init weights/kineto-world.kin weights/kineto-world-encoder.kin \\
       --run train/runs/decoder128 --minutes 80 --out weights/kineto-world-128.kin
@@ -132,12 +136,34 @@ def quality(decoder, data):
     return -10 * np.log10(err / x.numel()), -10 * np.log10(err_obj / max(1.0, n_obj)), g_y / max(1e-9, g_x)
 
 
+class Upscaled(torch.nn.Module):
+    """The 64x64 decoder's frames scaled x2: what the page showed before, as a baseline."""
+
+    def __init__(self, dec, mode):
+        super().__init__()
+        self.dec, self.mode = dec, mode
+
+    def forward(self, z):
+        y = self.dec(z)
+        return F.interpolate(y, scale_factor=2, mode=self.mode, **({} if self.mode == "nearest" else {"align_corners": False}))
+
+
+def report(small, dec, held):
+    rows = [("128x128 decoder", dec)] + [("64x64 decoder, %s x2" % m, Upscaled(small.vae_dec.eval(), m))
+                                         for m in ("nearest", "bilinear")]
+    print("| decoder (%d held-out frames) | PSNR | PSNR on objects | edge ratio |" % len(held[0]))
+    print("|---|---|---|---|")
+    for name, d in rows:
+        print("| %s | %.2f dB | %.2f dB | %.3f |" % ((name,) + tuple(quality(d, held))))
+
+
 def main():
     p = tuning_args(__doc__, minutes=80.0, clips=2000, batch=32, hard_share=0.0, seed=777)
     p.add_argument("--latent-noise", type=float, default=0.1,
                    help="largest extra latent noise, in units of the latents' std, on half of each batch")
     p.add_argument("--edge", type=float, default=1.0, help="weight of the edge term (0 = MSE alone)")
     p.add_argument("--train-trunk", action="store_true", help="train the old levels too")
+    p.add_argument("--report", action="store_true", help="print the held-out figures of --run's decoder and stop")
     a = p.parse_args()
 
     use_all_cores()
@@ -159,6 +185,9 @@ def main():
         state = blob["state"]
         log("resumed at step %d (%.1f min)" % (state["step"], state["seconds"] / 60))
 
+    if a.report:
+        report(small, dec.eval(), frame_pairs(model, 48, 99, True, a.workers, small.cfg.height))
+        return
     t0 = time.time()
     train = frame_pairs(model, a.clips, a.seed, False, a.workers, small.cfg.height)
     held = frame_pairs(model, 24, 99, True, a.workers, small.cfg.height)
