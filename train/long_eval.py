@@ -172,7 +172,7 @@ class Report:
 
     def check(self, name, value, target, met):
         self.checks.append({"figure": name, "value": value, "target": target, "met": bool(met)})
-        print("  %-62s %-22s %-14s %s" % (name, value, target, "met" if met else "MISSED"), flush=True)
+        print("  %-68s %-10s %-14s %s" % (name, value, target, "met" if met else "MISSED"), flush=True)
 
     def note(self, line):
         print("  " + line, flush=True)
@@ -284,12 +284,13 @@ def part_loops(a, engine, nets, rep):
             row[frames] = {"loop_ratio": ratio, "motion": right}
             if plain is not None:
                 row[frames]["plain_loop_ratio"] = float(np.mean([loop_ratio(c) for c in plain]))
-            what = "%s, %d frames: last-to-first / mean change" % (motion, frames)
+            what = "%s, %d frames: last-to-first / mean change%s" % (
+                motion, frames, " (plain %.2f)" % row[frames]["plain_loop_ratio"] if plain is not None else "")
             if motion in LOOPING:
                 rep.check(what, "%.2f" % ratio, "<= 1.25", ratio <= 1.25)
                 rep.check("%s, %d frames: motion right" % (motion, frames), pct(right), ">= 85%", right >= 0.85)
             else:
-                rep.note("%-62s %.2f   motion right %s (does not loop)" % (what, ratio, pct(right)))
+                rep.note("%-68s %-10.2f motion right %s (does not loop)" % (what, ratio, pct(right)))
         rep.figures["loops"][motion] = row
 
 
@@ -381,7 +382,11 @@ def main():
         part_image(a, engine, nets, rep)
 
     missed = [c["figure"] for c in rep.checks if not c["met"]]
-    print("\n%d of %d targets met" % (len(rep.checks) - len(missed), len(rep.checks)))
+    print("\n%d of %d targets met; as the model card's table:\n\n| figure | measured | target | |\n|---|---|---|---|"
+          % (len(rep.checks) - len(missed), len(rep.checks)))
+    for c in rep.checks:
+        print("| %s | %s | %s | %s |" % (c["figure"], c["value"], c["target"].replace(">=", "≥").replace("<=", "≤"),
+                                        "met" if c["met"] else "**missed**"))
     if a.json:
         blob = {"command": " ".join(["train/long_eval.py"] + sys.argv[1:]), "n": a.n, "loop_n": a.loop_n,
                 "checks": rep.checks, "figures": rep.figures}
