@@ -191,10 +191,11 @@ def part_long(a, engine, nets, rep):
     _, whole = judge(nets, long, labs)
     print("\n64-frame clips, %d held-out prompts, against 16-frame clips of the same prompts and seeds" % a.n)
     print("  %-12s %s" % ("clips", "  ".join("%-10s" % k for k in list(HEADS) + ["identity"])))
-    for name, r in [("16 frames", base)] + [("64: %d-%d" % (16 * i, 16 * i + 15), r) for i, r in enumerate(per_stretch)] \
-            + [("64: all", whole)]:
-        cells = [pct(r[k]) for k in HEADS] if name != "64: all" else ["" for _ in HEADS]
-        print("  %-12s %s" % (name, "  ".join("%-10s" % c for c in cells + [pct(r["identity_stable"])])))
+    rows = [("16 frames", base)] + [("64: %d-%d" % (s, s + WINDOW - 1), r)
+                                    for s, r in zip(range(0, LONG, WINDOW), per_stretch)]
+    for name, r in rows:
+        print("  %-12s %s" % (name, "  ".join("%-10s" % pct(r[k]) for k in list(HEADS) + ["identity_stable"])))
+    print("  %-12s %s%s" % ("64: all", " " * 12 * len(HEADS), pct(whole["identity_stable"])))
     for k in HEADS:
         worst = min(r[k] for r in per_stretch)
         rep.check("64 frames: worst stretch's %s (16 frames: %s)" % (k, pct(base[k])), pct(worst),
@@ -215,12 +216,14 @@ def part_long(a, engine, nets, rep):
         c = centroids(long[i], world.COLOR_NAMES[int(labs["color"][i])])[:, axis]
         seen = np.flatnonzero(np.isfinite(c))
         if len(seen):
+            start, end = float(c[seen[0]]), float(c[seen[-1]])
             edge.setdefault(motion, []).append(
-                {"prompt": p, "start": float(c[seen[0]]), "end": float(c[seen[-1]]), "travel": float(sign * (c[seen[-1]] - c[seen[0]])),
+                {"prompt": p, "start": start, "end": end, "travel": sign * (end - start),
                  "seen_in_last_frame": bool(np.isfinite(c[-1])), "last_seen": int(seen[-1])})
-    for motion, rows in edge.items():
+    for motion, tracks in edge.items():
         rep.note("%s: travel over 64 frames %s px; seen in the last frame %d of %d" % (
-            motion, ", ".join("%.0f" % r["travel"] for r in rows), sum(r["seen_in_last_frame"] for r in rows), len(rows)))
+            motion, ", ".join("%.0f" % t["travel"] for t in tracks), sum(t["seen_in_last_frame"] for t in tracks),
+            len(tracks)))
     rep.figures["edge"] = edge
     return prompts, seeds, long
 
@@ -321,12 +324,11 @@ def part_image(a, engine, nets, rep):
     print("\nimage starts (--image): %d real first frames of held-out combinations, %d clips from a drawn red disc"
           % (a.n, len(drawn_prompts)))
     rep.figures["image"] = {}
-    for name, imgs, reqs, lab in (
-            ("real first frames", np.stack(images),
-             [([p], WINDOW, s, ["--image", f]) for p, s, f in zip(prompts, seeds, paths)], labs),
-            ("drawn red disc", disc[None],
-             [([p], WINDOW, s, ["--image", os.path.join(tmp, "disc.png")]) for (p, _), s in zip(drawn_prompts, drawn_seeds)],
-             drawn_labs)):
+    real = [([p], WINDOW, s, ["--image", f]) for p, s, f in zip(prompts, seeds, paths)]
+    drawn = [([p], WINDOW, s, ["--image", os.path.join(tmp, "disc.png")])
+             for (p, _), s in zip(drawn_prompts, drawn_seeds)]
+    for name, imgs, reqs, lab in (("real first frames", np.stack(images), real, labs),
+                                  ("drawn red disc", disc[None], drawn, drawn_labs)):
         clips = engine.clips(reqs)
         image_of = np.stack([imgs[i if len(imgs) > 1 else 0] for i in range(len(clips))])
         first = float(np.mean([psnr(c[0], im) for c, im in zip(clips, image_of)]))
