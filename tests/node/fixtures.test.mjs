@@ -112,7 +112,7 @@ function storyboard(engine, prompts, shotFrames, { negativePrompt, seed, steps, 
   const negative = engine.cString('negativePrompt', negativePrompt);
   try {
     engine.check(m._kineto_js_begin_clip(engine.ctx, promptsPtr, framesPtr, prompts.length, negative, seed, 0, steps,
-      guidance, renoise, 0, engine.threads, 0, seamless ? 1 : 0));
+      guidance, renoise, 0, engine.threads, 0, seamless ? 1 : 0, 0, 0, 0));   // no start image
   } finally {
     [promptsPtr, framesPtr, negative].forEach((p) => m._free(p));
   }

@@ -88,6 +88,7 @@ export function nativeFrames(request, { cli = NATIVE_CLIS[0], weights = TINY, th
   const prompts = (request.prompts ?? [request.prompt]).flatMap((p) => ['--prompt', p]);
   const args = ['generate', '--weights', weights, ...prompts, '--threads', String(threads), '--out', out];
   if (request.seamless) args.push('--seamless');
+  if (request.image) args.push('--image', request.image);   // a PNG or JPEG file: the clip's first frame
   const options = { negativePrompt: '--negative', seed: '--seed', steps: '--steps', guidance: '--guidance',
     renoise: '--renoise', frames: '--frames' };
   for (const [name, flag] of Object.entries(options)) {
