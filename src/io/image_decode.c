@@ -49,6 +49,19 @@ static int png_size(const uint8_t *data, size_t size, uint32_t *w, uint32_t *h) 
     return 1;
 }
 
+/* Every chunk's stated length within the file, up to its IEND: stb_image would first allocate what a
+   lying IDAT length says (up to 2 GB) and only then find the bytes missing. */
+static int png_chunks_fit(const uint8_t *data, size_t size) {
+    size_t at = 8;
+    while (at + 12 <= size) {
+        const uint32_t len = be32(data + at);
+        if (len > size - at - 12) return 0;
+        if (!memcmp(data + at + 4, "IEND", 4)) return at + 12 + len == size;
+        at += 12 + (size_t)len;
+    }
+    return 0;
+}
+
 /* A DHT segment's tables (body: its bytes after the length): each a class/id byte, 16 code counts and
    that many symbols. stb_image 2.27 (Debian's) writes past its table when the counts add up to more
    than 256, so such a file is refused here. */
@@ -109,6 +122,10 @@ int kn_image_decode(const uint8_t *data, size_t size, int max_side, kn_image *ou
     }
     if (png ? size < 12 + 8 || memcmp(data + size - 12, png_end, 12) : !jpeg_ends(data, size)) {
         snprintf(why, why_size, "a truncated %s (it does not end with %s)", format, png ? "an IEND chunk" : "an EOI marker");
+        return -1;
+    }
+    if (png && !png_chunks_fit(data, size)) {
+        snprintf(why, why_size, "a corrupt PNG (a chunk runs past the end of the file)");
         return -1;
     }
     uint32_t stated_w = 0, stated_h = 0;
