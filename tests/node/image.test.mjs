@@ -56,9 +56,15 @@ function imageClip(engine, image, { prompt, seed, steps, frames }) {
     m._free(prompts);
   }
   while (!engine.done()) engine.step();
-  const clip = engine.decode().map((b) => new Uint8Array(b));
-  engine.end();
-  return clip;
+  const frameBytes = engine.info.width * engine.info.height * 4;
+  const out = engine.malloc(frames * frameBytes);
+  try {
+    engine.check(m._kineto_decode(engine.ctx, out, frames * frameBytes));
+    return Array.from({ length: frames }, (_, f) => engine.heap().slice(out + f * frameBytes, out + (f + 1) * frameBytes));
+  } finally {
+    m._free(out);
+    m._kineto_end(engine.ctx);
+  }
 }
 
 const request = { prompt: 'a red ball moving right on black', seed: 5, steps: 3, frames: 6 };
