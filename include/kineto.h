@@ -112,7 +112,8 @@ typedef enum {
     KINETO_ERR_PROMPT_EMPTY,    /* the prompt has no words */
     KINETO_ERR_PROMPT_TOO_LONG, /* the prompt has more known words than the model's max_tokens */
     KINETO_ERR_PROMPT_UNKNOWN,  /* none of the prompt's words is in the vocabulary */
-    KINETO_ERR_PARAM,           /* steps, guidance, renoise, frames, shots, overlap or seamless out of range */
+    KINETO_ERR_PARAM,           /* steps, guidance, renoise, frames, shots, overlap or seamless out of range,
+                                   or an image start of fewer than 2 frames */
     KINETO_ERR_STATE,           /* a call out of order, e.g. kineto_step before kineto_begin */
     KINETO_ERR_NO_ENCODER,      /* an image start with weights that hold no VAE encoder */
     KINETO_ERR_IMAGE,           /* the start image is NULL, empty or larger than KINETO_MAX_IMAGE_SIDE */

@@ -49,24 +49,62 @@ static int png_size(const uint8_t *data, size_t size, uint32_t *w, uint32_t *h) 
     return 1;
 }
 
-/* Walks the JPEG's marker segments to its frame header (SOFn: C0..CF but C4 DHT, C8 JPG, CC DAC). */
+/* Every chunk's stated length within the file, up to its IEND: stb_image would first allocate what a
+   lying IDAT length says (up to 2 GB) and only then find the bytes missing. */
+static int png_chunks_fit(const uint8_t *data, size_t size) {
+    size_t at = 8;
+    while (at + 12 <= size) {
+        const uint32_t len = be32(data + at);
+        if (len > size - at - 12) return 0;
+        if (!memcmp(data + at + 4, "IEND", 4)) return at + 12 + len == size;
+        at += 12 + (size_t)len;
+    }
+    return 0;
+}
+
+/* A DHT segment's tables (body: its bytes after the length): each a class/id byte, 16 code counts and
+   that many symbols. stb_image 2.27 (Debian's) writes past its table when the counts add up to more
+   than 256, so such a file is refused here. */
+static int dht_fits(const uint8_t *body, size_t n) {
+    size_t at = 0;
+    while (at < n) {
+        if (at + 17 > n) return 0;
+        size_t codes = 0;
+        for (int i = 1; i <= 16; i++) codes += body[at + i];
+        if (codes > 256 || at + 17 + codes > n) return 0;
+        at += 17 + codes;
+    }
+    return 1;
+}
+
+/* Walks the JPEG's segments to its end (EOI), past each scan's entropy-coded data, checking every
+   Huffman table and reading the size from the frame header (SOFn: C0..CF but C4 DHT, C8 JPG, CC
+   DAC). 0 when a segment is cut or bad, or there is no frame header. */
 static int jpeg_size(const uint8_t *data, size_t size, uint32_t *w, uint32_t *h) {
     size_t at = 2;
-    while (at + 4 <= size) {
+    int have_size = 0;
+    while (at + 2 <= size) {
         if (data[at] != 0xFF) return 0;
         const uint8_t marker = data[at + 1];
         if (marker == 0xFF) { at++; continue; } /* fill byte */
+        if (marker == 0xD9) break;
+        if ((marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) { at += 2; continue; } /* no length */
+        if (at + 4 > size) return 0;
         const size_t len = be16(data + at + 2);
-        if (len < 2 || marker == 0xD9 || marker == 0xDA) return 0; /* no frame header before the scan */
-        if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) {
-            if (len < 7 || at + 9 > size) return 0;
+        if (len < 2 || at + 2 + len > size) return 0;
+        if (marker == 0xC4 && !dht_fits(data + at + 4, len - 2)) return 0;
+        if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC && !have_size) {
+            if (len < 7) return 0;
             *h = be16(data + at + 5);
             *w = be16(data + at + 7);
-            return 1;
+            have_size = 1;
         }
         at += 2 + len;
+        if (marker == 0xDA) /* entropy-coded data: FF 00 is a stuffed byte, FF D0..D7 a restart */
+            while (at + 1 < size && !(data[at] == 0xFF && data[at + 1] != 0 && (data[at + 1] < 0xD0 || data[at + 1] > 0xD7)))
+                at++;
     }
-    return 0;
+    return have_size;
 }
 
 int kn_image_decode(const uint8_t *data, size_t size, int max_side, kn_image *out, char *why, size_t why_size) {
@@ -86,9 +124,14 @@ int kn_image_decode(const uint8_t *data, size_t size, int max_side, kn_image *ou
         snprintf(why, why_size, "a truncated %s (it does not end with %s)", format, png ? "an IEND chunk" : "an EOI marker");
         return -1;
     }
+    if (png && !png_chunks_fit(data, size)) {
+        snprintf(why, why_size, "a corrupt PNG (a chunk runs past the end of the file)");
+        return -1;
+    }
     uint32_t stated_w = 0, stated_h = 0;
     if (!(png ? png_size(data, size, &stated_w, &stated_h) : jpeg_size(data, size, &stated_w, &stated_h))) {
-        snprintf(why, why_size, "a corrupt %s (no %s with its size)", format, png ? "IHDR chunk" : "frame header");
+        snprintf(why, why_size, "a corrupt %s (%s)", format,
+                 png ? "no IHDR chunk with its size" : "a segment cut short, a bad Huffman table or no frame header");
         return -1;
     }
     if (stated_w < 1 || stated_h < 1 || stated_w > (uint32_t)max_side || stated_h > (uint32_t)max_side) {
