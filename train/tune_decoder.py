@@ -107,6 +107,20 @@ def tune(opt, params, state, a, seed, batch_loss, save):
     save()
 
 
+def resume(run, dec, opt):
+    """-> (the checkpoint's path in `run`, the training state): a fresh one, or the saved decoder,
+    optimizer and state loaded from it."""
+    os.makedirs(run, exist_ok=True)
+    ckpt = os.path.join(run, "decoder.pt")
+    if not os.path.exists(ckpt):
+        return ckpt, {"seconds": 0.0, "step": 0}
+    blob = torch.load(ckpt, weights_only=False)
+    dec.load_state_dict(blob["decoder"])
+    opt.load_state_dict(blob["opt"])
+    log("resumed at step %d (%.1f min)" % (blob["state"]["step"], blob["state"]["seconds"] / 60))
+    return ckpt, blob["state"]
+
+
 def tuning_args(doc, minutes, clips, batch, hard_share, seed):
     """The options both tuning scripts take, with each one's defaults."""
     p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -138,15 +152,7 @@ def main():
     dec = model.vae_dec.train()
     params = list(dec.parameters())
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0)
-    state = {"seconds": 0.0, "step": 0}
-    os.makedirs(a.run, exist_ok=True)
-    ckpt = os.path.join(a.run, "decoder.pt")
-    if os.path.exists(ckpt):
-        blob = torch.load(ckpt, weights_only=False)
-        dec.load_state_dict(blob["decoder"])
-        opt.load_state_dict(blob["opt"])
-        state = blob["state"]
-        log("resumed at step %d (%.1f min)" % (state["step"], state["seconds"] / 60))
+    ckpt, state = resume(a.run, dec, opt)
 
     t0 = time.time()
     train = frame_set(model, a.clips, a.seed, False, a.workers, a.hard_share)

@@ -29,7 +29,7 @@ import world  # noqa: E402
 from export import export_model, model_from_kin  # noqa: E402
 from model import Kineto  # noqa: E402
 from train import VOCAB, log, pool_map, use_all_cores  # noqa: E402
-from tune_decoder import tune, tuning_args, weighted_mse  # noqa: E402
+from tune_decoder import resume, tune, tuning_args, weighted_mse  # noqa: E402
 
 NEW_WIDTH = 16  # channels of the new 128x128 level: its convolutions dominate the decode
 
@@ -175,15 +175,7 @@ def main():
     # and that halves a step here.
     params = [t for n, t in dec.named_parameters() if a.train_trunk or n.startswith(NEW_PARTS)]
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0)
-    state = {"seconds": 0.0, "step": 0}
-    os.makedirs(a.run, exist_ok=True)
-    ckpt = os.path.join(a.run, "decoder.pt")
-    if os.path.exists(ckpt):
-        blob = torch.load(ckpt, weights_only=False)
-        dec.load_state_dict(blob["decoder"])
-        opt.load_state_dict(blob["opt"])
-        state = blob["state"]
-        log("resumed at step %d (%.1f min)" % (state["step"], state["seconds"] / 60))
+    ckpt, state = resume(a.run, dec, opt)
 
     if a.report:
         report(small, dec.eval(), frame_pairs(model, 48, 99, True, a.workers, small.cfg.height))
