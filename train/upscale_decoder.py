@@ -2,8 +2,8 @@
 
 The encoder, and so the denoiser's latent space, stays frozen: the decoder learns to draw frames
 rendered at twice the size from the latents of the same clip rendered at the model's own size.
-Its lower levels start from the shipped decoder (res2 becomes res3, up1 up2, and so on); the new
-full-size level starts fresh. The loss is the object-weighted MSE of tune_decoder.py plus an edge
+Its lower levels are the shipped decoder's (res2 becomes res3, up1 up2, and so on), frozen unless
+--train-trunk; the new full-size level starts fresh. The loss is the object-weighted MSE of tune_decoder.py plus an edge
 term: the L1 distance between the horizontal and vertical pixel differences of the frame drawn
 and the frame rendered, which MSE alone lets blur (a blurred outline costs little squared error).
 
@@ -11,9 +11,10 @@ and the frame rendered, which MSE alone lets blur (a blurred outline costs littl
 pixels) and the edge ratio of the checkpoint's decoder beside the shipped 64x64 decoder's frames
 scaled up x2 (nearest and bilinear), and stops.
 
-Usage (resumes from --run; the checkpoint holds the whole model; --out is rewritten at each one):
-  /usr/bin/python3 train/upscale_decoder.py --init weights/kineto-world.kin weights/kineto-world-encoder.kin \\
-      --run train/runs/decoder128 --minutes 80 --out weights/kineto-world-128.kin
+Usage (resumes from --run's decoder.pt; --out, without the encoder, is rewritten at each checkpoint;
+`export.py --kin OUT --with-encoder weights/kineto-world.kin` adds it):
+  /usr/bin/python3 train/upscale_decoder.py --init weights/kineto-world.kin weights/kineto-world.kin \\
+      --run train/runs/decoder128 --out OUT.kin --minutes 50 --clips 500 --batch 16 --lr 1e-3
 """
 import dataclasses
 import os
