@@ -3,9 +3,10 @@
 The encoder, and so the denoiser's latent space, stays frozen: the decoder learns to draw frames
 rendered at twice the size from the latents of the same clip rendered at the model's own size.
 Its lower levels are the shipped decoder's (res2 becomes res3, up1 up2, and so on), frozen unless
---train-trunk; the new full-size level starts fresh. The loss is the object-weighted MSE of tune_decoder.py plus an edge
-term: the L1 distance between the horizontal and vertical pixel differences of the frame drawn
-and the frame rendered, which MSE alone lets blur (a blurred outline costs little squared error).
+--train-trunk; the new full-size level starts fresh. The loss is the object-weighted MSE of
+tune_decoder.py plus an edge term: the L1 distance between the horizontal and vertical pixel
+differences of the frame drawn and the frame rendered, which MSE alone lets blur (a blurred outline
+costs little squared error).
 
 --report prints, for held-out clips, the PSNR against the 128x128 renders (whole frames and object
 pixels) and the edge ratio of the checkpoint's decoder beside the shipped 64x64 decoder's frames
