@@ -17,6 +17,10 @@
 #define STBI_NO_HDR
 #define STBI_NO_SIMD
 #define STBI_MAX_DIMENSIONS KINETO_MAX_IMAGE_SIDE /* a second guard behind the header check below */
+/* zeroed allocations: whatever stb reads of a buffer it has not filled is 0 on every platform */
+#define STBI_MALLOC(n) calloc(1, n)
+#define STBI_REALLOC(p, n) realloc(p, n)
+#define STBI_FREE(p) free(p)
 #define STBI_ASSERT(x) ((void)0) /* stb's asserts guard its own invariants; a trap would kill a worker */
 #if defined(__GNUC__) || defined(__clang__) /* stb's own code, for this file (unused ones reported at its end) */
 #pragma GCC diagnostic ignored "-Wunused-function"
@@ -64,25 +68,50 @@ static int png_chunks_fit(const uint8_t *data, size_t size) {
 
 /* A DHT segment's tables (body: its bytes after the length): each a class/id byte, 16 code counts and
    that many symbols. stb_image 2.27 (Debian's) writes past its table when the counts add up to more
-   than 256, so such a file is refused here. */
-static int dht_fits(const uint8_t *body, size_t n) {
+   than 256, so such a file is refused here. Each table defined sets its bit in *defined (DC tables
+   bits 0..3, AC tables 4..7). */
+static int dht_fits(const uint8_t *body, size_t n, unsigned *defined) {
     size_t at = 0;
     while (at < n) {
         if (at + 17 > n) return 0;
+        const unsigned table_class = body[at] >> 4, id = body[at] & 15;
+        if (table_class > 1 || id > 3) return 0;
         size_t codes = 0;
         for (int i = 1; i <= 16; i++) codes += body[at + i];
         if (codes > 256 || at + 17 + codes > n) return 0;
+        *defined |= 1u << (table_class * 4 + id);
         at += 17 + codes;
     }
     return 1;
 }
 
+/* A scan header (SOS body) uses only Huffman tables defined before it: stb_image 2.27 decodes with
+   a table never defined from uninitialised memory and indexes past its symbols. A DC table is used
+   by a scan that starts at coefficient 0 (but for a progressive refinement), an AC table by one
+   that reaches past it. */
+static int sos_tables_defined(const uint8_t *body, size_t n, int progressive, unsigned defined) {
+    if (n < 1) return 0;
+    const size_t components = body[0];
+    if (components < 1 || components > 4 || n < 1 + 2 * components + 3) return 0;
+    const uint8_t *spectral = body + 1 + 2 * components; /* Ss, Se, Ah:Al */
+    const int uses_dc = spectral[0] == 0 && (!progressive || spectral[2] >> 4 == 0);
+    const int uses_ac = !progressive || spectral[1] > 0;
+    for (size_t i = 0; i < components; i++) {
+        const unsigned dc = body[2 + 2 * i] >> 4, ac = body[2 + 2 * i] & 15;
+        if (uses_dc && (dc > 3 || !(defined >> dc & 1))) return 0;
+        if (uses_ac && (ac > 3 || !(defined >> (4 + ac) & 1))) return 0;
+    }
+    return 1;
+}
+
 /* Walks the JPEG's segments to its end (EOI), past each scan's entropy-coded data, checking every
-   Huffman table and reading the size from the frame header (SOFn: C0..CF but C4 DHT, C8 JPG, CC
-   DAC). 0 when a segment is cut or bad, or there is no frame header. */
+   Huffman table and every scan's use of them, and reading the size from the frame header (SOFn:
+   C0..CF but C4 DHT, C8 JPG, CC DAC; C2 is progressive). 0 when a segment is cut or bad, or there is
+   no frame header. */
 static int jpeg_size(const uint8_t *data, size_t size, uint32_t *w, uint32_t *h) {
     size_t at = 2;
-    int have_size = 0;
+    int have_size = 0, progressive = 0;
+    unsigned defined = 0;
     while (at + 2 <= size) {
         if (data[at] != 0xFF) return 0;
         const uint8_t marker = data[at + 1];
@@ -92,12 +121,14 @@ static int jpeg_size(const uint8_t *data, size_t size, uint32_t *w, uint32_t *h)
         if (at + 4 > size) return 0;
         const size_t len = be16(data + at + 2);
         if (len < 2 || at + 2 + len > size) return 0;
-        if (marker == 0xC4 && !dht_fits(data + at + 4, len - 2)) return 0;
+        if (marker == 0xC4 && !dht_fits(data + at + 4, len - 2, &defined)) return 0;
+        if (marker == 0xDA && !sos_tables_defined(data + at + 4, len - 2, progressive, defined)) return 0;
         if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC && !have_size) {
             if (len < 7) return 0;
             *h = be16(data + at + 5);
             *w = be16(data + at + 7);
             have_size = 1;
+            progressive = marker == 0xC2;
         }
         at += 2 + len;
         if (marker == 0xDA) /* entropy-coded data: FF 00 is a stuffed byte, FF D0..D7 a restart */
@@ -131,7 +162,7 @@ int kn_image_decode(const uint8_t *data, size_t size, int max_side, kn_image *ou
     uint32_t stated_w = 0, stated_h = 0;
     if (!(png ? png_size(data, size, &stated_w, &stated_h) : jpeg_size(data, size, &stated_w, &stated_h))) {
         snprintf(why, why_size, "a corrupt %s (%s)", format,
-                 png ? "no IHDR chunk with its size" : "a segment cut short, a bad Huffman table or no frame header");
+                 png ? "no IHDR chunk with its size" : "a segment cut short, a bad or missing Huffman table, or no frame header");
         return -1;
     }
     if (stated_w < 1 || stated_h < 1 || stated_w > (uint32_t)max_side || stated_h > (uint32_t)max_side) {

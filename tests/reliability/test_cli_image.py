@@ -54,6 +54,26 @@ def jpeg_header_only(width, height):
     return b"\xff\xd8" + sof + b"\xff\xd9"
 
 
+def without_huffman_table(jpg, table):
+    """The JPEG with one Huffman table (class/id byte: 0x00 DC 0, 0x10 AC 0, ...) taken out of its DHT
+    segments, so a scan uses a table never defined."""
+    out, at = bytearray(jpg[:2]), 2
+    while jpg[at + 1] != 0xDA:
+        length = struct.unpack(">H", jpg[at + 2:at + 4])[0]
+        segment = jpg[at:at + 2 + length]
+        if segment[1] == 0xC4:
+            body, kept, i = segment[4:], b"", 0
+            while i < len(body):
+                n = 17 + sum(body[i + 1:i + 17])
+                if body[i] != table:
+                    kept += body[i:i + n]
+                i += n
+            segment = b"\xff\xc4" + struct.pack(">H", 2 + len(kept)) + kept if kept else b""
+        out += segment
+        at += 2 + length
+    return bytes(out + jpg[at:])
+
+
 def bad_files():
     png = encoded(red_disc(), "PNG")
     jpg = encoded(red_disc().resize((96, 96)), "JPEG", quality=90)
@@ -67,6 +87,9 @@ def bad_files():
         "cut.png": (png[:len(png) - 20], "a truncated PNG"),
         "cut.jpg": (jpg[:len(jpg) // 2], "a truncated JPEG"),
         "zero.png": (png_header_only(0, 0), "a PNG of 0x0 pixels"),
+        "no-ac-table.jpg": (without_huffman_table(jpg, 0x10), "a bad or missing Huffman table"),
+        "no-dc-table.jpg": (without_huffman_table(encoded(red_disc(), "JPEG", progressive=True), 0x00),
+                            "a bad or missing Huffman table"),
         "huge.png": (png_header_only(20000, 20000), "a PNG of 20000x20000 pixels: each side must be 1..8192"),
         "huge.jpg": (jpeg_header_only(20000, 20000), "a JPEG of 20000x20000 pixels: each side must be 1..8192"),
         "wide.png": (png_header_only(8193, 1), "a PNG of 8193x1 pixels"),
