@@ -13,20 +13,20 @@
        kineto_end(ctx);                                   // release the generation's buffers
        kineto_free(ctx);
 
-   ==== Weights file format, version 3 (".kin"); all integers little-endian ====
+   ==== Weights file format, version 4 (".kin"); all integers little-endian ====
 
    offset size  field
    0      4     magic "KNTO"
-   4      4     u32 version = 3 (versions 1 and 2 are read too, see below)
+   4      4     u32 version = 4 (versions 1 to 3 are read too, see below)
    8      8     u64 file_size: the whole file, in bytes
    16     4     u32 crc32 (IEEE 802.3, as zlib's crc32) of bytes [24, file_size)
    20     4     u32 n_tensors, 1..4096
-   24     108   hyperparameters: the fields of KINETO_HPARAMS below, each 4 bytes at its offset
-   132    4     u32 vocab_bytes: size of the vocabulary section, a multiple of 4
-   136    ...   vocabulary: vocab_size entries of (u8 length, length bytes of lower-case ASCII),
+   24     112   hyperparameters: the fields of KINETO_HPARAMS below, each 4 bytes at its offset
+   136    4     u32 vocab_bytes: size of the vocabulary section, a multiple of 4
+   140    ...   vocabulary: vocab_size entries of (u8 length, length bytes of lower-case ASCII),
                 then zero bytes up to vocab_bytes. Entry 0 is "<null>", the learned null prompt;
                 the others are distinct words of a-z, 0-9 and '.
-   136+vocab_bytes  tensor table: n_tensors entries of 88 bytes each:
+   140+vocab_bytes  tensor table: n_tensors entries of 88 bytes each:
                   char name[48]   NUL-padded, e.g. "denoiser.blocks.0.attn.qkv.weight"
                   u32  dtype      0 = f32, 1 = f16 (IEEE half)
                   u32  ndim       1..4
@@ -35,8 +35,9 @@
                   u64  nbytes     = product(shape) * dtype size
    then the tensor data, each tensor at its offset; bytes between tensors are zero.
 
-   Versions 1 and 2 end the hyperparameters at default_renoise: vocab_bytes lies at 120 and the
-   vocabulary at 124. They hold a 3-level VAE (vae_levels 3, enc_levels 3, vae_ch3 0). Version 1 had
+   Version 3 ends the hyperparameters at enc_levels: vocab_bytes lies at 132 and the vocabulary at
+   136; its clean_context is 0. Versions 1 and 2 end them at default_renoise: vocab_bytes lies at 120
+   and the vocabulary at 124. They hold a 3-level VAE (vae_levels 3, enc_levels 3, vae_ch3 0). Version 1 had
    no default_renoise: its first files hold zero there (padding), which reads as renoise 0, the Euler
    steps they were made for; later version-1 files wrote default_renoise into it, and keep it.
 
@@ -44,6 +45,10 @@
    latent_h = height / 2^(vae_levels-1). The encoder, optional, has the decoder's last enc_levels
    widths and reads frames of latent size * 2^(enc_levels-1) (64x64 for a 128x128 decoder over the
    latents of a x4 encoder).
+
+   clean_context says how the frames a window is given (a long clip's earlier frames, a start image,
+   a loop's first frames) enter the denoiser: 0, at every step as their own starting noise mixed to
+   the step's time; 1, clean at time 0, each frame with its own time (a model trained so).
 
    Tensor names and shapes are those of train/model.py's state dict (text.*, denoiser.*, vae_dec.*,
    preview.*, and vae_enc.* when the file holds the encoder); Linear weights are (out, in), Conv2d
@@ -61,10 +66,10 @@
 extern "C" {
 #endif
 
-#define KINETO_FORMAT_VERSION 3     /* the version written */
+#define KINETO_FORMAT_VERSION 4     /* the version written */
 #define KINETO_FORMAT_VERSION_MIN 1 /* the oldest version read */
 
-/* The hyperparameters, bytes 24..132 of the header (24..120 before version 3), as X(name, offset, type, min, max):
+/* The hyperparameters, bytes 24..136 of the header (24..132 in version 3, 24..120 before), as X(name, offset, type, min, max):
    u32 and f32 fields lie in [min, max], f32_above ones in (min, max]. This list is the format:
    src/weights.c parses and checks the fields from it, and train/export.py reads it from this file
    to write them. */
@@ -95,7 +100,8 @@ extern "C" {
     X(default_renoise,  116, f32,       0, 1)     /* since version 2; see version 1 above */ \
     X(vae_ch3,          120, u32,       0, 1024)  /* since version 3: decoder width at 1/8; 0 with 3 levels */ \
     X(vae_levels,       124, u32,       3, 4)     /* since version 3 (before: 3) */ \
-    X(enc_levels,       128, u32,       3, 4)     /* since version 3 (before: 3); at most vae_levels */
+    X(enc_levels,       128, u32,       3, 4)     /* since version 3 (before: 3); at most vae_levels */ \
+    X(clean_context,    132, u32,       0, 1)     /* since version 4 (before: 0); see above */
 
 typedef enum {
     KINETO_OK = 0,
@@ -162,6 +168,7 @@ typedef struct {
     int64_t n_params;                 /* parameters the engine loaded */
     int has_encoder;                  /* 1: the weights hold the VAE encoder, so a clip can start from an image */
     int encoder_width, encoder_height; /* the size an image is scaled to for the encoder (0 without one) */
+    int clean_context;                /* 1: given frames enter the denoiser clean, at time 0 (format, above) */
 } kineto_info;
 kineto_info kineto_model_info(const kineto_ctx *ctx);
 

@@ -149,6 +149,7 @@ kineto_info kineto_model_info(const kineto_ctx *ctx) {
     info.has_encoder = ctx->model->enc.present;
     info.encoder_width = info.has_encoder ? kn_vae_encoder_width(hp) : 0;
     info.encoder_height = info.has_encoder ? kn_vae_encoder_height(hp) : 0;
+    info.clean_context = hp->clean_context;
     return info;
 }
 

@@ -100,15 +100,20 @@ void kn_sampler_start(const kn_model *m, kn_generation *g, const int *ids, int n
 
 double kn_step_time(int i, int steps) { return 1.0 - (double)i / (double)steps; }
 
-/* Known frames at time t: z = (1 - t) given + t noise, the rectified flow's path from their latents. */
-static void noise_known(const kn_model *m, kn_generation *g, double t) {
+/* Each frame's time for the step at t, and the known frames' latents: for a clean_context model
+   clean, at time 0; otherwise at t, z = (1 - t) given + t noise, the rectified flow's path from
+   their latents. */
+static void place_known(const kn_model *m, kn_generation *g, double t) {
     const size_t frame = (size_t)m->hp.latent_channels * m->hp.latent_h * m->hp.latent_w;
+    const int clean = m->hp.clean_context;
     const float a = (float)(1.0 - t), b = (float)t;
     for (int f = 0; f < g->frames; f++) {
+        g->times[f] = g->known[f] && clean ? 0.0f : (float)t;
         if (!g->known[f]) continue;
         float *z = g->z + f * frame;
         const float *x = g->given + f * frame, *n = g->noise + f * frame;
-        for (size_t i = 0; i < frame; i++) z[i] = a * x[i] + b * n[i];
+        if (clean) memcpy(z, x, frame * sizeof(float));
+        else for (size_t i = 0; i < frame; i++) z[i] = a * x[i] + b * n[i];
     }
 }
 
@@ -116,11 +121,11 @@ void kn_sampler_step(const kn_model *m, kn_generation *g) {
     const kn_hparams *hp = &m->hp;
     const size_t n = (size_t)g->frames * hp->latent_channels * hp->latent_h * hp->latent_w;
     const double t0 = kn_step_time(g->steps_done, g->steps), t1 = kn_step_time(g->steps_done + 1, g->steps);
-    const float t = (float)t0, dt = (float)(t1 - t0), to_clean = (float)(0.0 - t0);
-    if (g->n_known) noise_known(m, g, t0);
-    kn_denoise(m, g->z, t, &g->cond, g->frames, g->temporal_on, g->v, &g->den_ws);
+    const float dt = (float)(t1 - t0), to_clean = (float)(0.0 - t0);
+    place_known(m, g, t0);
+    kn_denoise(m, g->z, g->times, &g->cond, g->frames, g->temporal_on, g->v, &g->den_ws);
     if (g->guidance != 1.0f) {
-        kn_denoise(m, g->z, t, &g->uncond, g->frames, g->temporal_on, g->v_uncond, &g->den_ws);
+        kn_denoise(m, g->z, g->times, &g->uncond, g->frames, g->temporal_on, g->v_uncond, &g->den_ws);
         for (size_t i = 0; i < n; i++) g->v[i] = g->v_uncond[i] + g->guidance * (g->v[i] - g->v_uncond[i]);
     }
     /* z_t = (1 - t) x + t eps and v = eps - x, so x = z_t - t v; at the last step this equals z. */

@@ -12,7 +12,7 @@
 #include "weights.h"
 
 /* Frames of one window at most (the hyperparameter's range). */
-#define KN_MAX_WINDOW 256
+#define KN_MAX_WINDOW KN_DENOISER_MAX_FRAMES
 
 typedef struct {
     int frames, steps, steps_done, temporal_on; /* frames: of the current window */
@@ -25,7 +25,8 @@ typedef struct {
     float *fresh;                  /* (F, C, h, w) a re-noising step's new noise */
     float *noise;                  /* (F, C, h, w) the window's starting noise */
     float *given;                  /* (F, C, h, w) the clean latents of the known frames */
-    unsigned char known[KN_MAX_WINDOW]; /* 1: frame held to `given` (noised to each step's time) */
+    unsigned char known[KN_MAX_WINDOW]; /* 1: frame held to `given` (see kn_sampler_step) */
+    float times[KN_MAX_WINDOW];    /* each frame's time in the current step */
     int n_known;
     float *rgb;                    /* (F, 3, H, W) decoded frames; frame 0 also the preview's */
     float *clip;                   /* (clip_frames, C, h, w) every frame's clean latent; NULL without */
@@ -58,8 +59,8 @@ void kn_sampler_start(const kn_model *m, kn_generation *g, const int *ids, int n
 /* One step from t0 = 1 - i/steps to t1 = 1 - (i+1)/steps: Euler, or with renoise r > 0 (and t1 > 0)
    z = (1 - t1) x + t1 (sqrt(1 - r^2) eps + r n), where x and eps are the step's estimates of the clean
    latent and the noise and n is fresh noise drawn with seed kn_splitmix64(seed, i). Known frames
-   enter the denoiser as (1 - t0) given + t0 noise, their own starting noise at the step's time, and
-   their clean estimate stays `given`. */
+   enter the denoiser as (1 - t0) given + t0 noise, their own starting noise at the step's time, or,
+   with the model's clean_context, as `given` at time 0; their clean estimate stays `given`. */
 void kn_sampler_step(const kn_model *m, kn_generation *g);
 /* The time of step i, computed in double and rounded once, as model.py's Python floats. */
 double kn_step_time(int i, int steps);

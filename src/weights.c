@@ -13,8 +13,9 @@
 #include "sampler.h"
 #include "weights.h"
 
-#define HEADER_BYTES 132    /* version 3 */
-#define HEADER_BYTES_V2 120 /* versions 1 and 2: no vae_ch3, vae_levels, enc_levels */
+#define HEADER_BYTES 136    /* version 4 */
+#define HEADER_BYTES_V3 132 /* version 3: no clean_context */
+#define HEADER_BYTES_V2 120 /* versions 1 and 2: no vae_ch3, vae_levels, enc_levels either */
 #define ENTRY_BYTES 88
 #define NAME_BYTES 48
 #define TENSOR_ALIGN 32
@@ -89,7 +90,9 @@ static kineto_status field_f32_above(const uint8_t *p, const char *name, double 
     return KINETO_OK;
 }
 
-static size_t header_bytes(uint32_t version) { return version >= 3 ? HEADER_BYTES : HEADER_BYTES_V2; }
+static size_t header_bytes(uint32_t version) {
+    return version >= 4 ? HEADER_BYTES : version == 3 ? HEADER_BYTES_V3 : HEADER_BYTES_V2;
+}
 
 /* data: the whole file, of a version check_header accepted. The ranges keep every buffer size a
    product of at most four fields, far below 2^64. */
@@ -97,6 +100,7 @@ static kineto_status parse_hparams(const uint8_t *data, uint32_t version, kn_hpa
     kineto_status st;
     const size_t end = header_bytes(version);
     hp->vae_ch3 = 0, hp->vae_levels = 3, hp->enc_levels = 3; /* what a file before version 3 holds */
+    hp->clean_context = 0;                                    /* and one before version 4 */
 #define PARSE_FIELD(name, offset, type, lo, hi) \
     if ((offset) < end && (st = field_##type(data + (offset), #name, lo, hi, &hp->name)) != KINETO_OK) return st;
     KINETO_HPARAMS(PARSE_FIELD)

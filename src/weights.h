@@ -24,6 +24,7 @@ typedef struct {
     float default_guidance;
     float default_renoise;
     int vae_ch3, vae_levels, enc_levels;  /* version 3; older files: 0, 3, 3 */
+    int clean_context;                    /* version 4; older files: 0 */
     /* derived */
     int latent_h, latent_w, grid_h, grid_w, tokens_per_frame, patch_dim; /* patch_dim = C*P*P */
     int vae_ch[KN_VAE_MAX_LEVELS];        /* vae_ch0.. as an array, level 0 at full resolution */

@@ -27,9 +27,9 @@ static inline uint8_t *read_file(const char *path, size_t *size) {
     return buf;
 }
 
-/* Version 3's layout: vocab_bytes at 132, the vocabulary from 136 (versions 1 and 2: 120, 124). */
-#define KIN_VOCAB_BYTES 132
-#define KIN_VOCAB 136
+/* Version 4's layout: vocab_bytes at 136, the vocabulary from 140 (version 3: 132, 136; versions 1 and 2: 120, 124). */
+#define KIN_VOCAB_BYTES 136
+#define KIN_VOCAB 140
 
 static inline uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static inline void wr32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
@@ -43,19 +43,21 @@ static inline void fix_header(uint8_t *buf, size_t size) {
     fix_crc(buf, size);
 }
 
-/* A version-3 file of a 3-level VAE rewritten as version `version` (1 or 2), which ends the header at
-   byte 120: the 12 bytes of vae_ch3, vae_levels and enc_levels move to the end of the vocabulary
+/* A version-4 file of a 3-level VAE without clean_context rewritten as version `version` (1 to 3),
+   whose header ends before: at byte 132 (version 3, no clean_context) or 120 (versions 1 and 2, no
+   vae_ch3, vae_levels or enc_levels either). The fields dropped move to the end of the vocabulary
    section as zero padding, so the table and tensors keep their offsets. Same size; malloc'd. */
-static inline uint8_t *kin_as_version2(const uint8_t *v3, size_t size, uint32_t version) {
+static inline uint8_t *kin_as_version(const uint8_t *v4, size_t size, uint32_t version) {
     uint8_t *b = malloc(size);
     if (!b) return NULL;
-    const uint32_t vocab_bytes = rd32(v3 + KIN_VOCAB_BYTES);
-    memcpy(b, v3, 120);
+    const uint32_t vocab_bytes = rd32(v4 + KIN_VOCAB_BYTES), end = version >= 3 ? 132 : 120;
+    const uint32_t dropped = KIN_VOCAB_BYTES - end;
+    memcpy(b, v4, end);
     wr32(b + 4, version);
-    wr32(b + 120, vocab_bytes + 12);
-    memcpy(b + 124, v3 + KIN_VOCAB, vocab_bytes);
-    memset(b + 124 + vocab_bytes, 0, 12);
-    memcpy(b + KIN_VOCAB + vocab_bytes, v3 + KIN_VOCAB + vocab_bytes, size - KIN_VOCAB - vocab_bytes);
+    wr32(b + end, vocab_bytes + dropped);
+    memcpy(b + end + 4, v4 + KIN_VOCAB, vocab_bytes);
+    memset(b + end + 4 + vocab_bytes, 0, dropped);
+    memcpy(b + KIN_VOCAB + vocab_bytes, v4 + KIN_VOCAB + vocab_bytes, size - KIN_VOCAB - vocab_bytes);
     fix_crc(b, size);
     return b;
 }

@@ -20,8 +20,9 @@ from model import Config, Kineto  # noqa: E402
 
 KINETO_H = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "include", "kineto.h")
 MAGIC = b"KNTO"
-HEADER_BYTES = 132  # version 3
-HEADER_BYTES_V2 = 120  # versions 1 and 2 end the header at default_renoise
+HEADER_BYTES = 136  # version 4
+HEADER_BYTES_V3 = 132  # version 3 ends the header at enc_levels
+HEADER_BYTES_V2 = 120  # versions 1 and 2 end it at default_renoise
 ENTRY_BYTES = 88
 NAME_BYTES = 48
 ALIGN = 32
@@ -120,7 +121,7 @@ def hparams_bytes(values):
 
 
 def header_bytes(version):
-    return HEADER_BYTES if version >= 3 else HEADER_BYTES_V2
+    return HEADER_BYTES if version >= 4 else HEADER_BYTES_V3 if version == 3 else HEADER_BYTES_V2
 
 
 def read_hparams(data, version=VERSION):
@@ -129,6 +130,8 @@ def read_hparams(data, version=VERSION):
          if off < header_bytes(version)}
     if version < 3:
         h.update(vae_ch3=0, vae_levels=3, enc_levels=3)
+    if version < 4:
+        h.update(clean_context=0)
     return h
 
 

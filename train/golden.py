@@ -218,6 +218,17 @@ def main():
                    given=(mean * cfg.latent_scale)[None])
     d.add("image.latent", start)
     d.add("image.frames", decode_frames(model, start))
+
+    # a time per frame (given frames at 0, a loop's at both ends), then the storyboard again from a
+    # model that gives its known frames clean (cfg.clean_context)
+    times = torch.tensor([[0.0] + [0.6] * (cfg.frames - 2) + [0.0]])
+    d.add("times", times[0])
+    d.add("v.cond.times", model.denoiser(noise, times, ct, cond_mask, cp)[0])
+    model.cfg.clean_context = 1
+    clean = sample_clip(model, [(ids, CLIP_SHOT_FRAMES[0]), (ids2, CLIP_SHOT_FRAMES[1])], neg_ids, SEED, STEPS,
+                        GUIDANCE, seamless=True, renoise=RENOISE)
+    model.cfg.clean_context = 0
+    d.add("clean.clip.latent", clean)
     d.write(os.path.join(a.out, "golden.bin"))
     n4 = golden_four_levels(a.out)
     print("wrote %s (%d bytes) and golden.bin with %d tensors; prompt ids %s, unknown %s; tiny4.kin and golden4.bin "

@@ -41,6 +41,7 @@ class Config:
     heads: int = 4
     mlp_ratio: int = 4
     latent_scale: float = 1.0       # diffusion latent = VAE mean * latent_scale
+    clean_context: int = 0          # 1: trained with a noise level per frame, so known frames enter clean (t = 0)
 
     @property
     def vae_factor(self):
@@ -200,26 +201,26 @@ class DenoiserBlock(nn.Module):
             nn.init.zeros_(lin.bias)
 
     def forward(self, x, c_act, text, text_mask, temporal, frames):
-        """x (B*F, T, D) in frame-major order; temporal blocks regroup it to (B*T, F, D)."""
+        """x (B*F, T, D) in frame-major order, c_act (B*F, D) each frame's conditioning; temporal
+        blocks regroup x to (B*T, F, D)."""
         BF, T, D = x.shape
         B = BF // frames
-        sh1, sc1, g1, sh2, sc2, g2 = self.ada(c_act).chunk(6, dim=-1)  # each (B, D)
-        per_frame = lambda v: v.repeat_interleave(frames, 0)[:, None, :]  # (B*F, 1, D)
-        h = self.norm1(x) * (1 + per_frame(sc1)) + per_frame(sh1)
+        sh1, sc1, g1, sh2, sc2, g2 = (v[:, None, :] for v in self.ada(c_act).chunk(6, dim=-1))  # (B*F, 1, D)
+        h = self.norm1(x) * (1 + sc1) + sh1
         if temporal:
             h = h.view(B, frames, T, D).transpose(1, 2).reshape(B * T, frames, D)
             h = self.attn(h)
             h = h.view(B, T, frames, D).transpose(1, 2).reshape(BF, T, D)
         else:
             h = self.attn(h)
-        x = x + per_frame(g1) * h
+        x = x + g1 * h
         # cross-attention: every token of every frame attends to the prompt's tokens
         q = self.cross_q(self.norm_cross(x)).view(B, frames * T, D)
         k, v = self.cross_kv(text).chunk(2, dim=-1)
         h = attention(q, k, v, self.heads, text_mask).view(BF, T, D)
         x = x + self.cross_out(h)
-        h = self.norm2(x) * (1 + per_frame(sc2)) + per_frame(sh2)
-        return x + per_frame(g2) * self.mlp(h)
+        h = self.norm2(x) * (1 + sc2) + sh2
+        return x + g2 * self.mlp(h)
 
 
 class Denoiser(nn.Module):
@@ -256,20 +257,22 @@ class Denoiser(nn.Module):
         return x.reshape(B, Fr, C, gh * P, gw * P)
 
     def forward(self, z, t, text, text_mask, pooled, temporal_on=True):
-        """z (B, F, C, h, w), t (B,), text (B, L, Dt), text_mask (B, L), pooled (B, Dt) -> v like z."""
+        """z (B, F, C, h, w), t (B,) or per frame (B, F), text (B, L, Dt), text_mask (B, L),
+        pooled (B, Dt) -> v like z."""
         B, Fr = z.shape[:2]
         x = self.patch_in(self.patchify(z))                          # (B*F, T, D)
         x = x + self.pos_space[None] + self.pos_time[:Fr].repeat(B, 1)[:, None, :]
-        c = self.time_mlp(timestep_embedding(t, self.cfg.dim)) + self.text_proj(pooled)
-        c_act = F.silu(c)
+        t = (t[:, None] if t.dim() == 1 else t).expand(B, Fr).reshape(B * Fr)
+        # each frame's conditioning: its time's embedding plus the prompt's
+        c = self.time_mlp(timestep_embedding(t, self.cfg.dim)) + self.text_proj(pooled).repeat_interleave(Fr, 0)
+        c_act = F.silu(c)                                            # (B*F, D)
         for i, blk in enumerate(self.blocks):
             temporal = i % 2 == 1
             if temporal and not temporal_on:
                 continue
             x = blk(x, c_act, text, text_mask, temporal, Fr)
         shift, scale = self.final_ada(c_act).chunk(2, dim=-1)
-        h = self.final_norm(x) * (1 + scale.repeat_interleave(Fr, 0)[:, None]) \
-            + shift.repeat_interleave(Fr, 0)[:, None]
+        h = self.final_norm(x) * (1 + scale[:, None]) + shift[:, None]
         return self.unpatchify(self.patch_out(h), B, Fr)
 
 
@@ -423,8 +426,8 @@ def sample(model, ids, neg_ids, seed, steps, guidance, frames=None, trajectory=N
     the clean latent x and the noise eps, with eps replaced by sqrt(1 - r^2) eps + r n, where n is
     fresh noise drawn with seed splitmix64(seed, step), so that a later step can undo an earlier one's
     error (src/sampler.c). known: frame indices held to given (F', C, h, w): at every step they enter
-    the denoiser as (1 - t) given + t noise, their own starting noise at the step's time, and they come
-    out as given."""
+    the denoiser as (1 - t) given + t noise, their own starting noise at the step's time, or, for a
+    model with cfg.clean_context, as given at time 0; they come out as given."""
     cfg = model.cfg
     Fr = frames or cfg.frames
     shape = (1, Fr, cfg.latent_channels, cfg.latent_h, cfg.latent_w)
@@ -434,11 +437,16 @@ def sample(model, ids, neg_ids, seed, steps, guidance, frames=None, trajectory=N
     unc_ids, unc_mask = pad_ids([neg_ids], len(neg_ids) or 1)
     ct, cp = model.text(cond_ids, cond_mask)
     ut, up = model.text(unc_ids, unc_mask)
+    clean = bool(known) and cfg.clean_context
     for i in range(steps):
         t0, t1 = 1.0 - i / steps, 1.0 - (i + 1) / steps
-        if known:
-            z[0, known] = (1.0 - t0) * given + t0 * noise[0, known]
         tt = torch.full((1,), t0)
+        if clean:
+            z[0, known] = given
+            tt = torch.full((1, Fr), t0)
+            tt[0, known] = 0.0
+        elif known:
+            z[0, known] = (1.0 - t0) * given + t0 * noise[0, known]
         v = model.denoiser(z, tt, ct, cond_mask, cp, temporal_on)
         if guidance != 1.0:
             vu = model.denoiser(z, tt, ut, unc_mask, up, temporal_on)

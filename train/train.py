@@ -112,6 +112,26 @@ def draw_t(n, gen):
     return torch.sigmoid(torch.randn(n, device=gen.device, generator=gen))
 
 
+def context_frames(n, frames, share, gen):
+    """(n, frames) bool: the frames each clip is given clean, as the engine gives them (src/clip.c).
+    A share of the clips know some: a prefix (half the window as a window after the first knows,
+    1 frame as an image start, or any length), and a third of those also a suffix of up to a quarter
+    of the window (a loop's last window). At least two frames stay unknown."""
+    known = torch.zeros(n, frames, dtype=torch.bool, device=gen.device)
+    r = torch.rand(n, 3, device=gen.device, generator=gen)
+    for i in range(n):
+        if r[i, 0] >= share:
+            continue
+        u = r[i, 1].item()
+        before = frames // 2 if u < 0.5 else 1 if u < 0.75 else 1 + int((u - 0.75) * 4 * (frames - 3))
+        after = 1 + int(r[i, 2].item() * 3 * (frames // 4)) if r[i, 2] < 1 / 3 else 0
+        after = min(after, frames - before - 2)
+        known[i, :before] = True
+        if after > 0:
+            known[i, frames - after:] = True
+    return known
+
+
 @torch.no_grad()
 def fit_preview(model, x):
     """Least-squares 1x1 map latent -> RGB pooled to latent resolution, from frames x (N, 3, H, W) in
@@ -449,15 +469,18 @@ class Trainer:
             ids = ids.masked_fill(drop[:, None], NULL_ID)  # the unconditional sequence [NULL_ID]
             mask = ids != NULL_ID
             mask[:, 0] = True
-            t = draw_t(a.batch, gen)
+            # a noise level per frame: the clip's own, or 0 for the frames it is given clean
+            known = context_frames(a.batch, c.frames, a.context_share, gen)
+            t = draw_t(a.batch, gen)[:, None].expand(a.batch, c.frames).masked_fill(known, 0.0)
             noise = torch.randn(x.shape, device=dev, generator=gen)
-            tt = t.view(-1, 1, 1, 1, 1)
+            tt = t.view(a.batch, c.frames, 1, 1, 1)
             zt = (1 - tt) * x + tt * noise
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cuda):
                 tokens, pooled = m.text(ids, mask)
                 v = m.denoiser(zt, t, tokens, mask, pooled).float()
-            # the object weights depend on the clean clip; normalised so the loss scale stays put
-            w = (1 + a.object_weight * masks[idx].float()).expand_as(v)
+            # the object weights depend on the clean clip; normalised so the loss scale stays put;
+            # the given frames are not predicted
+            w = ((1 + a.object_weight * masks[idx].float()) * ~known.view(tt.shape)).expand_as(v)
             loss = (w * (v - (noise - x)) ** 2).sum() / w.sum()
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -490,6 +513,8 @@ class Trainer:
         if self.state["stage"] == "cache":
             self.build_cache()
         if self.state["stage"] == "dit":
+            if self.args.context_share:  # the engine then gives known frames clean, at time 0
+                self.cfg.clean_context = 1
             self.train_dit()
 
 
@@ -523,6 +548,8 @@ def parse_args(argv=None):
     p.add_argument("--object-weight", type=float, default=3.0,
                    help="denoising loss on object latents counts 1 + this much more")
     p.add_argument("--cond-drop", type=float, default=0.1)
+    p.add_argument("--context-share", type=float, default=0.0,
+                   help="share of clips given some frames clean (noise level 0), as a long clip's windows are")
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--minutes", type=float, default=0,
                    help="train the denoiser for this many minutes instead of up to --steps")

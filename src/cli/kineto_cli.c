@@ -225,6 +225,8 @@ static int cmd_info(const cli_args *a) {
            (double)in.default_renoise);
     if (in.has_encoder) kn_say("image start      yes: images are scaled to %dx%d\n", in.encoder_width, in.encoder_height);
     else kn_say("image start      no (the weights have no VAE encoder)\n");
+    kn_say("given frames     %s\n", in.clean_context ? "clean, at time 0 (a noise level per frame)"
+                                                     : "noised to each step's time");
     kn_say("vocabulary       %d words:", in.vocab_size - 1);
     for (int i = 1; i < in.vocab_size; i++) kn_say(" %s", kineto_vocab_word(ctx, i));
     kn_say("\n");

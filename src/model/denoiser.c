@@ -36,8 +36,8 @@ void kn_denoiser_ws_carve(kn_denoiser_ws *ws, const kn_hparams *hp, int frames, 
     ws->temb = kn_carve(a, D);
     ws->c = kn_carve(a, D);
     ws->c_hidden = kn_carve(a, D);
-    ws->c_act = kn_carve(a, D);
-    ws->ada = kn_carve(a, 6 * D);
+    ws->c_act = kn_carve(a, (uint64_t)frames * D);
+    ws->ada = kn_carve(a, (uint64_t)frames * 6 * D);
 }
 
 void kn_condition_prepare(const kn_model *m, kn_condition *c) {
@@ -132,25 +132,51 @@ static void cross_items(void *arg, int begin, int end) {
     }
 }
 
+/* Frames first[r]..first[r+1]-1 share a time, so a conditioning vector: run r's is row r of
+   ws->c_act, its adaLN terms row r of ws->ada (shift1, scale1, gate1, shift2, scale2, gate2). */
+typedef struct {
+    int n;
+    int first[KN_DENOISER_MAX_FRAMES + 1];
+} time_runs;
+
+/* adaLN's modulation of layer norm, each run's rows by its own terms (at `part` of its ada row) */
+static void norm_modulate_runs(float *h, const float *x, const float *ada, int part, const time_runs *runs, int T,
+                               int D, int ada_width, float eps) {
+    for (int r = 0; r < runs->n; r++) {
+        const size_t row = (size_t)runs->first[r] * T * D;
+        const float *terms = ada + (size_t)r * ada_width + (size_t)part * D;
+        kn_layer_norm_modulate(h + row, x + row, terms, terms + D, (runs->first[r + 1] - runs->first[r]) * T, D, eps);
+    }
+}
+
+/* x += gate * (in @ W^T + bias), in of in_width per row, each run's rows by its own gate */
+static void linear_gated_runs(float *x, float *h, const float *in, int in_width, const kn_dense *layer,
+                              const float *ada, int part, const time_runs *runs, int T, int D) {
+    for (int r = 0; r < runs->n; r++) {
+        const size_t row = (size_t)runs->first[r] * T;
+        kn_linear_residual(x + row * D, h + row * D, in + row * in_width, &layer->w, layer->b,
+                           ada + (size_t)r * 6 * D + (size_t)part * D, (runs->first[r + 1] - runs->first[r]) * T);
+    }
+}
+
 static void denoiser_block(const kn_model *m, int l, int temporal, const kn_condition *text, int frames,
-                           const kn_denoiser_ws *ws) {
+                           const time_runs *runs, const kn_denoiser_ws *ws) {
     const kn_hparams *hp = &m->hp;
     const kn_denoiser_block *b = &m->den.blocks[l];
-    const int D = hp->dim, N = frames * hp->tokens_per_frame;
+    const int D = hp->dim, T = hp->tokens_per_frame, N = frames * T;
     const float eps = hp->norm_eps;
-    const float *shift1 = ws->ada, *scale1 = ws->ada + D, *gate1 = ws->ada + 2 * D;
-    const float *shift2 = ws->ada + 3 * D, *scale2 = ws->ada + 4 * D, *gate2 = ws->ada + 5 * D;
     float *x = ws->x, *h = ws->h, *attn = ws->attn;
 
-    kn_linear(ws->ada, ws->c_act, &b->ada.w, b->ada.b, 1);
+    for (int r = 0; r < runs->n; r++)
+        kn_linear(ws->ada + (size_t)r * 6 * D, ws->c_act + (size_t)r * D, &b->ada.w, b->ada.b, 1);
 
     /* self-attention, within frames or across them */
-    kn_layer_norm_modulate(h, x, shift1, scale1, N, D, eps);
+    norm_modulate_runs(h, x, ws->ada, 0, runs, T, D, 6 * D, eps);
     kn_linear(ws->qkv, h, &b->qkv.w, b->qkv.b, N);
     attention_job job = {hp, ws->qkv, NULL, attn, ws->scores, ws->scores_per_thread, frames, 0, N};
     if (temporal) kn_parallel_for(hp->tokens_per_frame, temporal_items, &job);
     else kn_parallel_for(frames, spatial_items, &job);
-    kn_linear_residual(x, h, attn, &b->out.w, b->out.b, gate1, N);
+    linear_gated_runs(x, h, attn, D, &b->out, ws->ada, 2, runs, T, D);
 
     /* cross-attention: every patch of every frame attends to the prompt's tokens */
     kn_layer_norm(h, x, b->norm_cross_w, b->norm_cross_b, N, D, eps);
@@ -161,13 +187,13 @@ static void denoiser_block(const kn_model *m, int l, int temporal, const kn_cond
     kn_linear_residual(x, h, attn, &b->cross_out.w, b->cross_out.b, NULL, N);
 
     /* MLP */
-    kn_layer_norm_modulate(h, x, shift2, scale2, N, D, eps);
+    norm_modulate_runs(h, x, ws->ada, 3, runs, T, D, 6 * D, eps);
     kn_linear_silu(ws->hidden, h, &b->fc1.w, b->fc1.b, N);
-    kn_linear_residual(x, h, ws->hidden, &b->fc2.w, b->fc2.b, gate2, N);
+    linear_gated_runs(x, h, ws->hidden, hp->mlp_ratio * D, &b->fc2, ws->ada, 5, runs, T, D);
 }
 
-void kn_denoise(const kn_model *m, const float *z, float t, const kn_condition *text, int frames, int temporal_on,
-                float *v, const kn_denoiser_ws *ws) {
+void kn_denoise(const kn_model *m, const float *z, const float *t, const kn_condition *text, int frames,
+                int temporal_on, float *v, const kn_denoiser_ws *ws) {
     const kn_hparams *hp = &m->hp;
     const kn_denoiser *dn = &m->den;
     const int D = hp->dim, T = hp->tokens_per_frame, N = frames * T;
@@ -180,23 +206,32 @@ void kn_denoise(const kn_model *m, const float *z, float t, const kn_condition *
             for (int d = 0; d < D; d++) row[d] = row[d] + dn->pos_space[p * D + d] + dn->pos_time[f * D + d];
         }
 
-    /* conditioning vector c = time_mlp(timestep) + text_proj(pooled), used through SiLU */
-    kn_timestep_embedding(ws->temb, t, D);
-    kn_linear(ws->c_hidden, ws->temb, &dn->time_fc1.w, dn->time_fc1.b, 1);
-    kn_silu(ws->c_hidden, ws->c_hidden, (size_t)D);
-    kn_linear(ws->c, ws->c_hidden, &dn->time_fc2.w, dn->time_fc2.b, 1);
-    kn_linear(ws->c_hidden, text->pooled, &dn->text_proj.w, dn->text_proj.b, 1);
-    for (int d = 0; d < D; d++) ws->c[d] += ws->c_hidden[d];
-    kn_silu(ws->c_act, ws->c, (size_t)D);
+    /* each run of frames at one time has a conditioning vector c = time_mlp(timestep) +
+       text_proj(pooled), used through SiLU; one run when every frame is at the step's time */
+    time_runs runs = {0, {0}};
+    for (int f = 0; f < frames; f++)
+        if (f == 0 || t[f] != t[f - 1]) runs.first[runs.n++] = f;
+    runs.first[runs.n] = frames;
+    for (int r = 0; r < runs.n; r++) {
+        float *c_act = ws->c_act + (size_t)r * D;
+        kn_timestep_embedding(ws->temb, t[runs.first[r]], D);
+        kn_linear(ws->c_hidden, ws->temb, &dn->time_fc1.w, dn->time_fc1.b, 1);
+        kn_silu(ws->c_hidden, ws->c_hidden, (size_t)D);
+        kn_linear(ws->c, ws->c_hidden, &dn->time_fc2.w, dn->time_fc2.b, 1);
+        kn_linear(ws->c_hidden, text->pooled, &dn->text_proj.w, dn->text_proj.b, 1);
+        for (int d = 0; d < D; d++) ws->c[d] += ws->c_hidden[d];
+        kn_silu(c_act, ws->c, (size_t)D);
+    }
 
     for (int l = 0; l < hp->depth; l++) {
         int temporal = l % 2 == 1;
         if (temporal && !temporal_on) continue;
-        denoiser_block(m, l, temporal, text, frames, ws);
+        denoiser_block(m, l, temporal, text, frames, &runs, ws);
     }
 
-    kn_linear(ws->ada, ws->c_act, &dn->final_ada.w, dn->final_ada.b, 1); /* shift, scale */
-    kn_layer_norm_modulate(ws->h, ws->x, ws->ada, ws->ada + D, N, D, hp->norm_eps);
+    for (int r = 0; r < runs.n; r++) /* shift, scale */
+        kn_linear(ws->ada + (size_t)r * 2 * D, ws->c_act + (size_t)r * D, &dn->final_ada.w, dn->final_ada.b, 1);
+    norm_modulate_runs(ws->h, ws->x, ws->ada, 0, &runs, T, D, 2 * D, hp->norm_eps);
     kn_linear(ws->patches, ws->h, &dn->patch_out.w, dn->patch_out.b, N);
     unpatchify(v, ws->patches, hp, frames);
 }

@@ -30,9 +30,9 @@
 #include "golden.h"
 
 /* A storyboard of two shots past the window, seamless, with re-noising (model.py sample_clip): the
-   clip's latents from the engine's windows, then its bytes through the public API. */
-static void storyboard(const kn_model *m, const char *prompt, const char *negative, uint64_t seed, int steps,
-                       float guidance, float renoise) {
+   clip's latents from the engine's windows against golden `name`. */
+static void storyboard_latents(const kn_model *m, const char *prompt, const char *negative, uint64_t seed, int steps,
+                               float guidance, float renoise, const char *name) {
     const kn_hparams *hp = &m->hp;
     char *prompt2 = golden_string("clip.prompt2");
     const int *shot_frames = find("clip.shot_frames")->data;
@@ -56,10 +56,19 @@ static void storyboard(const kn_model *m, const char *prompt, const char *negati
     char what[96];
     snprintf(what, sizeof what, "storyboard of %d frames in %d windows of %d", frames, c.n_windows, hp->frames);
     check(c.n_windows > 3 && kn_clip_steps_total(&c) == c.n_windows * steps, what);
-    compare("clip.latent", c.gen.clip, gf("clip.latent"),
-            (size_t)frames * hp->latent_channels * hp->latent_h * hp->latent_w, TRAJECTORY_TOL);
+    compare(name, c.gen.clip, gf(name), (size_t)frames * hp->latent_channels * hp->latent_h * hp->latent_w,
+            TRAJECTORY_TOL);
     kn_clip_free(&c);
+    free(prompt2);
+}
 
+/* The same storyboard's bytes through the public API. */
+static void storyboard(const kn_model *m, const char *prompt, const char *negative, uint64_t seed, int steps,
+                       float guidance, float renoise) {
+    const kn_hparams *hp = &m->hp;
+    char *prompt2 = golden_string("clip.prompt2");
+    const int *shot_frames = find("clip.shot_frames")->data;
+    const int frames = shot_frames[0] + shot_frames[1];
     kineto_status st;
     kineto_ctx *ctx = kineto_load_file(FIXTURES "/tiny.kin", &st);
     kineto_shot shots[2] = {{prompt, shot_frames[0]}, {prompt2, shot_frames[1]}};
@@ -166,9 +175,14 @@ int main(void) {
         memcpy(g.cond.tokens, gf(passes[i].tokens), passes[i].n * Dt * sizeof(float));
         memcpy(g.cond.pooled, gf(passes[i].pooled), Dt * sizeof(float));
         kn_condition_prepare(m, &g.cond);
-        kn_denoise(m, gf("noise"), 1.0f, &g.cond, hp->frames, passes[i].temporal, g.v, &g.den_ws);
+        float times[KN_DENOISER_MAX_FRAMES];
+        for (int f = 0; f < hp->frames; f++) times[f] = 1.0f;
+        kn_denoise(m, gf("noise"), times, &g.cond, hp->frames, passes[i].temporal, g.v, &g.den_ws);
         compare(passes[i].out, g.v, gf(passes[i].out), latent, STAGE_TOL);
     }
+    /* a time per frame: the given frames at 0, the others at the step's */
+    kn_denoise(m, gf("noise"), gf("times"), &g.cond, hp->frames, 1, g.v, &g.den_ws);
+    compare("v.cond.times", g.v, gf("v.cond.times"), latent, STAGE_TOL);
 
     /* the whole sampler from the engine's own start: every latent of the trajectory, first with
        re-noising steps (fresh noise from the seed at every step but the last), then Euler steps */
@@ -220,7 +234,10 @@ int main(void) {
         kineto_free(ctx);
     }
 
+    storyboard_latents(m, prompt, negative, (uint64_t)seed, steps, guidance, renoise, "clip.latent");
     storyboard(m, prompt, negative, (uint64_t)seed, steps, guidance, renoise);
+    m->hp.clean_context = 1; /* the same weights, giving their known frames clean */
+    storyboard_latents(m, prompt, negative, (uint64_t)seed, steps, guidance, renoise, "clean.clip.latent");
 
     free(preview);
     free(rgb);

@@ -24,13 +24,13 @@ def fixed(b):
     return bytes(b)
 
 
-vocab_bytes = struct.unpack_from("<I", tiny, 132)[0]  # format version 3: vocab_bytes at 132, words from 136
-table = 136 + vocab_bytes
+vocab_bytes = struct.unpack_from("<I", tiny, 136)[0]  # format version 4: vocab_bytes at 136, words from 140
+table = 140 + vocab_bytes
 write("weights", "tiny.kin", tiny)
-for name, cut in [("header", 24), ("hparams", 136), ("vocab", table), ("table1", table + 88)]:
+for name, cut in [("header", 24), ("hparams", 140), ("vocab", table), ("table1", table + 88)]:
     write("weights", "cut-" + name, fixed(tiny[:cut]))
 write("weights", "zeros", bytes(256))
-for name, at in [("vocab-word", 136 + 8), ("dtype", table + 48), ("offset", table + 72)]:
+for name, at in [("vocab-word", 140 + 8), ("dtype", table + 48), ("offset", table + 72)]:
     b = bytearray(tiny)
     b[at] ^= 0x10
     write("weights", "flip-" + name, fixed(b))

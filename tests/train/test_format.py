@@ -19,8 +19,8 @@ KINETO = os.path.join(ROOT, "build", "kineto")
 def test_the_table_covers_the_header_field_by_field():
     assert [off for _, off, *_ in export.HPARAMS] == list(range(24, export.HEADER_BYTES, 4))
     assert all(typ in export.PACK for _, _, typ, _, _ in export.HPARAMS)
-    assert export.OLDEST_VERSION == 1 and export.VERSION == 3
-    assert [name for name, *_ in export.HPARAMS[-3:]] == ["vae_ch3", "vae_levels", "enc_levels"]
+    assert export.OLDEST_VERSION == 1 and export.VERSION == 4
+    assert [name for name, *_ in export.HPARAMS[-4:]] == ["vae_ch3", "vae_levels", "enc_levels", "clean_context"]
 
 
 def test_export_writes_every_field_at_its_offset():
@@ -60,13 +60,16 @@ def test_export_refuses_a_vae_the_format_cannot_hold(changes, field):
 
 
 def as_version(data, version):
-    """A version-3 file of a 3-level VAE as version 1 or 2, whose header ends at byte 120: the 12 bytes
-    of the new fields become padding at the end of the vocabulary, so the tensors keep their offsets."""
-    if version == 3:
+    """A version-4 file of a 3-level VAE without clean_context as version 1 to 3, whose header ends
+    before (byte 132 in version 3, 120 in 1 and 2): the fields dropped become padding at the end of
+    the vocabulary, so the tensors keep their offsets."""
+    if version == 4:
         return bytes(data)
-    vocab_bytes = struct.unpack_from("<I", data, export.HEADER_BYTES)[0]
-    out = bytearray(data[:120]) + struct.pack("<I", vocab_bytes + 12) + data[136:136 + vocab_bytes] + bytes(12)
-    out += data[136 + vocab_bytes:]
+    end, head = export.header_bytes(version), export.HEADER_BYTES
+    dropped = head - end
+    vocab_bytes = struct.unpack_from("<I", data, head)[0]
+    out = bytearray(data[:end]) + struct.pack("<I", vocab_bytes + dropped) + data[head + 4:head + 4 + vocab_bytes]
+    out += bytes(dropped) + data[head + 4 + vocab_bytes:]
     struct.pack_into("<I", out, 4, version)
     struct.pack_into("<I", out, 16, zlib.crc32(bytes(out[24:])) & 0xFFFFFFFF)
     return bytes(out)
@@ -85,9 +88,9 @@ def info(path):
     return done.stdout
 
 
-@pytest.mark.parametrize("version", [1, 2, 3])
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
 def test_the_engine_reads_what_export_writes(tmp_path, monkeypatch, version):
-    """Unusual values in every field the CLI prints, from a version-3 file and its version-1 and 2 copies."""
+    """Unusual values in every field the CLI prints, from a version-4 file and its version-1 to 3 copies."""
     cfg = tiny_config(len(VOCAB))
     cfg.frames, cfg.fps, cfg.max_tokens, cfg.width = 3, 11, 9, 40
     monkeypatch.setattr(export, "DEFAULT_STEPS", 7)
@@ -97,7 +100,7 @@ def test_the_engine_reads_what_export_writes(tmp_path, monkeypatch, version):
     path = tmp_path / "model.kin"
     export.export_model(Kineto(cfg), VOCAB, str(path))
     data = path.read_bytes()
-    assert struct.unpack_from("<I", data, 4)[0] == 3
+    assert struct.unpack_from("<I", data, 4)[0] == 4
     path.write_bytes(as_version(data, version))
     assert export.read_kin(str(path))[0] == cfg
     out = info(path)

@@ -76,18 +76,19 @@ static void test_header(void) {
     expect(b, good_size, KINETO_ERR_VERSION, "versions 1 to", "a version after this build's");
     wr32(b + 4, 0);
     expect(b, good_size, KINETO_ERR_VERSION, "version 0", "version 0");
-    /* versions 1 and 2: the header ends at byte 120 and means a 3-level VAE */
-    for (uint32_t version = 1; version <= 2; version++) {
-        uint8_t *old = kin_as_version2(good, good_size, version);
-        kineto_status st1 = KINETO_ERR_ARG, st3 = KINETO_ERR_ARG;
-        kineto_ctx *v_old = kineto_load_buffer(old, good_size, &st1), *v3 = kineto_load_buffer(good, good_size, &st3);
-        kineto_info a = kineto_model_info(v_old), c = kineto_model_info(v3);
-        check(v_old && v3 && a.default_renoise == c.default_renoise && a.height == c.height &&
+    /* versions 1 and 2: the header ends at byte 120 and means a 3-level VAE; version 3: at 132 */
+    for (uint32_t version = 1; version <= 3; version++) {
+        uint8_t *old = kin_as_version(good, good_size, version);
+        kineto_status st1 = KINETO_ERR_ARG, st4 = KINETO_ERR_ARG;
+        kineto_ctx *v_old = kineto_load_buffer(old, good_size, &st1), *v4 = kineto_load_buffer(good, good_size, &st4);
+        kineto_info a = kineto_model_info(v_old), c = kineto_model_info(v4);
+        check(v_old && v4 && a.default_renoise == c.default_renoise && a.height == c.height &&
               a.latent_h == c.latent_h && a.n_params == c.n_params,
               version == 1 ? "a version-1 file loads, with the same default_renoise and sizes"
-                           : "a version-2 file loads, with the same sizes");
+              : version == 2 ? "a version-2 file loads, with the same sizes"
+                             : "a version-3 file loads, with the same sizes");
         kineto_free(v_old);
-        kineto_free(v3);
+        kineto_free(v4);
         free(old);
     }
     memcpy(b, good, good_size);
@@ -105,7 +106,7 @@ static void test_truncation(void) {
     /* cut points: inside the header, at every section boundary, at every tensor's start and end */
     size_t cuts[600];
     int n = 0;
-    const size_t fixed[] = {0, 1, 3, 4, 5, 23, 24, 25, 119, 120, 131, 132, 135, 136, table_offset() - 1, table_offset(),
+    const size_t fixed[] = {0, 1, 3, 4, 5, 23, 24, 25, 119, 120, 131, 132, 135, 136, 139, 140, table_offset() - 1, table_offset(),
                             good_size - 1};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) cuts[n++] = fixed[i];
     for (uint32_t i = 0; i < n_tensors() && n < 590; i++) {
@@ -273,7 +274,7 @@ static void test_hparams(void) {
     contiguous &= (offset) == 24 + 4 * n++;
     KINETO_HPARAMS(FIELD_CASES)
 #undef FIELD_CASES
-    check(contiguous && n == 27, "KINETO_HPARAMS: 27 fields of 4 bytes, one after another from byte 24");
+    check(contiguous && n == 28, "KINETO_HPARAMS: 28 fields of 4 bytes, one after another from byte 24");
     /* version 3's VAE fields, each consistent with the others */
     hparam_case(25, 4, KINETO_ERR_HPARAMS, "vae_ch3 = 0 with vae_levels 4");
     hparam_case(24, 8, KINETO_ERR_HPARAMS, "vae_ch3 = 8 with vae_levels 3");
