@@ -34,7 +34,7 @@ test('damaged weights files are refused with the reason', async () => {
     ['a file cut in half', good.subarray(0, good.length >> 1), 'weights file truncated'],
     ['one byte missing', good.subarray(0, good.length - 1), 'weights file truncated'],
     ['a wrong magic', Buffer.concat([Buffer.from('GGUF'), good.subarray(4)]), 'not a Kineto weights file'],
-    ['a version after this build\'s', withUint32(good, 4, 4), 'unsupported weights format version'],
+    ['a version after this build\'s', withUint32(good, 4, 5), 'unsupported weights format version'],
   ];
   for (const bit of [200 * 8, (good.length >> 1) * 8 + 3, good.length * 8 - 1]) {
     const flipped = Buffer.from(good);
