@@ -11,7 +11,7 @@ Figures (held-out and training combinations, single-object prompts, default step
   the same with the temporal attention layers skipped at inference.
 The classifier's own accuracy on real held-out clips is the ceiling; the same clips passed through the
 autoencoder (the --encoder file's encoder, the weights' decoder; in PyTorch) give the autoencoder's.
-Both classifiers learn from real clips of every combination and are cached in train/runs/classifier.pt:
+Both classifiers learn from real clips of every combination and are kept in weights/eval-judges.pt:
   /usr/bin/python3 train/eval.py --train-classifier all     # or `frame` for the per-frame one alone
 """
 import argparse
@@ -324,7 +324,7 @@ def main():
     p.add_argument("--guidance", type=float, default=None)
     p.add_argument("--negative", default=None, help="negative prompt for every clip (default: the null prompt)")
     p.add_argument("--renoise", type=float, default=None, help="default: the model's")
-    p.add_argument("--classifier", default=os.path.join(ROOT, "train", "runs", "classifier.pt"))
+    p.add_argument("--classifier", default=os.path.join(ROOT, "weights", "eval-judges.pt"))
     p.add_argument("--train-classifier", choices=["all", "frame"], default=None,
                    help="(re)train both classifiers, or only the per-frame one, into --classifier and stop")
     p.add_argument("--classifier-steps", type=int, default=2500)

@@ -2,7 +2,7 @@
 train/eval.py's classifiers (the clip classifier for colour, shape, motion and background, the
 frame classifier for identity):
 
-  nice /usr/bin/python3 train/long_eval.py --classifier train/runs/classifier.pt --json weights/long_eval.json
+  nice /usr/bin/python3 train/long_eval.py --json weights/long_eval.json
 
 Parts (--parts), each figure printed beside its target, over held-out combinations:
 - long: 64-frame clips from one prompt against 16-frame clips of the same prompts and seeds: each
@@ -347,7 +347,7 @@ def main():
     ap.add_argument("--kineto", default=os.path.join(ROOT, "build", "kineto"))
     ap.add_argument("--weights", default=os.path.join(ROOT, "weights", "kineto-world.kin"),
                     help="weights holding the VAE encoder (for --image and the autoencoder's reconstruction)")
-    ap.add_argument("--classifier", default=os.path.join(ROOT, "train", "runs", "classifier.pt"),
+    ap.add_argument("--classifier", default=os.path.join(ROOT, "weights", "eval-judges.pt"),
                     help="eval.py's judges (eval.py --train-classifier all makes them)")
     ap.add_argument("--parts", default="long,seams,storyboards,loops,image")
     ap.add_argument("--n", type=int, default=24, help="prompts (one seed each) for long clips, storyboards, images")

@@ -6,7 +6,9 @@ What changes (weights/README.md, "Next model"): 8 latent channels instead of 4 o
 latent grid and the same denoiser (4x4 patches, 16 tokens a frame, so a sampling step costs what it
 costs today), and a VAE decoder of 4 levels that draws 128x128 frames; the encoder reads the 64x64
 frames the world renders, so the latent cache costs what it costs today. The autoencoder trains on
-frames of which half turn, grow or shrink, the motions where today's loses the object.
+frames of which half turn, grow or shrink, the motions where today's loses the object. The denoiser
+trains with a noise level per frame (train.py --context-share 0.7, as the default's last run), so
+long clips, loops and image starts give it their known frames clean.
 
 Stages, sized by wall-clock minutes on the GPU (2.25, about 1 for the cache, 5.5, then about 2):
   1. train.py: autoencoder (--ae-minutes), latent cache, text encoder + denoiser (--denoiser-minutes);
@@ -102,8 +104,8 @@ def main():
     p.add_argument("--batch", type=int, default=512)
     p.add_argument("--lr", type=float, default=6e-4)
     p.add_argument("--n", type=int, default=300, help="prompts per split in the evaluation (weights/eval.json: 300)")
-    p.add_argument("--classifier", default=os.path.join(ROOT, "train", "runs", "classifier.pt"),
-                   help="eval.py's judges (trained once on a CPU: eval.py --train-classifier all)")
+    p.add_argument("--classifier", default=os.path.join(ROOT, "weights", "eval-judges.pt"),
+                   help="eval.py's judges, those weights/eval.json used")
     p.add_argument("--baseline", default=os.path.join(ROOT, "weights", "eval.json"),
                    help="the default's figures, or 'rerun' to measure weights/kineto-world.kin here with the same judges")
     p.add_argument("--config", default=None, metavar="JSON", help="model fields to change from the next design's")
@@ -134,7 +136,8 @@ def main():
         log("training finished before: evaluating %s" % kin)
     else:
         run(py, train_py, "--run", os.path.join(a.out, "run"), "--config", json.dumps(cfg), "--out", kin,
-            "--encoder-out", encoder, "--vae-hard-share", 0.5, "--lr", a.lr, "--workers", a.workers, *sizes)
+            "--encoder-out", encoder, "--vae-hard-share", 0.5, "--context-share", 0.7, "--lr", a.lr,
+            "--workers", a.workers, *sizes)
     seconds["train"] = time.time() - t0
     figures = os.path.join(a.out, "eval.json")
     evaluate = [py, eval_py, "--no-ablation", "--jobs", a.workers, "--n", 4 if a.dry_run else a.n, *judge]

@@ -3,7 +3,7 @@
 # autoencoder, latent cache, text encoder and denoiser, export, evaluation, and a comparison with the
 # default, budgeted to fit 12 minutes on one H100 or H200 with 16 cores. Run from the repository root.
 # It needs the C engine (build/kineto; built here if missing) and eval.py's judges
-# (train/runs/classifier.pt): on a machine without network, build and copy both before.
+# (weights/eval-judges.pt, committed): on a machine without network, build the engine before.
 # Writes into OUT_DIR: kineto-next.kin and kineto-next-encoder.kin (rewritten every minute of
 # training, so a run cut short leaves a model; run again to resume), eval.json, compare.json,
 # and next.log. A dry run of every stage in miniature, on a CPU: train/next.sh OUT --dry-run
