@@ -117,19 +117,14 @@ def context_frames(n, frames, share, gen):
     A share of the clips know some: a prefix (half the window as a window after the first knows,
     1 frame as an image start, or any length), and a third of those also a suffix of up to a quarter
     of the window (a loop's last window). At least two frames stay unknown."""
-    known = torch.zeros(n, frames, dtype=torch.bool, device=gen.device)
-    r = torch.rand(n, 3, device=gen.device, generator=gen)
-    for i in range(n):
-        if r[i, 0] >= share:
-            continue
-        u = r[i, 1].item()
-        before = frames // 2 if u < 0.5 else 1 if u < 0.75 else 1 + int((u - 0.75) * 4 * (frames - 3))
-        after = 1 + int(r[i, 2].item() * 3 * (frames // 4)) if r[i, 2] < 1 / 3 else 0
-        after = min(after, frames - before - 2)
-        known[i, :before] = True
-        if after > 0:
-            known[i, frames - after:] = True
-    return known
+    r = torch.rand(n, 3, device=gen.device, generator=gen)  # (given any, prefix kind, suffix), no per-clip sync
+    u, half = r[:, 1], torch.full((n,), frames // 2, device=gen.device)
+    before = torch.where(u < 0.5, half, torch.where(u < 0.75, torch.ones_like(half),
+                                                      1 + ((u - 0.75) * 4 * (frames - 3)).long()))
+    after = torch.where(r[:, 2] < 1 / 3, 1 + (r[:, 2] * 3 * (frames // 4)).long(), torch.zeros_like(half))
+    after = torch.minimum(after, frames - before - 2).clamp(min=0)
+    pos = torch.arange(frames, device=gen.device)[None]
+    return (r[:, :1] < share) & ((pos < before[:, None]) | (pos >= frames - after[:, None]))
 
 
 @torch.no_grad()

@@ -60,3 +60,21 @@ def test_noise_levels_are_logit_normal():
     t = train.draw_t(20000, torch.Generator().manual_seed(3))
     assert bool((t > 0).all() and (t < 1).all())
     assert abs(t.median().item() - 0.5) < 0.02
+
+
+def test_context_frames_are_the_engines_known_frames():
+    """Given frames: a prefix (half the window, one frame or any), a third also a suffix of up to a
+    quarter; at least two frames left to make; none at share 0."""
+    gen = torch.Generator().manual_seed(3)
+    known = train.context_frames(20000, 16, 0.7, gen)
+    assert known.shape == (20000, 16) and known.dtype == torch.bool
+    given = known.any(1)
+    assert abs(given.float().mean().item() - 0.7) < 0.02
+    assert bool(known[given, 0].all()), "every clip given frames starts with a prefix"
+    assert int((~known).sum(1).min()) >= 2
+    prefix = known.int().cumprod(1).sum(1)
+    assert abs((prefix[given] == 8).float().mean().item() - 0.5) < 0.03
+    assert abs((prefix[given] == 1).float().mean().item() - 0.25) < 0.03
+    suffix = known.flip(1).int().cumprod(1).sum(1)
+    assert abs((suffix[given] > 0).float().mean().item() - 1 / 3) < 0.03 and int(suffix.max()) <= 4
+    assert not train.context_frames(100, 16, 0.0, gen).any()
